@@ -1,0 +1,146 @@
+"""Run the whole product on the embedded default: `python -m config.embedded` (what `dev.py run` calls).
+
+Starts, and supervises as one unit: the sandbox stand-ins (Front, Zendesk, Stripe, whichever exist),
+one Celery worker with the beat scheduler inside it, and the web server (gunicorn) on 127.0.0.1:PORT.
+SQLite and kombu's filesystem broker live under FRONTPORT_DATA_DIR (default ./var). Secrets that the
+embedded default needs are generated once into FRONTPORT_DATA_DIR/local.env. Ctrl-C stops everything.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+SANDBOX_FRONT_TOKEN = "sandbox-front-token"  # noqa: S105 - the offline Front stand-in's token: not a secret
+
+# (name, python module, port offset from PORT, settings variable that tells the app its URL, extra args)
+STANDINS = [
+    ("Front stand-in", "sandbox.front", 1, "SANDBOX_FRONT_URL", ["--token", SANDBOX_FRONT_TOKEN]),
+    ("Zendesk stand-in", "sandbox.zendesk", 2, "SANDBOX_ZENDESK_URL", ["--tickets", "200"]),
+    ("Stripe stand-in", "sandbox.stripe", 3, "SANDBOX_STRIPE_URL", []),
+]
+
+
+def ensure_local_secrets(data_dir: Path) -> None:
+    """Generate SECRET_KEY and FIELD_ENCRYPTION_KEY once; later starts reuse them (data stays readable)."""
+    from cryptography.fernet import Fernet
+
+    env_file = data_dir / "local.env"
+    existing = env_file.read_text().splitlines() if env_file.exists() else []
+    keys = {line.split("=", 1)[0] for line in existing if "=" in line}
+    added = []
+    if "SECRET_KEY" not in keys:
+        added.append(f"SECRET_KEY={secrets.token_urlsafe(50)}")
+    if "FIELD_ENCRYPTION_KEY" not in keys:
+        added.append(f"FIELD_ENCRYPTION_KEY={Fernet.generate_key().decode()}")
+    if added:
+        env_file.write_text("\n".join(existing + added) + "\n")
+        env_file.chmod(0o600)
+
+
+def wait_for_http(url: str, *, timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url, timeout=2) as resp:  # noqa: S310 - loopback URL we built
+                if resp.status < 500:
+                    return True
+        except Exception:  # noqa: S112 - not up yet
+            time.sleep(0.3)
+            continue
+    return False
+
+
+def main() -> int:
+    port = int(os.environ.get("PORT", "8000"))
+    host = os.environ.get("HOST", "127.0.0.1")
+    data_dir = Path(os.environ.get("FRONTPORT_DATA_DIR", BASE_DIR / "var")).resolve()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    ensure_local_secrets(data_dir)
+
+    env = dict(os.environ)
+    env.setdefault("FRONTPORT_DATA_DIR", str(data_dir))
+    env.setdefault("ALLOW_PRIVATE_URLS", "true")  # the stand-ins listen on loopback
+    env.setdefault("SITE_URL", f"http://{host}:{port}")
+    env.setdefault("ALLOWED_HOSTS", f"{host},localhost,127.0.0.1")
+    env.setdefault("SANDBOX_FRONT_TOKEN", SANDBOX_FRONT_TOKEN)
+    python = sys.executable
+
+    subprocess.run([python, "manage.py", "migrate", "--no-input", "-v", "0"], cwd=BASE_DIR, env=env, check=True)
+
+    children: list[tuple[str, subprocess.Popen]] = []
+    lines = []
+    for name, module, offset, variable, extra in STANDINS:
+        if importlib.util.find_spec(module) is None or not (BASE_DIR / module.replace(".", "/") / "__main__.py").exists():
+            continue
+        sport = port + offset
+        url = f"http://127.0.0.1:{sport}"
+        env[variable] = url
+        proc = subprocess.Popen([python, "-m", module, "--port", str(sport), *extra], cwd=BASE_DIR, env=env)
+        children.append((name, proc))
+        lines.append(f"  {name:<17} {url}")
+
+    children.append(
+        (
+            "worker",
+            subprocess.Popen(
+                [python, "-m", "celery", "-A", "config", "worker", "-B", "--loglevel", "INFO", "--concurrency", "2",
+                 "-s", str(data_dir / "celerybeat-schedule")],
+                cwd=BASE_DIR,
+                env=env,
+            ),
+        )
+    )
+    children.append(
+        (
+            "web",
+            subprocess.Popen(
+                [python, "-m", "gunicorn", "config.wsgi:application", "--bind", f"{host}:{port}", "--workers", "2",
+                 "--threads", "4", "--timeout", "120", "--access-logfile", "-"],
+                cwd=BASE_DIR,
+                env=env,
+            ),
+        )
+    )
+
+    def stop(*_args) -> None:
+        for _name, proc in reversed(children):
+            if proc.poll() is None:
+                proc.terminate()
+        deadline = time.monotonic() + 10
+        for _name, proc in children:
+            try:
+                proc.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                proc.kill()
+
+    signal.signal(signal.SIGTERM, lambda *a: (stop(), sys.exit(0)))
+    try:
+        if wait_for_http(f"http://{host}:{port}/static/css/frontport.css", timeout=60):
+            print(f"\nFrontport is running at http://{host}:{port}  (Ctrl-C to stop)", flush=True)
+            if lines:
+                print("Offline sandbox:\n" + "\n".join(lines), flush=True)
+                print(f"  Front stand-in token: {SANDBOX_FRONT_TOKEN}", flush=True)
+            print(f"Data folder: {data_dir}\n", flush=True)
+        while True:
+            for name, proc in children:
+                if proc.poll() is not None:
+                    print(f"{name} stopped (exit {proc.returncode}); stopping Frontport.", file=sys.stderr)
+                    stop()
+                    return 1
+            time.sleep(1)
+    except KeyboardInterrupt:
+        stop()
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

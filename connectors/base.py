@@ -1,0 +1,254 @@
+"""Canonical records and the source connector interface.
+
+Data flows one way: source connector -> these records -> engine -> Front client. Connectors know nothing
+of Django models; the engine knows nothing of vendor JSON. Everything here is plain Python.
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, ClassVar, Literal
+
+# ---------------------------------------------------------------------------------------------
+# Errors a connector raises. Messages are shown to users as they are: plain words, no secrets.
+# ---------------------------------------------------------------------------------------------
+
+
+class ConnectorError(Exception):
+    """Base of every error a connector reports to the user. `str(exc)` is a sentence for a person."""
+
+    code: ClassVar[str] = "error"
+
+
+class BadCredentials(ConnectorError):
+    code = "bad_credentials"
+
+
+class MissingPermission(ConnectorError):
+    """The credentials work but lack a role or scope (e.g. Zendesk non-admin)."""
+
+    code = "missing_permission"
+
+
+class NotFound(ConnectorError):
+    code = "not_found"
+
+
+class Unreachable(ConnectorError):
+    """DNS failure, refused connection, timeout, TLS failure, wrong subdomain..."""
+
+    code = "unreachable"
+
+
+class InvalidConfig(ConnectorError):
+    """A config value is malformed or not allowed (non-HTTPS URL, private address...)."""
+
+    code = "invalid_config"
+
+
+class RateLimited(ConnectorError):
+    code = "rate_limited"
+
+    def __init__(self, message: str, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class VendorError(ConnectorError):
+    """The vendor answered with an error we cannot classify (5xx after retries, odd 4xx)."""
+
+    code = "vendor_error"
+
+
+# ---------------------------------------------------------------------------------------------
+# Canonical records
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Agent:
+    """A help desk agent (maps to an existing Front teammate)."""
+
+    source_id: str
+    email: str | None
+    name: str | None
+    active: bool = True
+    deleted: bool = False
+
+
+@dataclass(frozen=True)
+class Contact:
+    """A customer/requester. Handles become Front contact handles."""
+
+    source_id: str
+    name: str | None
+    emails: list[str] = field(default_factory=list)
+    phones: list[str] = field(default_factory=list)
+    deleted: bool = False
+
+
+@dataclass(frozen=True)
+class Attachment:
+    """An attachment or inline image. Its bytes are fetched with `connector.download(attachment)`."""
+
+    source_id: str
+    filename: str
+    content_type: str
+    size: int | None  # bytes, when the source says; >25 MB is skipped with a reason
+    url: str | None = None  # source-side location, used by the connector only
+    inline: bool = False  # an inline image referenced from the body (content id below)
+    content_id: str | None = None
+    kind: Literal["file", "inline_image", "call_recording"] = "file"
+
+
+@dataclass(frozen=True)
+class Message:
+    """A public reply or customer message (-> Front imported message), or a note.
+
+    kind: "reply" is a public message (inbound when written by the customer, outbound when by an agent);
+    "public_note" is an agent-written public message; "private_note" becomes a Front comment.
+    """
+
+    source_id: str
+    kind: Literal["reply", "public_note", "private_note"]
+    created_at: datetime
+    body: str
+    body_format: Literal["html", "text"] = "html"
+    author_agent_id: str | None = None  # set when an agent wrote it
+    author_contact_id: str | None = None  # set when a customer wrote it
+    author_name: str | None = None
+    author_email: str | None = None
+    inbound: bool = False  # written by the customer
+    to: list[str] = field(default_factory=list)
+    cc: list[str] = field(default_factory=list)
+    bcc: list[str] = field(default_factory=list)
+    subject: str | None = None
+    attachments: list[Attachment] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Ticket:
+    """One source ticket/conversation with its whole thread, oldest message first."""
+
+    source_id: str
+    subject: str
+    status: str  # the source's own status name ("open", "pending", "solved", ...)
+    created_at: datetime
+    updated_at: datetime
+    requester: Contact | None
+    assignee_agent_id: str | None = None
+    cc_contacts: list[Contact] = field(default_factory=list)
+    tags: list[str] = field(default_factory=list)
+    custom_fields: dict[str, Any] = field(default_factory=dict)  # field *name* -> value
+    messages: list[Message] = field(default_factory=list)
+    deleted: bool = False  # deleted in the source (delta sets it deleted in Front)
+    mailbox_id: str | None = None  # brand/mailbox/group the ticket belongs to
+    url: str | None = None  # link to the ticket in the source's own UI, for reports
+
+
+# ---------------------------------------------------------------------------------------------
+# Connector interface
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ConfigField:
+    """One field of a connector's connection form; the wizard renders and validates forms from these."""
+
+    name: str
+    label: str
+    kind: Literal["url", "text", "email", "secret", "choice"] = "text"
+    required: bool = True
+    help_text: str = ""
+    placeholder: str = ""
+    choices: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    account_name: str  # e.g. the Zendesk subdomain or company name, shown to the user
+    user_email: str | None = None
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class TicketPage:
+    """One page of streamed tickets and the cursor to resume *after* it.
+
+    The engine persists `cursor` once every ticket of the page is handled; passing it back as
+    `cursor=` to `tickets()` resumes with the next page without re-reading finished ones.
+    """
+
+    tickets: list[Ticket]
+    cursor: dict[str, Any] | None  # None once the stream is exhausted
+    deleted_ticket_ids: list[str] = field(default_factory=list)
+
+
+class SourceConnector(abc.ABC):
+    """Base of every source connector. Subclasses live in `connectors/<key>/` and register in `registry.py`."""
+
+    key: ClassVar[str]
+    label: ClassVar[str]
+    config_fields: ClassVar[tuple[ConfigField, ...]]
+    # Things this source has that the wizard should offer (e.g. "call_recordings", "mailboxes").
+    features: ClassVar[frozenset[str]] = frozenset()
+
+    def __init__(self, config: dict[str, Any]) -> None:
+        self.config = config
+
+    @classmethod
+    def validate_config(cls, config: dict[str, Any]) -> dict[str, Any]:
+        """Return a cleaned config or raise InvalidConfig naming the field in plain words."""
+        cleaned: dict[str, Any] = {}
+        for f in cls.config_fields:
+            value = config.get(f.name)
+            if isinstance(value, str):
+                value = value.strip()
+            if f.required and not value:
+                raise InvalidConfig(f"{f.label} is required.")
+            if value not in (None, ""):
+                cleaned[f.name] = value
+        return cleaned
+
+    @abc.abstractmethod
+    def check(self) -> CheckResult:
+        """One cheap authenticated call. Raises a ConnectorError subclass with a plain message."""
+
+    @abc.abstractmethod
+    def counts(self, *, filter: dict[str, Any] | None = None) -> dict[str, int]:
+        """Record counts per object: {"tickets": n, "contacts": n, "agents": n}."""
+
+    @abc.abstractmethod
+    def agents(self) -> list[Agent]:
+        """Every agent, active or not, deleted ones flagged."""
+
+    @abc.abstractmethod
+    def tickets(
+        self,
+        *,
+        since: datetime | None = None,
+        ids: list[str] | None = None,
+        filter: dict[str, Any] | None = None,
+        cursor: dict[str, Any] | None = None,
+    ) -> Iterator[TicketPage]:
+        """Stream tickets page by page, oldest update first; never the whole account in memory.
+
+        since: only tickets created or updated at/after this instant (delta);
+        ids: only these tickets (demo with custom data), in that order;
+        filter: a source-specific selection (mailbox, brand, group, tag...);
+        cursor: resume after the page that yielded it.
+        """
+
+    @abc.abstractmethod
+    def download(self, attachment: Attachment) -> Iterator[bytes]:
+        """Stream an attachment's bytes in chunks (never the whole file in memory)."""
+
+    def mailboxes(self) -> list[tuple[str, str]]:
+        """(id, name) of mailboxes/brands a ticket filter can choose from; empty if none."""
+        return []
+
+    def close(self) -> None:  # noqa: B027 - optional hook
+        """Release network resources."""

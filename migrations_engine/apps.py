@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class MigrationsEngineConfig(AppConfig):
+    name = "migrations_engine"
+    verbose_name = "Migration engine"
