@@ -7,6 +7,7 @@ import hashlib
 
 from django.conf import settings
 
+from connectors.budget import SharedBudget
 from connectors.front import FrontClient
 from connectors.http import RetryPolicy
 from connectors.registry import get_connector
@@ -15,11 +16,22 @@ from migrations_engine.models import EngineState, Run
 from migrations_engine.pipeline import RunContext
 
 
+class EngineBudget(SharedBudget):
+    """The shared company budget; its per-resource burst gate can be switched off for unthrottled
+    stand-ins (ENGINE_FRONT_BURST_GATE=false in benchmarks and tests), never against the real Front."""
+
+    def _burst_gate(self, resource: str) -> float:
+        if not getattr(settings, "ENGINE_FRONT_BURST_GATE", True):
+            return 0.0
+        return super()._burst_gate(resource)
+
+
 def front_client(migration, *, retry: RetryPolicy | None = None, budget=None) -> FrontClient:
     api_url = migration.front_api_url or settings.FRONT_API_URL
-    # One budget per Front company: the token's company when known, else the token itself.
-    key = migration.front_company_name or ""
-    budget_key = hashlib.sha256(f"{api_url}|{key or migration.front_token}".encode()).hexdigest()[:24]
+    # One budget per Front company: the company when known, else the token itself.
+    key = migration.front_company_name or migration.front_token
+    budget_key = hashlib.sha256(f"{api_url}|{key}".encode()).hexdigest()[:24]
+    budget = budget or EngineBudget(f"front:{budget_key}", default_limit=50)
     return FrontClient(token=migration.front_token, api_url=api_url, budget_key=budget_key, retry=retry,
                        budget=budget)
 

@@ -293,7 +293,7 @@ class FrontClient:
                 for index, (upload, spool) in enumerate(spooled):
                     spool.seek(0)
                     files.append((f"attachments[{index}]", (upload.filename, spool, upload.content_type)))
-                return {"data": flatten_form(payload), "files": files}
+                return {"data": dict(flatten_form(payload)), "files": files}
 
             return self._call(method, path, what=what, route=route, ok=ok, body=body)
         finally:
