@@ -46,10 +46,10 @@ def normalize_url(raw: str, *, allow_private: bool | None = None) -> str:
     base = f"{parts.scheme}://{parts.netloc.split('@')[-1]}"
     if allow_private:
         return base
-    if parts.scheme != "https":
-        raise InvalidConfig("The Zendesk address must start with https:// (unencrypted http:// is not allowed).")
     if _is_private_host(host):
         raise InvalidConfig("The Zendesk address points to a private or local network, which is not allowed.")
+    if parts.scheme != "https":
+        raise InvalidConfig("The Zendesk address must start with https:// (unencrypted http:// is not allowed).")
     if not ZENDESK_HOST.fullmatch(host) or parts.port not in (None, 443):
         raise InvalidConfig("Use your Zendesk address, https://<subdomain>.zendesk.com; other servers are not allowed.")
     return f"https://{host}"
