@@ -381,6 +381,13 @@ class FrontClient:
         return self._call("GET", f"/conversations/{conversation_id}", what="read a conversation",
                           route="GET /conversations/:id").json()
 
+    def get_conversation_or_none(self, conversation_id: str) -> dict | None:
+        """The conversation, or None when Front does not know it (a delta run checking what still exists)."""
+        try:
+            return self.get_conversation(conversation_id)
+        except errors.NotFound:
+            return None
+
     def iter_inbox_conversations(self, inbox_id: str) -> Iterator[dict]:
         return self._iterate(f"/inboxes/{inbox_id}/conversations", what="list the inbox's conversations",
                              route="GET /inboxes/:id/conversations")
