@@ -23,11 +23,11 @@ __all__ = ["ALL_SCOPES", "FrontStandin"]
 class FrontStandin:
     def __init__(self, *, token: str = "sandbox-front-token", rpm: int = 100, latency_ms: int = 0,  # noqa: S107
                  process_delay_s: float = 1.0, faults: float = 0.0, host: str = "127.0.0.1", port: int = 0,
-                 burst_per_second: int = 5, validate_responses: bool = True,
+                 burst_per_second: int = 5, validate_responses: bool = True, budget_capacity: int | None = None,
                  company_name: str = "Acme Support (Front sandbox)") -> None:
         self.host, self.port = host, port
         self.company = Company(name=company_name)
-        self.budget = CompanyBudget(rpm)
+        self.budget = CompanyBudget(rpm, budget_capacity)
         self.burst = BurstLimit(burst_per_second)
         self.faults = Faults()
         # --faults RATE: that share of requests fails, half as 5xx answers, half as dropped connections.
