@@ -4,6 +4,8 @@ once per run (teammates, agents, inbox address, custom field names, totals) kept
 from __future__ import annotations
 
 import hashlib
+import sqlite3
+import threading
 
 from django.conf import settings
 
@@ -16,9 +18,35 @@ from migrations_engine.models import EngineState, Run
 from migrations_engine.pipeline import RunContext
 
 
+class _KeptConnection:
+    """A SQLite connection that survives `close()`: the budget's embedded (no Redis) backend opens one
+    per call otherwise, which costs more than the call itself on an unthrottled stand-in."""
+
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self._db = db
+
+    def __getattr__(self, name: str):
+        return getattr(self._db, name)
+
+    def __enter__(self):
+        return self._db.__enter__()
+
+    def __exit__(self, *exc):
+        return self._db.__exit__(*exc)
+
+    def close(self) -> None:
+        pass
+
+
 class EngineBudget(SharedBudget):
     """The shared company budget; its per-resource burst gate can be switched off for unthrottled
     stand-ins (ENGINE_FRONT_BURST_GATE=false in benchmarks and tests), never against the real Front."""
+
+    def _connect(self):
+        local = self.__dict__.setdefault("_kept", threading.local())
+        if getattr(local, "db", None) is None:
+            local.db = _KeptConnection(super()._connect())
+        return local.db
 
     def _burst_gate(self, resource: str) -> float:
         if not getattr(settings, "ENGINE_FRONT_BURST_GATE", True):

@@ -22,6 +22,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.db import IntegrityError, transaction
+
 from connectors.base import Attachment, ConnectorError, Message, Ticket
 from connectors.front import (
     AttachmentTooLarge,
@@ -270,11 +272,20 @@ def import_phase(ctx: RunContext, work: TicketWork) -> None:
 
 def _journal(ctx: RunContext, work: TicketWork, *, kind: str, key: str, source_id: str, state: str,
              reason: str = "", **ids: str) -> FrontWrite:
-    row, _ = FrontWrite.objects.update_or_create(
-        migration_id=ctx.migration.pk, key=key,
-        defaults={"run_id": ctx.run.pk, "lineage": ctx.lineage, "kind": kind, "ticket_source_id": work.ticket.source_id,
-                  "source_id": source_id, "state": state, "reason": reason[:1000], **ids},
-    )
+    """Write one journal row (one INSERT or UPDATE: this is on the hot path of every message)."""
+    fields = {"run_id": ctx.run.pk, "lineage": ctx.lineage, "kind": kind, "ticket_source_id": work.ticket.source_id,
+              "source_id": source_id, "state": state, "reason": reason[:1000], **ids}
+    row = work.journal.get(key)
+    if row is None:
+        try:
+            with transaction.atomic():
+                row = FrontWrite.objects.create(migration_id=ctx.migration.pk, key=key, **fields)
+        except IntegrityError:  # written by an execution this one did not know about
+            row, _ = FrontWrite.objects.update_or_create(migration_id=ctx.migration.pk, key=key, defaults=fields)
+    else:
+        for name, value in fields.items():
+            setattr(row, name, value)
+        row.save(update_fields=list(fields))
     work.journal[key] = row
     return row
 
