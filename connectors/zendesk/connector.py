@@ -99,7 +99,8 @@ class ZendeskConnector(SourceConnector):
                                         [("role[]", "agent"), ("role[]", "admin"), ("per_page", 100)])
             agents = {str(u["id"]): to_agent(u) for u in live}
             for u in self.client.paginate("/api/v2/deleted_users.json", "deleted_users"):
-                agents.setdefault(str(u["id"]), to_agent(u, deleted=True))
+                if u.get("role") in ("agent", "admin"):  # deleted end users are not agents
+                    agents.setdefault(str(u["id"]), to_agent(u, deleted=True))
             self._agents = agents
         return self._agents
 

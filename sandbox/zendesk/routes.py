@@ -69,7 +69,7 @@ def route(h: ZendeskHandler, path: str, query: dict[str, list[str]], user: dict[
     elif path == "/api/v2/users":
         users(h, query)
     elif path == "/api/v2/deleted_users":
-        deleted = [render.deleted_user(a) for a in h.server.state.dataset.agents() if a.deleted]
+        deleted = [render.deleted_user(a, h.base) for a in h.server.state.dataset.agents() if a.deleted]
         h._json(200, {"deleted_users": deleted, "next_page": None, "previous_page": None, "count": len(deleted)})
     elif path == "/api/v2/ticket_fields":
         fields = render.ticket_fields(h.base)
