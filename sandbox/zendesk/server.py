@@ -16,13 +16,14 @@ import math
 import re
 import threading
 import time
-from collections import deque
+from collections import OrderedDict, deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from connectors.base import Ticket
 from connectors.sample.generator import SampleDataset
 from sandbox.zendesk import render
 
@@ -56,6 +57,24 @@ class StandinState:
     early_retries: int = 0
     log: deque = field(default_factory=lambda: deque(maxlen=200_000))
     counters: dict[str, int] = field(default_factory=dict)
+
+    _tickets: OrderedDict = field(default_factory=OrderedDict)
+
+    def ticket(self, i: int) -> Ticket:
+        """The dataset's ticket i, remembered for a while: an export page and then each ticket's
+        comments ask for the same records, and generating them is the stand-in's main cost."""
+        key = i  # set_dataset() empties the cache
+        with self.lock:
+            hit = self._tickets.get(key)
+            if hit is not None:
+                self._tickets.move_to_end(key)
+                return hit
+        ticket = self.dataset.ticket(i)
+        with self.lock:
+            self._tickets[key] = ticket
+            while len(self._tickets) > 4096:
+                self._tickets.popitem(last=False)
+        return ticket
 
     def count(self, name: str) -> None:
         self.counters[name] = self.counters.get(name, 0) + 1
@@ -206,7 +225,7 @@ class ZendeskServer(ThreadingHTTPServer):
         ds = self.state.dataset
         if not ds.exists(ticket_id):
             return None
-        for m in ds.ticket(ticket_id).messages:
+        for m in self.state.ticket(ticket_id).messages:
             if int(m.source_id) == message_id:
                 for a in m.attachments:
                     if a.source_id == attachment_id:
