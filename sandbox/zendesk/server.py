@@ -63,13 +63,14 @@ class StandinState:
     def ticket(self, i: int) -> Ticket:
         """The dataset's ticket i, remembered for a while: an export page and then each ticket's
         comments ask for the same records, and generating them is the stand-in's main cost."""
-        key = i  # set_dataset() empties the cache
+        dataset = self.dataset
+        key = (dataset, i)  # datasets compare by value: equal ones generate identical tickets
         with self.lock:
             hit = self._tickets.get(key)
             if hit is not None:
                 self._tickets.move_to_end(key)
                 return hit
-        ticket = self.dataset.ticket(i)
+        ticket = dataset.ticket(i)
         with self.lock:
             self._tickets[key] = ticket
             while len(self._tickets) > 4096:
