@@ -8,6 +8,12 @@ from django.contrib.auth import get_user_model
 from wizard.models import Migration
 
 
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    """PBKDF2's deliberate slowness costs seconds per user; these tests are not about passwords."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def owner(db):
     return get_user_model().objects.create_user(username="owner", email="owner@example.com", password="pw-0123456789")
