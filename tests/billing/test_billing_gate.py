@@ -6,8 +6,8 @@ import pytest
 
 from billing.gate import run_refusal
 from billing.models import Order
-from billing.services import create_order
 from billing.plans import get_plan
+from billing.services import create_order
 
 
 def pay(migration, plan_key: str) -> Order:
