@@ -161,3 +161,12 @@ def test_amount_different_from_the_frozen_price_never_unlocks(client, stripe_bil
 def test_webhook_is_refused_when_billing_is_off(client, settings):
     settings.STRIPE_WEBHOOK_SECRET = ""
     assert client.post(WEBHOOK, data="{}", content_type="application/json").status_code == 400
+
+
+def test_pressing_pay_twice_reuses_the_open_checkout(stripe_billing, migration, owner):
+    first = open_order(migration, owner)
+    assert open_order(migration, owner).pk == first.pk
+    other_plan = open_order(migration, owner, plan="signature")
+    assert other_plan.pk != first.pk
+    stripe_billing.expire(first.stripe_session_id)  # no webhook URL: the order is still pending here
+    assert open_order(migration, owner).pk not in (first.pk, other_plan.pk)
