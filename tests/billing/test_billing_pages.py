@@ -122,3 +122,9 @@ def test_stripe_being_down_shows_plain_words(client, stripe_billing, settings, m
     html = response.content.decode()
     assert "could not be opened" in html and "Traceback" not in html and stripe_billing.api_key not in html
     assert Order.objects.get().status == Order.Status.FAILED
+
+
+def test_plan_page_speaks_french(client, stripe_billing, migration, owner):
+    client.force_login(owner)
+    html = client.get(reverse("billing:plan", args=[migration.pk]), HTTP_ACCEPT_LANGUAGE="fr").content.decode()
+    assert "Offre et paiement" in html and "Payer avec Stripe" in html and "Détail du prix" in html
