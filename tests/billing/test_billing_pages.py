@@ -128,3 +128,24 @@ def test_plan_page_speaks_french(client, stripe_billing, migration, owner):
     client.force_login(owner)
     html = client.get(reverse("billing:plan", args=[migration.pk]), HTTP_ACCEPT_LANGUAGE="fr").content.decode()
     assert "Offre et paiement" in html and "Payer avec Stripe" in html and "Détail du prix" in html
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_same_event_delivered_concurrently_pays_once(stripe_live_billing, migration, owner):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from billing.models import StripeEvent
+    from billing.services import start_checkout
+
+    order = start_checkout(migration=migration, plan_key="basic", user=owner,
+                           success_url="http://testserver/ok", cancel_url="http://testserver/no")
+    webhook_url, stripe_live_billing.webhook_url = stripe_live_billing.webhook_url, None
+    stripe_live_billing.pay(order.stripe_session_id)  # builds the event without delivering it
+    stripe_live_billing.webhook_url = webhook_url
+    event = stripe_live_billing.events[-1]
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        deliveries = list(pool.map(lambda _: stripe_live_billing.state.deliver(event), range(4)))
+    assert all(d.status == 200 for d in deliveries)
+    assert StripeEvent.objects.filter(event_id=event["id"]).count() == 1
+    order.refresh_from_db()
+    assert order.status == Order.Status.PAID
