@@ -149,3 +149,21 @@ def test_the_same_event_delivered_concurrently_pays_once(stripe_live_billing, mi
     assert StripeEvent.objects.filter(event_id=event["id"]).count() == 1
     order.refresh_from_db()
     assert order.status == Order.Status.PAID
+
+
+def test_after_payment_the_page_offers_only_upgrades(client, stripe_billing, migration, owner):
+    from billing.plans import get_plan
+    from billing.services import create_order
+
+    order = create_order(migration=migration, plan=get_plan("basic"))
+    Order.objects.filter(pk=order.pk).update(status=Order.Status.PAID)
+    migration.plan = "basic"
+    migration.save()
+    client.force_login(owner)
+    url = reverse("billing:plan", args=[migration.pk])
+    basic = client.get(url).content.decode()
+    assert 'data-testid="billing-paid"' in basic and 'data-testid="nothing-to-pay"' in basic
+    assert 'id="pay-button"' not in basic
+    upgrade = client.get(url, {"plan": "signature"}).content.decode()
+    assert 'id="pay-button"' in upgrade and 'data-kind="credit"' in upgrade
+    assert 'data-total="14900"' in upgrade  # only the Signature plan's price is left to pay
