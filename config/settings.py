@@ -138,6 +138,10 @@ try:
     DATABASES = {"default": env.db_url_config(DATABASE_URL)}
 except Exception as exc:  # django-environ raises several types for a malformed URL
     raise ImproperlyConfigured(f"DATABASE_URL is not a valid database URL: {exc}") from exc
+if DATABASES["default"].get("ENGINE") not in {"django.db.backends.sqlite3", "django.db.backends.postgresql"}:
+    raise ImproperlyConfigured(
+        "DATABASE_URL must be a postgres://user:password@host:port/name or sqlite:////absolute/path URL."
+    )
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # The web server and the worker write at the same time: WAL + immediate transactions + a wait.
     DATABASES["default"]["OPTIONS"] = {
@@ -145,6 +149,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE",
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
+    # A file (not in-memory) test database, so a real worker process can share it with the tests.
+    DATABASES["default"]["TEST"] = {"NAME": str(DATA_DIR / "test_frontport.sqlite3")}
 else:
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
@@ -273,6 +279,7 @@ USE_TZ = True
 # --- Static files -------------------------------------------------------------------------------
 STATIC_URL = "/static/"
 STATIC_ROOT = DATA_DIR / "static"
+STATIC_ROOT.mkdir(exist_ok=True)  # whitenoise warns on a missing folder; files come from the finders
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -315,3 +322,39 @@ SANDBOX_FRONT_URL = env.str("SANDBOX_FRONT_URL", default="")
 SANDBOX_ZENDESK_URL = env.str("SANDBOX_ZENDESK_URL", default="")
 SANDBOX_STRIPE_URL = env.str("SANDBOX_STRIPE_URL", default="")
 HEALTHCHECK_TASK_TIMEOUT = env.float("HEALTHCHECK_TASK_TIMEOUT", default=8.0)
+
+# --- Billing (billing/, docs/billing.md) ---------------------------------------------------------
+# Billing is on when a Stripe secret key is configured; with none, the plan step says billing is off
+# and every run is allowed. STRIPE_API_BASE points the stripe package elsewhere (the local stand-in).
+STRIPE_SECRET_KEY = env.str("STRIPE_SECRET_KEY", default="")
+STRIPE_WEBHOOK_SECRET = env.str("STRIPE_WEBHOOK_SECRET", default="")
+STRIPE_API_BASE = env.str("STRIPE_API_BASE", default="").rstrip("/")
+if not STRIPE_SECRET_KEY and SANDBOX_STRIPE_URL:
+    # Embedded try-out: pay through the offline Stripe stand-in, which signs with the same sandbox secret.
+    from sandbox.stripe.constants import SANDBOX_SECRET_KEY, SANDBOX_WEBHOOK_SECRET
+
+    STRIPE_SECRET_KEY = SANDBOX_SECRET_KEY
+    STRIPE_WEBHOOK_SECRET = STRIPE_WEBHOOK_SECRET or SANDBOX_WEBHOOK_SECRET
+    STRIPE_API_BASE = STRIPE_API_BASE or SANDBOX_STRIPE_URL.rstrip("/")
+BILLING_CURRENCY = env.str("BILLING_CURRENCY", default="usd").lower()
+BILLING_PLANS = {
+    "basic": {
+        "name": env.str("BILLING_BASIC_NAME", default="Basic"),
+        "price": env.int("BILLING_BASIC_PRICE", default=0),
+        "verification_days": env.int("BILLING_BASIC_VERIFICATION_DAYS", default=5),
+        "remigration_days": 0,
+        "run_kinds": ["demo", "full"],
+    },
+    "signature": {
+        "name": env.str("BILLING_SIGNATURE_NAME", default="Signature"),
+        "price": env.int("BILLING_SIGNATURE_PRICE", default=14900),
+        "verification_days": env.int("BILLING_SIGNATURE_VERIFICATION_DAYS", default=5),
+        "remigration_days": env.int("BILLING_SIGNATURE_REMIGRATION_DAYS", default=10),
+        "run_kinds": ["demo", "full", "delta", "interval", "remigration", "retry", "review"],
+    },
+}
+# Per-record tiers ({"tickets": [[up_to, hundredths of a minor unit per record], ...]}); empty = defaults.
+BILLING_PRICE_TIERS = env.json("BILLING_PRICE_TIERS", default={})
+BILLING_MINIMUM_CHARGE = env.int("BILLING_MINIMUM_CHARGE", default=4900)
+# A paid order still covers the migration when counts grew by at most this share since payment.
+BILLING_COUNT_TOLERANCE_PERCENT = env.int("BILLING_COUNT_TOLERANCE_PERCENT", default=5)
