@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ipaddress
 import logging
+import os
 import random
 import socket
 import time
@@ -31,15 +32,21 @@ DEFAULT_TIMEOUT = httpx.Timeout(connect=10.0, read=60.0, write=60.0, pool=30.0)
 
 
 def setting(name: str, default: Any) -> Any:
-    """A Django setting when Django is configured (the app), else `default` (scripts, benchmarks)."""
+    """A Django setting when Django is configured (the app), else the environment variable of the same
+    name, else `default` (scripts, benchmarks and worker processes without Django)."""
     try:
         from django.conf import settings
 
         if settings.configured:
             return getattr(settings, name, default)
-    except Exception:  # noqa: S110 - Django missing or not set up: use the default
+    except Exception:  # noqa: S110 - Django missing or not set up: fall back to the environment
         pass
-    return default
+    raw = os.environ.get(name)
+    if raw is None:
+        return default
+    if isinstance(default, bool):
+        return raw.strip().lower() in ("1", "true", "yes", "on")
+    return raw
 
 
 def guard_url(url: str, *, allow_private: bool | None = None) -> str:
