@@ -214,6 +214,10 @@ class SharedBudget:
                 self._set(limit=limit)
             self._known_limit = limit
         if response.status_code != 429:
+            if remaining is not None and remaining <= 0 and limit:
+                # Someone outside this budget (another tool on the same company) is spending it: hold
+                # every process for one request's worth of refill rather than draw a 429.
+                self._set(blocked_until=time.time() + 60.0 / limit)
             return
         retry_after = retry_after_seconds(response) or 1.0
         if remaining is not None and remaining > 0:

@@ -14,6 +14,7 @@ import logging
 import os
 import random
 import socket
+import threading
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -143,9 +144,15 @@ class HttpClient:
         self._http = httpx.Client(headers=headers or {}, timeout=timeout, follow_redirects=False, transport=transport)
         self.stats: Counter[str] = Counter()
         self._resource_of = resource_of
+        self._local = threading.local()
 
     def close(self) -> None:
         self._http.close()
+
+    @property
+    def last_attempts(self) -> int:
+        """How many sends this thread's last request took (2+ means an earlier answer was lost or refused)."""
+        return getattr(self._local, "attempts", 1)
 
     def url_for(self, path_or_url: str) -> str:
         if path_or_url.startswith(("http://", "https://")):
@@ -224,4 +231,5 @@ class HttpClient:
                     wait += random.uniform(0, 0.25)  # de-synchronise workers that got the same value
                 self._sleep(min(wait, 120.0))
                 continue
+            self._local.attempts = attempt + 1
             return response

@@ -322,26 +322,39 @@ class FrontClient:
 
     def import_message(self, inbox_id: str, message: ImportedMessage, attachments: list[Upload] | None = None) -> str:
         """Import one historical message; returns Front's message_uid (the import is asynchronous)."""
-        response = self._send_with_files(
-            "POST", f"/inboxes/{inbox_id}/imported_messages", route="POST /inboxes/:id/imported_messages",
-            what="import a message", payload=self.import_body(message), attachments=attachments or [], ok=(202,))
+        try:
+            response = self._send_with_files(
+                "POST", f"/inboxes/{inbox_id}/imported_messages", route="POST /inboxes/:id/imported_messages",
+                what="import a message", payload=self.import_body(message), attachments=attachments or [],
+                ok=(202,))
+        except errors.DuplicateExternalId as exc:
+            exc.external_id = message.external_id
+            # A retry after a lost answer finds the first attempt's import: the message *is* in Front.
+            exc.after_retry = self.http.last_attempts > 1
+            raise
         uid = response.json()["message_uid"]
         self.uids.started(uid)
         self._stats["messages_imported"] += 1
         return uid
 
-    def resolve_uid(self, message_uid: str, *, wait: bool = True) -> tuple[str, str] | None:
+    def uid_ready_in(self, message_uid: str, *, imported_at: float | None = None) -> float:
+        """Seconds before resolving this uid is probably worth a call (0: now). Lets the engine resolve late."""
+        return self.uids.seconds_left(message_uid, imported_at)
+
+    def resolve_uid(self, message_uid: str, *, wait: bool = True,
+                    imported_at: float | None = None) -> tuple[str, str] | None:
         """(message id, conversation id) of an imported message, or None while Front still processes it.
 
         With wait=True, first sleeps until the message is probably processed (learned from earlier
-        answers), so the poll is rarely empty; empty polls are counted in stats["empty_uid_polls"].
+        answers), so the poll is rarely empty. imported_at (UNIX time of the import) lets a process that
+        did not import the message wait just as well. Empty polls count in stats["empty_uid_polls"].
         """
         if wait:
-            self.uids.wait_until_ready(message_uid)
+            self.uids.wait_until_ready(message_uid, imported_at)
         response = self.http.request("GET", f"/messages/alt:uid:{message_uid}", route="GET /messages/alt:uid")
         if response.status_code == 404:
             self._stats["empty_uid_polls"] += 1
-            self.uids.was_not_ready(message_uid)
+            self.uids.was_not_ready(message_uid, imported_at)
             return None
         raise_for_front(response, what="look up an imported message")
         self.uids.was_ready(message_uid)

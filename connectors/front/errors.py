@@ -42,9 +42,11 @@ class DuplicateExternalId(InvalidRequest):
 
     code = "duplicate_external_id"
 
-    def __init__(self, message: str, external_id: str | None = None) -> None:
+    def __init__(self, message: str, external_id: str | None = None, after_retry: bool = False) -> None:
         super().__init__(message)
         self.external_id = external_id
+        # True when our own earlier attempt (whose answer was lost) imported it: not a user-visible error.
+        self.after_retry = after_retry
 
 
 class AttachmentTooLarge(ConnectorError):

@@ -82,7 +82,9 @@ class FrontStandin:
         return self.company.dump()
 
     def set_faults(self, **switches: Any) -> None:
-        """error_rate, drop_rate, latency_ms, storm_seconds, script=[...], clear=True."""
+        """error_rate, drop_rate, latency_ms, storm_seconds, clear=True, and script=[...]: the fate of the
+        next requests, in order: "500"/"502"/"503", "drop" (before handling), "drop_after" (handled, answer
+        lost), "429" (budget), "429burst"."""
         self.faults.update(switches)
 
     def add_token(self, token: str, *, scopes: set[str] | frozenset[str] = ALL_SCOPES) -> None:
@@ -152,6 +154,10 @@ class FrontStandin:
                 raise ApiError(429, "Too many requests", "Rate limit exceeded for this company")
             status, payload, extra, _ = api_answer(self, method, path, query, body, headers,
                                                           headers.get("content-type", ""))
+            if fault == "drop_after":  # done, but the answer is lost on the way back
+                co.counters["connections_dropped"] += 1
+                handler.drop()
+                return
         except ApiError as exc:
             status, payload = exc.status, {"_error": {"status": exc.status, "title": exc.title, "message": exc.message}}
             if status == 429 and "retry-after" not in extra:
