@@ -25,6 +25,7 @@ from connectors.http import retry_after_seconds, setting
 SAFETY = 0.985  # a hair under the vendor's rate: clocks and network jitter never tip us over
 BUCKET_SECONDS = 1.2  # bucket depth in seconds of refill: enough to absorb scheduling jitter
 BURST_PER_SECOND = 5  # Front's per-resource burst limit
+BURST_WINDOW = 1.1  # seconds
 
 _LUA = """
 local key = KEYS[1]
@@ -190,10 +191,11 @@ class SharedBudget:
         with self._local:
             now = time.monotonic()
             blocked = self._burst_blocked.get(resource, 0.0)
-            recent = [t for t in self._burst[resource] if now - t < 1.0]
+            recent = [t for t in self._burst[resource] if now - t < BURST_WINDOW]
             delay = max(blocked - now, 0.0)
             if len(recent) >= BURST_PER_SECOND:
-                delay = max(delay, 1.0 - (now - recent[0]))
+                # A little over one second: Front measures on arrival, and arrivals jitter.
+                delay = max(delay, BURST_WINDOW - (now - recent[0]))
             if delay > 0:
                 time.sleep(delay)
                 waited = delay
