@@ -77,6 +77,7 @@ class SharedBudget:
         redis_url = setting("REDIS_URL", "") if redis_url is None else redis_url
         self._redis = None
         self._db_path: Path | None = None
+        self._threads = threading.local()
         if redis_url:
             import redis
 
@@ -104,9 +105,13 @@ class SharedBudget:
         return "redis" if self._redis is not None else "sqlite"
 
     def _connect(self) -> sqlite3.Connection:
-        db = sqlite3.connect(self._db_path, timeout=30, isolation_level=None)
-        db.execute("PRAGMA journal_mode=WAL")
-        db.execute("PRAGMA synchronous=NORMAL")  # a budget lost in a power cut refills in a minute
+        """This thread's connection to the budget file, opened once (opening costs more than a take)."""
+        db = getattr(self._threads, "db", None)
+        if db is None:
+            db = sqlite3.connect(self._db_path, timeout=30, isolation_level=None, check_same_thread=False)
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=NORMAL")  # a budget lost in a power cut refills in a minute
+            self._threads.db = db
         return db
 
     # --- the shared bucket ------------------------------------------------------------------
@@ -129,8 +134,10 @@ class SharedBudget:
             )
             db.execute("COMMIT")
             return wait
-        finally:
-            db.close()
+        except BaseException:
+            if db.in_transaction:
+                db.execute("ROLLBACK")
+            raise
 
     def _set(self, **fields: float) -> None:
         if self._redis is not None:
@@ -147,8 +154,10 @@ class SharedBudget:
             for name, value in fields.items():
                 db.execute(f"UPDATE budget SET {column[name]}=? WHERE key=?", (value, self.key))  # noqa: S608
             db.execute("COMMIT")
-        finally:
-            db.close()
+        except BaseException:
+            if db.in_transaction:
+                db.execute("ROLLBACK")
+            raise
 
     def _get(self, name: str) -> float | None:
         if self._redis is not None:

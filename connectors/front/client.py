@@ -20,6 +20,7 @@ import httpx
 
 from connectors.budget import SharedBudget
 from connectors.front import errors
+from connectors.front.errors import raise_for_front
 from connectors.front.forms import flatten_form, spool_uploads
 from connectors.front.types import MAX_TAG_NAME, ImportedMessage, Preflight, Upload
 from connectors.front.uids import UidTimer
@@ -45,41 +46,6 @@ SCOPE_PROBES: list[tuple[str, str, str, dict | None]] = [
     ("comments:read", "GET", "/conversations/cnv_preflight/comments", None),
     ("comments:write", "POST", "/conversations/cnv_preflight/comments", {}),
 ]
-
-
-def _error_message(response: httpx.Response) -> str:
-    try:
-        body = response.json()
-    except ValueError:
-        return ""
-    error = body.get("_error") if isinstance(body, dict) else None
-    if isinstance(error, dict):
-        return str(error.get("message") or error.get("title") or "")[:300]
-    return ""
-
-
-def raise_for_front(response: httpx.Response, *, what: str) -> None:
-    """Turn a final non-2xx answer into a typed error a user can read."""
-    status = response.status_code
-    if status < 400:
-        return
-    detail = _error_message(response)
-    suffix = f" ({detail})" if detail else ""
-    if status == 401:
-        raise errors.BadCredentials(
-            "Front rejected the API token: check that it was copied whole and has not been revoked."
-        )
-    if status == 403:
-        raise errors.MissingPermission(f"The Front API token is not allowed to {what}{suffix}.")
-    if status == 404:
-        raise errors.NotFound(f"Front could not find what was asked while trying to {what}{suffix}.")
-    if status == 409 and "external" in detail.lower():
-        raise errors.DuplicateExternalId(f"Front already has this message{suffix}.")
-    if status == 413:
-        raise errors.AttachmentTooLarge(f"Front refused an attachment as too large{suffix}.")
-    if status in (400, 409, 422):
-        raise errors.InvalidRequest(f"Front refused the request to {what}{suffix}.")
-    raise errors.VendorError(f"Front answered with error {status} while trying to {what}{suffix}.")
 
 
 _ID_PATH = re.compile(r"^/(?:inboxes|conversations|contacts|messages|comments|tags|teammates|channels)/[^/]+")
