@@ -23,11 +23,11 @@ __all__ = ["ALL_SCOPES", "FrontStandin"]
 class FrontStandin:
     def __init__(self, *, token: str = "sandbox-front-token", rpm: int = 100, latency_ms: int = 0,  # noqa: S107
                  process_delay_s: float = 1.0, faults: float = 0.0, host: str = "127.0.0.1", port: int = 0,
-                 burst_per_second: int = 5, validate_responses: bool = True,
+                 burst_per_second: int = 5, validate_responses: bool = True, budget_capacity: int | None = None,
                  company_name: str = "Acme Support (Front sandbox)") -> None:
         self.host, self.port = host, port
         self.company = Company(name=company_name)
-        self.budget = CompanyBudget(rpm)
+        self.budget = CompanyBudget(rpm, budget_capacity)
         self.burst = BurstLimit(burst_per_second)
         self.faults = Faults()
         # --faults RATE: that share of requests fails, half as 5xx answers, half as dropped connections.
@@ -82,7 +82,9 @@ class FrontStandin:
         return self.company.dump()
 
     def set_faults(self, **switches: Any) -> None:
-        """error_rate, drop_rate, latency_ms, storm_seconds, script=[...], clear=True."""
+        """error_rate, drop_rate, latency_ms, storm_seconds, clear=True, and script=[...]: the fate of the
+        next requests, in order: "500"/"502"/"503", "drop" (before handling), "drop_after" (handled, answer
+        lost), "429" (budget), "429burst"."""
         self.faults.update(switches)
 
     def add_token(self, token: str, *, scopes: set[str] | frozenset[str] = ALL_SCOPES) -> None:
@@ -152,6 +154,10 @@ class FrontStandin:
                 raise ApiError(429, "Too many requests", "Rate limit exceeded for this company")
             status, payload, extra, _ = api_answer(self, method, path, query, body, headers,
                                                           headers.get("content-type", ""))
+            if fault == "drop_after":  # done, but the answer is lost on the way back
+                co.counters["connections_dropped"] += 1
+                handler.drop()
+                return
         except ApiError as exc:
             status, payload = exc.status, {"_error": {"status": exc.status, "title": exc.title, "message": exc.message}}
             if status == 429 and "retry-after" not in extra:

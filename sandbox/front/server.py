@@ -46,6 +46,7 @@ def match(method: str, path: str) -> tuple[str, dict[str, str]] | None:
 
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # else headers and body in two writes meet delayed ACKs: +40 ms a call
     server_version = "FrontStandin/1.0"
     standin: FrontStandin  # set on the subclass built per server
 
@@ -191,7 +192,8 @@ def api_answer(standin: FrontStandin, method: str, path: str, query: list[tuple[
         json_body, files = parse_multipart(content_type, body, template, method)
         body, content_type = json.dumps(json_body).encode(), "application/json"
     request = spec.SpecRequest(base_url=standin.url, method=method, path=path, query=query, headers=headers,
-                               body=body or None, content_type=content_type or "application/json")
+                               body=spec.apply_errata(template, method, body) or None,
+                               content_type=content_type or "application/json")
     violation = spec.validate_request(standin.url, request)
     if violation:
         co.counters["spec_violations"] += 1

@@ -212,8 +212,7 @@ class Company:
     def contact_json(self, crd: str) -> dict:
         c = self.contacts[crd]
         return {"_links": {"self": self.link(f"/contacts/{crd}"), "related": {
-                    "notes": self.link(f"/contacts/{crd}/notes"), "conversations": self.link(f"/contacts/{crd}/conversations"),
-                    "owner": None}},
+                    "notes": self.link(f"/contacts/{crd}/notes"), "conversations": self.link(f"/contacts/{crd}/conversations")}},
                 "id": crd, "name": c.get("name") or "", "description": c.get("description") or "", "avatar_url": "",
                 "links": c.get("links", []), "groups": [], "lists": [], "handles": c["handles"],
                 "custom_fields": c.get("custom_fields", {}), "is_private": False}
