@@ -17,9 +17,9 @@ from typing import Any, ClassVar
 from connectors.base import (
     Agent,
     Attachment,
+    BadCredentials,
     CheckResult,
     ConfigField,
-    Contact,
     InvalidConfig,
     MissingPermission,
     SourceConnector,
@@ -28,7 +28,7 @@ from connectors.base import (
 )
 from connectors.downloads import stream_download
 from connectors.zendesk.client import EXPORTS_PER_MINUTE, ZendeskClient, normalize_url
-from connectors.zendesk.mapping import FieldNames, build_ticket, to_agent, to_contact
+from connectors.zendesk.mapping import FieldNames, build_ticket, to_agent
 
 EXPORT_PAGE = 1000  # Zendesk's maximum per export page
 COMMENT_PAGE = 100  # Zendesk's maximum per comments page
@@ -115,8 +115,6 @@ class ZendeskConnector(SourceConnector):
     def check(self) -> CheckResult:
         me = self.client.get("/api/v2/users/me.json").get("user") or {}
         if me.get("id") is None:  # Zendesk answers anonymous callers with a placeholder user
-            from connectors.base import BadCredentials
-
             raise BadCredentials("Zendesk did not accept these credentials: check the admin's email address "
                                  "and API token (or the OAuth token).")
         if me.get("role") != "admin":
@@ -225,9 +223,6 @@ class ZendeskConnector(SourceConnector):
         if not attachment.url:
             raise InvalidConfig(f"Zendesk gave no address for the attachment {attachment.filename!r}.")
         return stream_download(self.client.files, attachment.url, what=f"the attachment {attachment.filename!r}")
-
-    def contact(self, user: dict[str, Any]) -> Contact:
-        return to_contact(user)
 
 
 def _filter_values(filter: dict[str, Any] | None, *keys: str) -> set[str]:

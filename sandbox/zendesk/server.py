@@ -126,6 +126,9 @@ class ZendeskHandler(BaseHTTPRequestHandler):
         if self._rate_limited(path):
             return
         if path.startswith("/attachments/token/"):
+            if self.headers.get("Authorization"):
+                with state.lock:
+                    state.count("attachment_with_credentials")  # clients should not leak them there
             self._attachment(path)  # token URLs need no credentials, like Zendesk's
             return
         user = self._authenticate()
