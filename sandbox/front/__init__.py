@@ -131,9 +131,9 @@ class FrontStandin:
         try:
             fault = self.faults.next_fault()
             if fault:
-                co.counters["faults_injected"] += 1
+                co.count("faults_injected")
             if fault == "drop":
-                co.counters["connections_dropped"] += 1
+                co.count("connections_dropped")
                 handler.drop()
                 return
             if fault in ("500", "502", "503"):
@@ -141,21 +141,21 @@ class FrontStandin:
             if self._token(headers) not in self.tokens:
                 raise ApiError(401, "Unauthorized", "Invalid or missing API token")
             if fault in ("storm", "429"):
-                co.counters["rate_limited_budget"] += 1
+                co.count("rate_limited_budget")
                 remaining = "0"
                 raise ApiError(429, "Too many requests", "Rate limit exceeded for this company")
             if fault == "429burst":
-                co.counters["rate_limited_burst"] += 1
+                co.count("rate_limited_burst")
                 raise ApiError(429, "Too many requests", "Burst limit: at most 5 requests per second on this resource")
             wait = self.budget.take()
             if wait is not None:
-                co.counters["rate_limited_budget"] += 1
+                co.count("rate_limited_budget")
                 extra["retry-after"] = str(max(1, int(wait + 0.999)))
                 raise ApiError(429, "Too many requests", "Rate limit exceeded for this company")
             status, payload, extra, _ = api_answer(self, method, path, query, body, headers,
                                                           headers.get("content-type", ""))
             if fault == "drop_after":  # done, but the answer is lost on the way back
-                co.counters["connections_dropped"] += 1
+                co.count("connections_dropped")
                 handler.drop()
                 return
         except ApiError as exc:
@@ -168,9 +168,7 @@ class FrontStandin:
             rate["x-ratelimit-remaining"] = str(max(1, int(rate["x-ratelimit-remaining"])))
         elif status == 429:
             rate["x-ratelimit-remaining"] = remaining or "0"
-        with co.lock:
-            statuses = co.counters["statuses"]
-            statuses[str(status)] = statuses.get(str(status), 0) + 1
+        co.count("statuses", str(status))
         raw = json.dumps(payload).encode() if payload is not None else b""
         handler.send(status, raw, headers={**rate, **extra})
 
