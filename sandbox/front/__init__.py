@@ -94,7 +94,16 @@ class FrontStandin:
     def merge(self, source_id: str, target_id: str) -> None:
         """Merge one conversation into another, as a Front user would: the old id then answers 301."""
         with self.company.lock:
-            self.company.conversations[source_id].merged_into = target_id
+            source, target = self.company.conversations[source_id], self.company.conversations[target_id]
+            source.merged_into = target_id
+            # Like Front, the merged conversation's messages and comments now live in the target.
+            target.message_ids += source.message_ids
+            target.comment_ids += source.comment_ids
+            for mid in source.message_ids:
+                self.company.messages[mid]["conversation_id"] = target_id
+            for com in source.comment_ids:
+                self.company.comments[com]["conversation_id"] = target_id
+            source.message_ids, source.comment_ids = [], []
 
     def process_now(self) -> None:
         with self.company.lock:
