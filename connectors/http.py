@@ -156,7 +156,7 @@ class HttpClient:
 
     def url_for(self, path_or_url: str) -> str:
         if path_or_url.startswith(("http://", "https://")):
-            return path_or_url
+            return guard_url(path_or_url)  # a link the server gave (pagination): it passes the guard too
         return f"{self.base_url}{path_or_url}"
 
     def request(
