@@ -134,7 +134,7 @@ class HttpClient:
         timeout: httpx.Timeout | float = DEFAULT_TIMEOUT,
         sleep: Callable[[float], None] = time.sleep,
         transport: httpx.BaseTransport | None = None,
-        resource_of: Callable[[str], str | None] = lambda path: None,
+        resource_of: Callable[[str], str | None] | None = None,
     ) -> None:
         self.base_url = guard_url(base_url).rstrip("/")
         self.service_name = service_name
@@ -156,7 +156,7 @@ class HttpClient:
 
     def url_for(self, path_or_url: str) -> str:
         if path_or_url.startswith(("http://", "https://")):
-            return path_or_url
+            return guard_url(path_or_url)  # a link the server gave (pagination): it passes the guard too
         return f"{self.base_url}{path_or_url}"
 
     def request(
@@ -174,12 +174,13 @@ class HttpClient:
         """Send with pacing and retries; return the final response (2xx or a non-retryable 4xx).
 
         route: a label for counters ("POST /inboxes/:id/imported_messages"); resource: the key of a
-        per-resource burst limit (default: `resource_of(path)`, None = no burst limit). body: a factory returning httpx keyword arguments, called once
+        per-resource burst limit (default: `resource_of(path)` when given, else the path; None = none). body: a factory returning httpx keyword arguments, called once
         per attempt so streamed multipart bodies are rebuilt from the start on a retry.
         """
         url = self.url_for(path_or_url)
         route = route or f"{method} {urlsplit(url).path}"
-        resource = resource or self._resource_of(urlsplit(url).path)
+        path = urlsplit(url).path
+        resource = resource or (self._resource_of(path) if self._resource_of else path)
         redirects = 0
         attempt = 0
         while True:

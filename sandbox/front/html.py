@@ -58,6 +58,8 @@ def render(state: dict) -> str:
     if not state["conversations"]:
         parts.append("<p class='empty'>Nothing imported yet. Run a demo migration in Frontport, then refresh.</p>")
     for c in sorted(state["conversations"], key=lambda c: c["id"], reverse=True):
+        if c["merged_into"]:
+            continue  # its messages are listed under the conversation it was merged into
         tags = "".join(f"<span class='pill'>{escape(t)}</span>" for t in c["tags"])
         parts.append(
             f"<details><summary><span class='subject'>{escape(c['subject'] or '(no subject)')}</span>"

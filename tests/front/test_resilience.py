@@ -86,6 +86,7 @@ def test_merged_conversation_is_followed_with_the_same_method(front_client, fron
     assert front_client.stats["redirects"] == 3
     merged = next(c for c in front_standin.state()["conversations"] if c["id"] == new)
     assert [c["body"] for c in merged["comments"]] == ["Lands in the merged conversation"]
+    assert [m["external_id"] for m in merged["messages"]] == ["mg-2", "mg-1"]
     assert merged["status"] == "open"
 
 
