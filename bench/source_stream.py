@@ -93,7 +93,8 @@ def main() -> int:
         calls = stats.stats["requests"] if stats else 0
         print(f"done: {count} tickets, {messages} messages in {elapsed:.1f} s = {count / elapsed:.1f} tickets/s; "
               f"rss start {start_rss:.1f} MB, peak {max(peak, end_rss):.1f} MB, end {end_rss:.1f} MB "
-              f"(growth {max(peak, end_rss) - start_rss:+.1f} MB)" + (f"; {calls} HTTP calls" if calls else ""),
+              f"(growth {max(peak, end_rss) - start_rss:+.1f} MB)" + (f"; {calls} HTTP calls = {calls / elapsed * 60:.0f}/min, {stats.stats['status_429']} answered 429, "
+                 f"{stats.stats['paced_seconds']:.0f} s paced" if stats else ""),
               flush=True)
     finally:
         if proc:
