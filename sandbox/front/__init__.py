@@ -161,6 +161,7 @@ class FrontStandin:
                 co.count("rate_limited_budget")
                 extra["retry-after"] = str(max(1, int(wait + 0.999)))
                 raise ApiError(429, "Too many requests", "Rate limit exceeded for this company")
+            co.count("budget_spent")
             status, payload, extra, _ = api_answer(self, method, path, query, body, headers,
                                                           headers.get("content-type", ""))
             if fault == "drop_after":  # done, but the answer is lost on the way back
