@@ -294,8 +294,8 @@ def _finish(run: Run) -> None:
     if fresh.state != Run.State.RUNNING:
         return
     tickets = fresh.counters.get("tickets", {})
-    if tickets.get("total", 0) < sum(tickets.get(s, 0) for s in ("done", "failed", "skipped")):
-        tickets["total"] = sum(tickets.get(s, 0) for s in ("done", "failed", "skipped"))
+    # The stream has ended: what it yielded is the true total (counts() is an estimate before the run).
+    tickets["total"] = sum(tickets.get(s, 0) for s in ("done", "failed", "skipped"))
     Run.objects.filter(pk=run.pk, state=Run.State.RUNNING).update(
         state=Run.State.COMPLETED, finished_at=timezone.now(), phase="finish", counters=fresh.counters)
     notify_run_event(run_id=run.pk, event="completed")
