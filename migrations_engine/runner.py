@@ -114,6 +114,14 @@ def execute_chunk(run_id: int) -> str:
         outcome = "done"
     except ConnectorError as exc:  # transient after the HTTP layer's own retries: back off, retry later
         outcome = _back_off(run, exc)
+    except Exception as exc:  # a bug, not bad data (records fail one by one): stop the run, say so
+        logger.exception("run %s failed", run_id)
+        Run.objects.filter(pk=run_id, state=Run.State.RUNNING).update(
+            state=Run.State.FAILED, finished_at=timezone.now(),
+            reason=f"The run stopped on an unexpected error ({type(exc).__name__}); support can retry it.")
+        _remember_error(run_id, f"Unexpected error: {type(exc).__name__}")
+        notify_run_event(run_id=run_id, event="failed")
+        outcome = "done"
     finally:
         release_lease(run_id, owner)
     return outcome
