@@ -15,6 +15,7 @@ import uuid
 from datetime import timedelta
 
 from django.conf import settings
+from django.db import InterfaceError, OperationalError
 from django.db.models import Q
 from django.utils import timezone
 
@@ -114,6 +115,9 @@ def execute_chunk(run_id: int) -> str:
         outcome = "done"
     except ConnectorError as exc:  # transient after the HTTP layer's own retries: back off, retry later
         outcome = _back_off(run, exc)
+    except (OperationalError, InterfaceError):  # the database blinked: the watchdog hands the run over later
+        logger.warning("run %s: database unavailable, the chunk will be retried", run_id, exc_info=True)
+        outcome = "busy"
     except Exception as exc:  # a bug, not bad data (records fail one by one): stop the run, say so
         logger.exception("run %s failed", run_id)
         Run.objects.filter(pk=run_id, state=Run.State.RUNNING).update(
