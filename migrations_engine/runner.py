@@ -243,7 +243,7 @@ def _page(ctx, tickets: list, heartbeat: Heartbeat, counters: dict) -> None:
         work = pipeline.TicketWork(ticket=ticket, record=rec, journal=journals.get(ticket.source_id, {}))
         try:
             pipeline.import_phase(ctx, work)
-        except ATTENTION_ERRORS:
+        except (ATTENTION_ERRORS, OperationalError, InterfaceError):
             raise
         except ConnectorError as exc:
             if not _record_transient(ctx, work, exc, counters):
@@ -268,7 +268,7 @@ def _finish_waiting(ctx, waiting: list, heartbeat: Heartbeat, counters: dict) ->
         for work in waiting:
             try:
                 finished = finish.finish_phase(ctx, work, final=attempt == 7)
-            except ATTENTION_ERRORS:
+            except (ATTENTION_ERRORS, OperationalError, InterfaceError):
                 raise
             except ConnectorError as exc:
                 if not _record_transient(ctx, work, exc, counters):
