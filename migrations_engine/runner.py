@@ -30,6 +30,8 @@ logger = logging.getLogger(__name__)
 ATTENTION_ERRORS = (BadCredentials, MissingPermission, InvalidConfig)
 DEMO_LIMIT = 20
 RETRY_IDS_PAGE = 100
+FINISH_BATCH = 25
+FINISH_AFTER_SECONDS = 20.0
 
 
 class StopRequested(Exception):
@@ -230,6 +232,7 @@ def _page(ctx, tickets: list, heartbeat: Heartbeat, counters: dict) -> None:
     recs = records.ensure_ticket_records(migration_id=run.migration_id, ticket_ids=ids)
     journals = records.journal_for(migration_id=run.migration_id, lineage=ctx.lineage, ticket_ids=ids)
     waiting: list[pipeline.TicketWork] = []
+    first_waiting = 0.0
     for ticket in tickets:
         rec = recs[ticket.source_id]
         if rec.last_run_id == run.pk and rec.state != "pending":
@@ -255,9 +258,16 @@ def _page(ctx, tickets: list, heartbeat: Heartbeat, counters: dict) -> None:
             work.reasons.append(f"Unexpected error while migrating this ticket ({type(exc).__name__}).")
         heartbeat.beat()
         if work.needs_finish and not work.failed:
+            if not waiting:
+                first_waiting = time.monotonic()
             waiting.append(work)
         else:
             records.complete_ticket(ctx, work, counters=counters)
+        # Second phase in batches: late enough for Front to have processed the imports (rarely an empty
+        # lookup), early enough that progress moves on a slow budget.
+        if waiting and (len(waiting) >= FINISH_BATCH or time.monotonic() - first_waiting > FINISH_AFTER_SECONDS):
+            _finish_waiting(ctx, waiting, heartbeat, counters)
+            waiting = []
     _finish_waiting(ctx, waiting, heartbeat, counters)
 
 
