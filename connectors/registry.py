@@ -15,6 +15,7 @@ from connectors.base import InvalidConfig, SourceConnector
 _CONNECTORS: dict[str, str] = {
     "zendesk": "connectors.zendesk:ZendeskConnector",
     "sample": "connectors.sample:SampleConnector",
+    "freshdesk": "connectors.freshdesk:FreshdeskConnector",
 }
 
 
