@@ -16,6 +16,7 @@ _CONNECTORS: dict[str, str] = {
     "zendesk": "connectors.zendesk:ZendeskConnector",
     "sample": "connectors.sample:SampleConnector",
     "freshdesk": "connectors.freshdesk:FreshdeskConnector",
+    "helpscout": "connectors.helpscout:HelpScoutConnector",
 }
 
 
