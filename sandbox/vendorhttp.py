@@ -101,6 +101,28 @@ class VendorApp:
         self.latency_ms = latency_ms
         self.lock = threading.RLock()
         self.base_url = ""  # set once the server knows its port
+        self.served: list[int] = []  # ticket ids whose details were served (contract: resume reads only the rest)
+        self._refusals = 0
+        self._retry_after = 0.0
+        self._refused_until = 0.0
+
+    def refuse_next(self, count: int, retry_after: float) -> None:
+        """Answer the next `count` API requests with 429 and this Retry-After (tests)."""
+        with self.lock:
+            self._refusals, self._retry_after = count, retry_after
+
+    def refusal(self) -> float | None:
+        """A pending injected refusal's Retry-After, or None. Counts requests that came back too early."""
+        with self.lock:
+            now = time.monotonic()
+            if now < self._refused_until:
+                self.calls["early_retries"] += 1
+            if self._refusals > 0:
+                self._refusals -= 1
+                self._refused_until = now + self._retry_after
+                self.calls["429"] += 1
+                return self._retry_after
+        return None
 
     def set_base_url(self, url: str) -> None:
         self.base_url = url
@@ -202,7 +224,7 @@ class ServedApp:
         self._thread: threading.Thread | None = None
 
     def start(self) -> ServedApp:
-        self._thread = threading.Thread(target=self.server.serve_forever, name=f"{self.app.service}-standin",
+        self._thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, name=f"{self.app.service}-standin",
                                         daemon=True)
         self._thread.start()
         return self

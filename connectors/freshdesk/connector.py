@@ -29,9 +29,10 @@ from connectors.base import (
 )
 from connectors.freshdesk.mapping import AccountMeta, agent_from, deleted_stub, ticket_from
 from connectors.freshdesk.stream import MergedTicketList
-from connectors.http import HttpClient, guard_url
+from connectors.http import HttpClient, RetryPolicy, guard_url
 from connectors.source_http import RetryAfterGate, raise_for_status, stream_get
 
+CHECK_RETRY = RetryPolicy(max_attempts=2, base_delay=0.2, max_delay=1.0)
 SERVICE = "Freshdesk"
 MAX_PER_PAGE = 100
 INCLUDED_CONVERSATIONS = 10  # `include=conversations` returns at most ten
@@ -116,6 +117,14 @@ class FreshdeskConnector(SourceConnector):
 
     # ---- SourceConnector -------------------------------------------------------------------------------
     def check(self) -> CheckResult:
+        """Asked while a person waits in the wizard: retry briefly, then say what is wrong."""
+        patient, self.http.retry = self.http.retry, CHECK_RETRY
+        try:
+            return self._check()
+        finally:
+            self.http.retry = patient
+
+    def _check(self) -> CheckResult:
         me = self._get("/api/v2/agents/me", what="your agent profile").json()
         host = urlsplit(self.base_url).hostname or self.base_url
         contact = me.get("contact") or {}

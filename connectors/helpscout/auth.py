@@ -49,16 +49,16 @@ class TokenSource:
 
     def _fetch(self) -> None:
         last: Exception | None = None
-        for attempt in range(4):
+        for attempt in range(3):
             try:
                 response = self._http.post(self.token_url, data=self._form)
             except httpx.TransportError as exc:
                 last = exc
-                time.sleep(0.5 * 2**attempt)
+                time.sleep(0.3 * 2**attempt)
                 continue
             if response.status_code in (400, 401, 403):
-                raise BadCredentials("Help Scout did not accept the App ID and App Secret: "
-                                     "check them under Your Profile → My Apps.")
+                raise BadCredentials("Help Scout refused to sign in with this app: check both values "
+                                     "under Your Profile → My Apps in Help Scout.")
             if response.status_code == 429 or response.status_code >= 500:
                 time.sleep(float(response.headers.get("retry-after") or 0.5 * 2**attempt))
                 continue

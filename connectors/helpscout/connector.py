@@ -32,9 +32,10 @@ from connectors.base import (
 )
 from connectors.helpscout.auth import BearerTransport, TokenSource
 from connectors.helpscout.mapping import agent_from, ticket_from
-from connectors.http import HttpClient, guard_url
+from connectors.http import HttpClient, RetryPolicy, guard_url
 from connectors.source_http import RetryAfterGate, raise_for_status
 
+CHECK_RETRY = RetryPolicy(max_attempts=2, base_delay=0.2, max_delay=1.0)
 SERVICE = "Help Scout"
 DEFAULT_API_URL = "https://api.helpscout.net"
 B64_CHUNK = 4 * 64 * 1024  # base64 characters per decoded chunk (a multiple of 4)
@@ -123,6 +124,14 @@ class HelpScoutConnector(SourceConnector):
 
     # ---- SourceConnector -------------------------------------------------------------------------------
     def check(self) -> CheckResult:
+        """Asked while a person waits in the wizard: retry briefly, then say what is wrong."""
+        patient, self.http.retry = self.http.retry, CHECK_RETRY
+        try:
+            return self._check()
+        finally:
+            self.http.retry = patient
+
+    def _check(self) -> CheckResult:
         me = self._get("/v2/users/me", what="your user profile").json()
         boxes = self.mailboxes()
         if self.mailbox_id and self.mailbox_id not in dict(boxes):

@@ -113,12 +113,14 @@ class FreshdeskApp(VendorApp):
         if not self.authorized(request):
             return Response.json({"code": "invalid_credentials",
                                   "message": "You have to be logged in to perform this action."}, 401)
-        allowed, remaining, reset = self.limit.take(cost)
+        injected = self.refusal()
+        allowed, remaining, reset = self.limit.take(cost) if injected is None else (False, 0, injected)
         headers = {"X-RateLimit-Total": str(self.limit.limit or 1_000_000),
                    "X-RateLimit-Remaining": str(remaining), "X-RateLimit-Used-CurrentRequest": str(cost)}
         if not allowed:
-            with self.lock:
-                self.calls["429"] += 1
+            if injected is None:
+                with self.lock:
+                    self.calls["429"] += 1
             retry = max(1, int(reset + 0.999))
             return Response.json({"message": "You have exceeded the limit of requests per minute"}, 429,
                                  {**headers, "Retry-After": str(retry)})
@@ -280,6 +282,8 @@ class FreshdeskApp(VendorApp):
             if not raw.isdigit() or not self.dataset.exists(int(raw)):
                 return Response.json({}, 404)
             ticket_id = int(raw)
+            with self.lock:
+                self.served.append(ticket_id)
             item = self.render.ticket(ticket_id, spam=ticket_id in self.spam_ids)
             if "conversations" in includes:
                 item["conversations"] = self.render.conversations(ticket_id)[:10]  # up to ten, oldest first
@@ -319,7 +323,8 @@ class FreshdeskApp(VendorApp):
                 continue
             m = re.fullmatch(r"(product_id|group_id):(\d+)", clause)
             if m:
-                checks.append(lambda i, f=m.group(1), v=int(m.group(2)): self._attr(i, f) == v)
+                name, value = m.group(1), int(m.group(2))
+                checks.append(lambda i, f=name, v=value: self._attr(i, f) == v)
                 continue
             return _validation("query", f"Unsupported clause in the stand-in: {clause}")
 

@@ -41,7 +41,8 @@ class HelpScoutApp(VendorApp):
     service = "helpscout"
 
     def __init__(self, *, tickets: int = 100, seed: int = 1, revision: int = 0, app_id: str = "hs-app-id",
-                 app_secret: str = "hs-app-secret", token_ttl_s: int = 172_800, rpm: int | None = None,
+                 app_secret: str = "hs-app-secret",  # noqa: S107 - the stand-in's fixed test secret
+                  token_ttl_s: int = 172_800, rpm: int | None = None,
                  window_s: float = 60.0, latency_ms: int = 0) -> None:
         super().__init__(latency_ms=latency_ms)
         self.dataset = SampleDataset(tickets=tickets, seed=seed, revision=revision)
@@ -108,12 +109,14 @@ class HelpScoutApp(VendorApp):
             with self.lock:
                 self.calls["401"] += 1
             return _error(401, "Invalid or expired access token")
-        allowed, remaining, reset = self.limit.take(1)
+        injected = self.refusal()
+        allowed, remaining, reset = self.limit.take(1) if injected is None else (False, 0, injected)
         headers = {"X-RateLimit-Limit-Minute": str(self.limit.limit or 1_000_000),
                    "X-RateLimit-Remaining-Minute": str(remaining)}
         if not allowed:
-            with self.lock:
-                self.calls["429"] += 1
+            if injected is None:
+                with self.lock:
+                    self.calls["429"] += 1
             return Response(429, b"", {**headers, "X-RateLimit-Retry-After": str(max(1, math.ceil(reset)))})
         response = handler()
         response.headers.update(headers)
@@ -207,6 +210,8 @@ class HelpScoutApp(VendorApp):
         import json
 
         body = json.loads(page.body)
+        with self.lock:
+            self.served.extend(body["_embedded"]["conversations"])
         body["_embedded"]["conversations"] = [
             self.render.conversation(i, embed_threads=embed and self.dataset.deleted_revision(i) is None)
             for i in body["_embedded"]["conversations"]]
@@ -222,6 +227,8 @@ class HelpScoutApp(VendorApp):
                 return Response(301, b"", {"Location": f"{self.base_url}/v2/conversations/{target}{query}"})
             if not self.dataset.exists(cid) or self.dataset.deleted_revision(cid) is not None:
                 return _error(404, "Conversation not found")
+            with self.lock:
+                self.served.append(cid)
             return Response.json(self.render.conversation(cid, embed_threads=request.query.get("embed") == "threads"),
                                  content_type=HAL)
 
