@@ -9,3 +9,6 @@ os.environ.setdefault("ALLOW_PRIVATE_URLS", "true")
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's loop + Django ORM
 # Each test session gets its own data folder (SQLite file, embedded broker queue, cache).
 os.environ.setdefault("FRONTPORT_DATA_DIR", tempfile.mkdtemp(prefix="frontport-test-"))
+
+# Append-only, so each helper's line keeps the others' plugins.
+pytest_plugins = [*globals().get("pytest_plugins", []), "sandbox.zendesk.pytest_plugin"]
