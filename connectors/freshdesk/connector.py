@@ -28,7 +28,7 @@ from connectors.base import (
     TicketPage,
 )
 from connectors.freshdesk.mapping import AccountMeta, agent_from, deleted_stub, ticket_from
-from connectors.freshdesk.stream import MergedTicketList
+from connectors.freshdesk.stream import MergedTicketList, PageCapReached
 from connectors.http import HttpClient, RetryPolicy, guard_url
 from connectors.source_http import RetryAfterGate, raise_for_status, stream_get
 
@@ -185,7 +185,10 @@ class FreshdeskConnector(SourceConnector):
         return not (filter.get("group_id") and str(item.get("group_id")) != str(filter["group_id"]))
 
     def _list_page(self, params: dict[str, Any]) -> tuple[list[dict[str, Any]], bool]:
-        response = self._get("/api/v2/tickets", what="the ticket list", params=params)
+        response = self.http.request("GET", "/api/v2/tickets", params=params, route="GET /api/v2/tickets")
+        if response.status_code == 400 and params.get("page", 1) > 1 and _page_refused(response):
+            raise PageCapReached
+        raise_for_status(response, service=SERVICE, what="the ticket list")
         return response.json(), "next" in response.links
 
     def _build(self, picked: list[tuple[str, dict[str, Any]]]) -> list[Ticket]:
@@ -279,6 +282,14 @@ def raise_for_status_code(status: int, what: str) -> None:
     from connectors.base import VendorError
 
     raise VendorError(f"Freshdesk refused to hand over {what} (error {status}).")
+
+
+def _page_refused(response: Any) -> bool:
+    try:
+        errors = response.json().get("errors") or []
+    except ValueError:
+        return False
+    return any(e.get("field") == "page" for e in errors if isinstance(e, dict))
 
 
 def _expired(url: str) -> bool:

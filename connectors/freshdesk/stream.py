@@ -25,6 +25,10 @@ from connectors.base import VendorError
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 MAX_PAGE = 300
 
+class PageCapReached(Exception):  # noqa: N818 - a signal, not an error for users
+    """Freshdesk refused the page number (its cap may be lower than the documented 300)."""
+
+
 Fetch = Callable[[dict[str, Any]], tuple[list[dict[str, Any]], bool]]  # params -> (items, has_next)
 
 
@@ -69,17 +73,23 @@ class KeysetWindow:
             self.boundary.add(item["id"])
         return item
 
+    def _too_many_at_once(self) -> VendorError:
+        return VendorError(
+            f"More than {(self.next_page - 1) * self.per_page:,} Freshdesk tickets share the update time "
+            f"{fmt_time(self.since)}; Freshdesk cannot list past them. Please contact support."
+        )
+
     def _fill(self) -> None:
         if self.next_page > MAX_PAGE:
-            raise VendorError(
-                f"More than {MAX_PAGE * self.per_page:,} Freshdesk tickets share the update time "
-                f"{fmt_time(self.since)}; Freshdesk cannot list past them. Please contact support."
-            )
+            raise self._too_many_at_once()
         params: dict[str, Any] = {"updated_since": fmt_time(self.since), "order_by": "updated_at",
                                   "order_type": "asc", "per_page": self.per_page, "page": self.next_page}
         if self.list_filter:
             params["filter"] = self.list_filter
-        items, has_next = self.fetch(params)
+        try:
+            items, has_next = self.fetch(params)
+        except PageCapReached:
+            raise self._too_many_at_once() from None
         self.requests += 1
         fresh = []
         for item in items:

@@ -211,7 +211,9 @@ class FreshdeskRenderer:
         return body
 
     def _files(self, message: Message) -> list[dict[str, Any]]:
-        return [self._attachment(a, message.created_at) for a in message.attachments if not a.inline]
+        # An inline image lives only in an HTML body; a plain-text message carries it as a file.
+        in_body = message.body_format == "html"
+        return [self._attachment(a, message.created_at) for a in message.attachments if not (a.inline and in_body)]
 
     def ticket(self, ticket_id: int, *, spam: bool = False, with_description: bool = True) -> dict[str, Any]:
         updated = self.updated_at(ticket_id)

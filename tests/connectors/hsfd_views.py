@@ -30,6 +30,8 @@ def helpscout_agents(agents: list[Agent]) -> list[Agent]:
 
 
 def _files_then_inline(m: Message) -> Message:
+    if m.body_format != "html":  # no body to hold an inline image: it is a file
+        return m
     return replace(m, attachments=[a for a in m.attachments if not a.inline] + [a for a in m.attachments if a.inline])
 
 
