@@ -111,6 +111,12 @@ class VendorApp:
         with self.lock:
             self._refusals, self._retry_after = count, retry_after
 
+    def note_refusal(self, retry_after: float) -> None:
+        """A 429 the rate limit itself gave: later requests before `retry_after` count as early."""
+        with self.lock:
+            self.calls["429"] += 1
+            self._refused_until = max(self._refused_until, time.monotonic() + retry_after)
+
     def refusal(self) -> float | None:
         """A pending injected refusal's Retry-After, or None. Counts requests that came back too early."""
         with self.lock:
@@ -155,8 +161,11 @@ def _make_handler(app: VendorApp) -> type[socketserver.StreamRequestHandler]:
         disable_nagle_algorithm = True  # headers and streamed bodies go out in separate writes
 
         def handle(self) -> None:
-            while self._one():
-                pass
+            try:
+                while self._one():
+                    pass
+            except (ConnectionResetError, BrokenPipeError):
+                return  # the client closed a pooled connection: normal end of keep-alive
 
         def _one(self) -> bool:
             line = self.rfile.readline(65537)

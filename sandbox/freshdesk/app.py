@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import math
 import re
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -119,8 +120,7 @@ class FreshdeskApp(VendorApp):
                    "X-RateLimit-Remaining": str(remaining), "X-RateLimit-Used-CurrentRequest": str(cost)}
         if not allowed:
             if injected is None:
-                with self.lock:
-                    self.calls["429"] += 1
+                self.note_refusal(max(1, math.ceil(reset)))
             retry = max(1, int(reset + 0.999))
             return Response.json({"message": "You have exceeded the limit of requests per minute"}, 429,
                                  {**headers, "Retry-After": str(retry)})

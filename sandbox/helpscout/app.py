@@ -115,8 +115,7 @@ class HelpScoutApp(VendorApp):
                    "X-RateLimit-Remaining-Minute": str(remaining)}
         if not allowed:
             if injected is None:
-                with self.lock:
-                    self.calls["429"] += 1
+                self.note_refusal(max(1, math.ceil(reset)))
             return Response(429, b"", {**headers, "X-RateLimit-Retry-After": str(max(1, math.ceil(reset)))})
         response = handler()
         response.headers.update(headers)

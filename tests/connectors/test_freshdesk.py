@@ -42,7 +42,9 @@ def test_35000_tickets_stream_completely_past_the_300_page_cap():
         truth = SampleDataset(tickets=total, seed=3)
         assert deleted == sum(1 for i in range(1, total + 1) if truth.deleted_revision(i) is not None)
         assert _list_calls(fd) > 300  # the stand-in refuses page 301: the list was re-windowed
-        assert fd.app.calls["GET /api/v2/tickets/{id}"] == total - deleted  # one detail call per live ticket
+        live = {i for i in range(1, total + 1) if truth.deleted_revision(i) is None}
+        assert set(fd.app.served) == live  # details of every live ticket, none of the deleted ones
+        assert len(fd.app.served) - len(live) <= 5  # at most a few replays of a request cut off by the network
 
 
 def test_page_cap_is_worked_around_by_rewindowing():
