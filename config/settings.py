@@ -322,3 +322,15 @@ SANDBOX_FRONT_URL = env.str("SANDBOX_FRONT_URL", default="")
 SANDBOX_ZENDESK_URL = env.str("SANDBOX_ZENDESK_URL", default="")
 SANDBOX_STRIPE_URL = env.str("SANDBOX_STRIPE_URL", default="")
 HEALTHCHECK_TASK_TIMEOUT = env.float("HEALTHCHECK_TASK_TIMEOUT", default=8.0)
+
+# --- Migration engine (docs/engine.md) ----------------------------------------------------------
+ENGINE_CHUNK_SECONDS = env.float("ENGINE_CHUNK_SECONDS", default=30.0)  # work per task before a checkpoint hand-off
+ENGINE_STALE_SECONDS = env.float("ENGINE_STALE_SECONDS", default=60.0)  # heartbeat age that means "worker died"
+ENGINE_TICK_SECONDS = env.float("ENGINE_TICK_SECONDS", default=15.0)  # periodic dispatcher/watchdog interval
+ENGINE_MAX_ATTEMPTS = env.int("ENGINE_MAX_ATTEMPTS", default=8)  # tries per ticket before it ends failed
+ENGINE_REMIGRATION_DAYS = env.int("ENGINE_REMIGRATION_DAYS", default=10)
+CELERY_BEAT_SCHEDULE = {
+    "frontport-engine-tick": {"task": "frontport.engine.tick", "schedule": ENGINE_TICK_SECONDS},
+}
+# Front's per-resource burst gate in the client; false only for unthrottled stand-ins (benchmarks, tests).
+ENGINE_FRONT_BURST_GATE = _env_bool("ENGINE_FRONT_BURST_GATE", True)
