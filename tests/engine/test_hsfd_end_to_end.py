@@ -40,3 +40,25 @@ def test_freshdesk_to_front_field_by_field(owner, front):
         assert fd.app.calls["GET /api/v2/tickets/{id}"] > 0
     assert seen["tickets"] > 10 and seen["messages"] > 20 and seen["notes"] > 3 and seen["attachments"] > 0
     assert seen["custom_fields"] > 0
+
+
+@pytest.mark.django_db
+def test_migration_apply_source_blocks(owner, settings):
+    from migrations_engine.cli import FileError, apply_file
+
+    front = {"token": "t", "inbox_id": "inb_1", "api_url": "https://api2.frontapp.com"}
+    hs = apply_file(owner_email=owner.email, data={
+        "name": "From Help Scout", "front": front,
+        "source": {"type": "helpscout", "app_id": "id", "app_secret": "s", "mailbox_id": 12,
+                   "api_url": "http://127.0.0.1:9"}})
+    assert hs.source_type == "helpscout"
+    assert hs.source_config == {"app_id": "id", "app_secret": "s", "mailbox_id": "12", "api_url": "http://127.0.0.1:9"}
+    fd = apply_file(owner_email=owner.email, data={
+        "name": "From Freshdesk", "front": front,
+        "source": {"type": "freshdesk", "url": "http://127.0.0.1:9/a/tickets", "api_key": "k"}})
+    assert fd.source_config == {"url": "http://127.0.0.1:9", "api_key": "k"}
+    settings.ALLOW_PRIVATE_URLS = False  # loopback addresses only with ALLOW_PRIVATE_URLS=true
+    for source in ({"type": "helpscout", "app_id": "i", "app_secret": "s", "api_url": "http://127.0.0.1:9"},
+                   {"type": "freshdesk", "url": "http://127.0.0.1:9", "api_key": "k"}):
+        with pytest.raises(FileError, match="source"):
+            apply_file(owner_email=owner.email, data={"name": "x", "front": front, "source": source})
