@@ -112,13 +112,13 @@ class MergedTicketList:
 
     KINDS: tuple[tuple[str, str | None], ...] = (("live", None), ("deleted", "deleted"), ("spam", "spam"))
 
-    def __init__(self, fetch: Fetch, *, per_page: int, since: datetime | None, cursor: dict[str, Any] | None
-                 ) -> None:
+    def __init__(self, fetch: Fetch, *, per_page: int, since: datetime | None, cursor: dict[str, Any] | None,
+                 kinds: tuple[str, ...] = ("live", "deleted", "spam")) -> None:
         start = {"since": fmt_time(since or EPOCH)}
         self.windows = {
             name: KeysetWindow(fetch, list_filter=flt, per_page=per_page,
                                state=(cursor or {}).get(name) or dict(start))
-            for name, flt in self.KINDS
+            for name, flt in self.KINDS if name in kinds
         }
 
     def next(self) -> tuple[str, dict[str, Any]] | None:

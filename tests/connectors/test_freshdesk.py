@@ -153,3 +153,13 @@ def test_wrong_key_and_malformed_url_read_plainly():
         FreshdeskConnector({"url": "", "api_key": "k"})
     assert normalise_url("acme") == "https://acme.freshdesk.com"
     assert normalise_url("https://acme.freshdesk.com/a/tickets/5") == "https://acme.freshdesk.com"
+
+
+def test_counts_fall_back_to_the_list_where_search_refuses():
+    with FreshdeskStandin(tickets=60, seed=7) as fd:
+        connector = FreshdeskConnector(fd.config)
+        streamed = [t for p in connector.tickets(filter={"tags": ["refund"]}) for t in p.tickets]
+        assert streamed and all("refund" in t.tags for t in streamed)
+        # A tag filter is not something the search query above can express: the list is counted.
+        assert connector.counts(filter={"tags": ["refund"]})["tickets"] == sum(1 for t in streamed if not t.deleted)
+        assert fd.app.calls["GET /api/v2/search/tickets"] == 0
