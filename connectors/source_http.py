@@ -41,11 +41,24 @@ def _seconds(raw: str | None) -> float | None:
 
 
 class RetryAfterGate:
-    """Pacer: no pacing until the vendor says 429; then everyone waits the time it asked for."""
+    """Pacer: no pacing while the budget lasts; one request at a time when it runs low; after a 429
+    everyone waits the time the vendor asked for.
 
-    def __init__(self, clock: Any = time.monotonic, sleep: Any = time.sleep) -> None:
+    Serialising near the end of the budget matters with concurrent detail fetches: otherwise the requests
+    already in flight when the 429 arrives reach a vendor that has just asked us to wait."""
+
+    LOW_WATER = 5  # remaining requests at which concurrent threads go single file
+    SERIAL_TIMEOUT_S = 60.0  # never wait forever on a thread that died holding the turn
+
+    def __init__(self, *, concurrency: int = 1, clock: Any = time.monotonic, sleep: Any = time.sleep) -> None:
+        self.concurrency = max(1, concurrency)
+        self._cost = 1  # credits one request costs (Freshdesk: X-RateLimit-Used-CurrentRequest)
         self._lock = threading.Lock()
+        self._turn = threading.Lock()
+        self._local = threading.local()
         self._blocked_until = 0.0
+        self._low = False
+        self._last_remaining = 0
         self._clock = clock
         self._sleep = sleep
         self.limits: dict[str, str] = {}
@@ -53,14 +66,19 @@ class RetryAfterGate:
         self.refusals = 0
 
     def acquire(self, resource: str) -> float:
+        waited = 0.0
+        if self._low and not getattr(self._local, "turn", False):
+            start = self._clock()
+            self._local.turn = self._turn.acquire(timeout=self.SERIAL_TIMEOUT_S)
+            waited += self._clock() - start
         with self._lock:
             wait = self._blocked_until - self._clock()
         if wait > 0:
             self._sleep(wait)
-            with self._lock:
-                self.waited += wait
-            return wait
-        return 0.0
+            waited += wait
+        with self._lock:
+            self.waited += waited
+        return waited
 
     def observe(self, response: httpx.Response, resource: str) -> None:
         headers = response.headers
@@ -68,14 +86,28 @@ class RetryAfterGate:
                      "x-ratelimit-remaining-minute"):
             if name in headers:
                 self.limits[name] = headers[name]
-        if response.status_code != 429:
-            return
-        wait = _seconds(headers.get("retry-after")) or _seconds(headers.get("x-ratelimit-retry-after"))
-        if wait is None:
-            wait = 1.0
-        with self._lock:
-            self.refusals += 1
-            self._blocked_until = max(self._blocked_until, self._clock() + wait)
+        remaining = headers.get("x-ratelimit-remaining", headers.get("x-ratelimit-remaining-minute"))
+        if response.status_code == 429:
+            wait = _seconds(headers.get("retry-after")) or _seconds(headers.get("x-ratelimit-retry-after"))
+            with self._lock:
+                self.refusals += 1
+                self._low = True
+                self._blocked_until = max(self._blocked_until, self._clock() + (1.0 if wait is None else wait))
+        elif remaining is not None and remaining.isdigit():
+            left = int(remaining)
+            used = headers.get("x-ratelimit-used-currentrequest", "")
+            with self._lock:
+                self._cost = max(self._cost, int(used)) if used.isdigit() else self._cost
+                # Enough left for every other thread to have one request in flight, plus this one.
+                low_water = max(self.LOW_WATER, self._cost * (self.concurrency + 1))
+                if left <= low_water:
+                    self._low = True
+                elif left > self._last_remaining + low_water:
+                    self._low = False  # a fresh window (answers overtaking each other never jump this far)
+                self._last_remaining = left
+        if getattr(self._local, "turn", False) and response.status_code != 429:
+            self._local.turn = False  # a 429 keeps the turn: this thread retries first, after the wait
+            self._turn.release()
 
 
 def raise_for_status(response: httpx.Response, *, service: str, what: str) -> None:

@@ -71,7 +71,7 @@ class FreshdeskConnector(SourceConnector):
         self.per_page = max(1, min(MAX_PER_PAGE, int(config.get("page_size") or MAX_PER_PAGE)))
         self.workers = max(1, int(config.get("detail_workers") or 4))
         token = base64.b64encode(f"{cleaned['api_key']}:X".encode()).decode()
-        self.gate = RetryAfterGate()
+        self.gate = RetryAfterGate(concurrency=self.workers)
         self.http = HttpClient(self.base_url, headers={"Authorization": f"Basic {token}",
                                                        "Accept": "application/json"},
                                service_name=SERVICE, pacer=self.gate)
