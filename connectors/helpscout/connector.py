@@ -51,8 +51,8 @@ class HelpScoutConnector(SourceConnector):
     config_fields: ClassVar[tuple[ConfigField, ...]] = (
         ConfigField("app_id", "App ID", help_text="Create an app under Your Profile → My Apps in Help Scout."),
         ConfigField("app_secret", "App Secret", kind="secret"),
-        ConfigField("mailbox_id", "Mailbox", kind="choice", required=False,
-                    help_text="The Help Scout mailbox whose conversations go to this Front inbox."),
+        ConfigField("mailbox_id", "Mailbox id", required=False, placeholder="123456",
+                    help_text="Optional: only this Help Scout mailbox. The inbox step also lets you pick one."),
         ConfigField("api_url", "API address", kind="url", required=False, placeholder=DEFAULT_API_URL,
                     help_text="Leave empty for Help Scout's own API."),
     )
