@@ -4,4 +4,5 @@
 # keeps the others' plugins.
 pytest_plugins = ["sandbox.front.pytest_plugin"]
 pytest_plugins = [*pytest_plugins, "sandbox.zendesk.pytest_plugin"]
+pytest_plugins = [*pytest_plugins, "sandbox.stripe.pytest_plugin"]
 pytest_plugins = [*pytest_plugins, "sandbox.helpscout.pytest_plugin", "sandbox.freshdesk.pytest_plugin"]
