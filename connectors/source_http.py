@@ -128,12 +128,13 @@ def raise_for_status(response: httpx.Response, *, service: str, what: str) -> No
     raise VendorError(f"{service} refused the request for {what} (error {code}).")
 
 
-def stream_get(http: HttpClient, url: str, *, service: str, what: str,
-               accept: tuple[int, ...] = (200,)) -> tuple[int, Iterator[bytes] | None]:
+def stream_get(http: HttpClient, url: str, *, service: str, what: str, accept: tuple[int, ...] = (200,),
+               send_credentials: bool = True) -> tuple[int, Iterator[bytes] | None]:
     """Open `url` for streaming. Returns (status, chunks); chunks is None when status is not accepted.
 
     The 429/5xx/network retry loop of connectors/http.py does not stream, so this repeats it briefly
-    for the attachment path (before any byte is read, nothing is lost by retrying).
+    for the attachment path (before any byte is read, nothing is lost by retrying). `send_credentials`
+    False drops the client's Authorization header (pre-signed links on another host).
     """
     guard_url(url)
     attempt = 0
@@ -144,6 +145,10 @@ def stream_get(http: HttpClient, url: str, *, service: str, what: str,
         try:
             # The connector's own pool: same limits, same proxies, same TLS settings.
             request = http._http.build_request("GET", url)  # noqa: SLF001 - no public streaming API yet
+            if not send_credentials:
+                # Pre-signed links carry their own authorisation: the API key must not travel to the
+                # storage host (S3 also refuses a request with two authorisations).
+                request.headers.pop("Authorization", None)
             response = http._http.send(request, stream=True)  # noqa: SLF001
         except httpx.TransportError as exc:
             attempt += 1

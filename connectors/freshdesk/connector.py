@@ -264,16 +264,16 @@ class FreshdeskConnector(SourceConnector):
         if not url:
             raise NotFound(f"Freshdesk gave no link for {what}.")
         if attachment.inline:
-            status, chunks = stream_get(self.http, url, service=SERVICE, what=what)
+            status, chunks = stream_get(self.http, url, service=SERVICE, what=what, send_credentials=False)
             if chunks is None:
                 raise_for_status_code(status, what)
             return chunks  # type: ignore[return-value]
         if _expired(url):
             url = self._fresh_link(attachment, locator)
-        status, chunks = stream_get(self.http, url, service=SERVICE, what=what)
+        status, chunks = stream_get(self.http, url, service=SERVICE, what=what, send_credentials=False)
         if chunks is None and status in (400, 403):  # S3 answers 403 "Request has expired"
             url = self._fresh_link(attachment, locator)
-            status, chunks = stream_get(self.http, url, service=SERVICE, what=what)
+            status, chunks = stream_get(self.http, url, service=SERVICE, what=what, send_credentials=False)
         if chunks is None:
             raise_for_status_code(status, what)
         return chunks  # type: ignore[return-value]

@@ -79,12 +79,15 @@ class TokenSource:
 
 
 class BearerTransport(httpx.BaseTransport):
-    def __init__(self, tokens: TokenSource, inner: httpx.BaseTransport | None = None) -> None:
+    def __init__(self, tokens: TokenSource, inner: httpx.BaseTransport | None = None, *, api_host: str = "") -> None:
         self.tokens = tokens
         self.inner = inner or httpx.HTTPTransport()
+        self.api_host = api_host
         self.renewals_after_401 = 0
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
+        if self.api_host and request.url.netloc.decode() != self.api_host:
+            return self.inner.handle_request(request)  # the token is for Help Scout's API host only
         token = self.tokens.current()
         request.headers["Authorization"] = f"Bearer {token}"
         response = self.inner.handle_request(request)

@@ -64,7 +64,7 @@ class HelpScoutConnector(SourceConnector):
         self.api_url = cleaned["api_url"]
         self.mailbox_id = cleaned.get("mailbox_id")
         self.tokens = TokenSource(f"{self.api_url}/v2/oauth2/token", cleaned["app_id"], cleaned["app_secret"])
-        self.transport = BearerTransport(self.tokens)
+        self.transport = BearerTransport(self.tokens, api_host=urlsplit(self.api_url).netloc)
         self.gate = RetryAfterGate()
         self.http = HttpClient(self.api_url, headers={"Accept": "application/hal+json, application/json"},
                                service_name=SERVICE, pacer=self.gate, transport=self.transport)

@@ -353,6 +353,9 @@ class FreshdeskApp(VendorApp):
         attachment = self.render.attachment(int(raw)) if raw.isdigit() else None
         if attachment is None:
             return Response(404, b"<Error><Code>NoSuchKey</Code></Error>", {"Content-Type": "application/xml"})
+        if "authorization" in request.headers:  # what S3 says to a pre-signed URL sent with credentials
+            return Response(400, b"<Error><Code>InvalidArgument</Code><Message>Only one auth mechanism allowed"
+                            b"</Message></Error>", {"Content-Type": "application/xml"})
         if not self.signer.valid(int(raw), request.query):
             with self.lock:
                 self.calls["expired_link"] += 1
