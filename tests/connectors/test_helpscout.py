@@ -104,3 +104,26 @@ def test_rate_limit_retry_after_header_is_honoured():
         assert len(tickets) == 60
         assert hs.app.calls["429"] >= 1 and hs.app.calls["early_retries"] == 0
         assert connector.gate.refusals >= 1
+
+
+def test_bearer_token_goes_to_the_api_host_only():
+    """Unit level: the token must not follow a link (redirect, attachment) to another host."""
+    import httpx
+
+    from connectors.helpscout.auth import BearerTransport
+
+    seen: dict[str, str | None] = {}
+
+    def token_endpoint(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, json={"access_token": "tok", "expires_in": 7200})
+
+    def api(request: httpx.Request) -> httpx.Response:
+        seen[request.url.host] = request.headers.get("Authorization")
+        return httpx.Response(200, json={})
+
+    tokens = TokenSource("https://api.helpscout.net/v2/oauth2/token", "id", "secret",
+                         transport=httpx.MockTransport(token_endpoint))
+    client = httpx.Client(transport=BearerTransport(tokens, httpx.MockTransport(api), api_host="api.helpscout.net"))
+    client.get("https://api.helpscout.net/v2/users/me")
+    client.get("https://files.example.com/attachment.png")
+    assert seen == {"api.helpscout.net": "Bearer tok", "files.example.com": None}
