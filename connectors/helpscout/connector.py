@@ -176,10 +176,14 @@ class HelpScoutConnector(SourceConnector):
         if mailbox:
             params["mailbox"] = mailbox
         wanted_tags = set((filter or {}).get("tags") or [])
+        recent: set[str] | None = None  # ids of the page read before, in this process
         while True:
+            caught = self._shifted_into_previous_page(params, recent) if recent is not None else []
             body = self._get("/v2/conversations", what="the conversations", params=params).json()
-            conversations = (body.get("_embedded") or {}).get("conversations") or []
-            tickets = [self._ticket(c) for c in conversations]
+            conversations = [c for c in (body.get("_embedded") or {}).get("conversations") or []
+                             if str(c.get("id")) not in (recent or set())]
+            recent = {str(c.get("id")) for c in conversations} | {str(c.get("id")) for c in caught}
+            tickets = [self._ticket(c) for c in caught + conversations]
             if wanted_tags:
                 tickets = [t for t in tickets if wanted_tags & set(t.tags)]
             page = body.get("page") or {}
@@ -190,6 +194,23 @@ class HelpScoutConnector(SourceConnector):
                              deleted_ticket_ids=[t.source_id for t in tickets if t.deleted])
             if not more:
                 return
+
+    def _shifted_into_previous_page(self, params: dict[str, Any], recent: set[str]) -> list[dict[str, Any]]:
+        """Offset paging over a live mailbox: when a conversation already read is modified, it moves to
+        the end and every later one shifts back a place, so the next page would start one too far. Reading
+        the previous page again (ids only, no threads) catches what shifted into it."""
+        previous = {**params, "page": int(params["page"]) - 1}
+        previous.pop("embed", None)
+        body = self._get("/v2/conversations", what="the conversations", params=previous).json()
+        missed = [str(c.get("id")) for c in (body.get("_embedded") or {}).get("conversations") or []
+                  if str(c.get("id")) not in recent]
+        out = []
+        for conversation_id in missed:  # rare: fetch each with its threads
+            response = self._get(f"/v2/conversations/{conversation_id}", what=f"conversation {conversation_id}",
+                                 params={"embed": "threads"}, expect=(200, 404))
+            if response.status_code == 200:
+                out.append(response.json())
+        return out
 
     def _ticket(self, conversation: dict[str, Any], merged_ids: list[str] | None = None) -> Ticket:
         threads = (conversation.get("_embedded") or {}).get("threads")

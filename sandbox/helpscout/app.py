@@ -65,6 +65,11 @@ class HelpScoutApp(VendorApp):
         with self.lock:
             self.tokens = dict.fromkeys(self.tokens, 0.0)
 
+    def touch(self, conversation_id: int) -> None:
+        """An agent works on a conversation now: it moves to the end of the modifiedAt order (live account)."""
+        with self.lock:
+            self.render.touched[conversation_id] = datetime.now(UTC)
+
     def merge(self, source_id: int, into_id: int) -> None:
         self.merged[source_id] = into_id
 
@@ -193,9 +198,14 @@ class HelpScoutApp(VendorApp):
         ascending = q.get("sortField") == "modifiedAt" and q.get("sortOrder", "desc") == "asc"
         embed = q.get("embed") == "threads"
 
+        touched = dict(self.render.touched)
+
         def ids() -> Iterator[int]:
             for _seg, i in self.dataset.ordered_ids(since=since):
-                if self._visible(i, status, mailboxes):
+                if i not in touched and self._visible(i, status, mailboxes):
+                    yield i
+            for i in sorted(touched, key=lambda k: (touched[k], k)):
+                if (since is None or touched[i] >= since) and self._visible(i, status, mailboxes):
                     yield i
 
         def run() -> Response:

@@ -10,7 +10,7 @@ the stand-in adds its own line items (status changes, workflows) and drafts at i
 from __future__ import annotations
 
 import zlib
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import quote
 
@@ -51,6 +51,7 @@ class HelpScoutRenderer:
     def __init__(self, dataset: SampleDataset) -> None:
         self.dataset = dataset
         self.base_url = ""
+        self.touched: dict[int, datetime] = {}  # conversations modified "now" (see HelpScoutApp.touch)
 
     def person(self, agent: Agent | None = None, contact: Contact | None = None) -> dict[str, Any]:
         if agent is not None:
@@ -114,7 +115,8 @@ class HelpScoutRenderer:
             "id": ticket_id, "number": ticket_id + 1000, "threads": len(t.messages), "type": "email",
             "folderId": 1, "status": status, "state": "deleted" if t.deleted else "published",
             "subject": t.subject, "preview": "", "mailboxId": int(t.mailbox_id or 1),
-            "createdBy": creator, "createdAt": iso(t.created_at), "userUpdatedAt": iso(t.updated_at),
+            "createdBy": creator, "createdAt": iso(t.created_at),
+            "userUpdatedAt": iso(self.touched.get(ticket_id, t.updated_at)),
             "customerWaitingSince": {"time": iso(t.updated_at), "friendly": ""},
             "source": {"type": "email", "via": "customer"},
             "tags": [{"id": zlib.crc32(tag.encode()) % 100_000, "tag": tag, "color": "#929499"} for tag in t.tags],

@@ -127,3 +127,18 @@ def test_bearer_token_goes_to_the_api_host_only():
     client.get("https://api.helpscout.net/v2/users/me")
     client.get("https://files.example.com/attachment.png")
     assert seen == {"api.helpscout.net": "Bearer tok", "files.example.com": None}
+
+
+def test_conversations_modified_during_the_read_do_not_push_others_out_of_the_stream():
+    """Offset paging on a live mailbox: each already-read conversation that is modified moves to the end
+    and shifts the rest back one place. Without care the next page skips that many conversations."""
+    with HelpScoutStandin(tickets=120, seed=3) as hs:
+        stream = HelpScoutConnector(hs.config).tickets()
+        first = next(stream)
+        for t in first.tickets[:5]:
+            hs.app.touch(int(t.source_id))  # agents reply to five conversations we already read
+        rest = [t for page in stream for t in page.tickets]
+        ids = {t.source_id for t in first.tickets + rest}
+        assert ids == {str(i) for i in range(1, 121)}  # nobody skipped
+        again = [t.source_id for t in rest if t.source_id in {x.source_id for x in first.tickets[:5]}]
+        assert sorted(again) == sorted(t.source_id for t in first.tickets[:5])  # read again, newer
