@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from connectors.base import VendorError
@@ -82,7 +82,11 @@ class KeysetWindow:
     def _fill(self) -> None:
         if self.next_page > MAX_PAGE:
             raise self._too_many_at_once()
-        params: dict[str, Any] = {"updated_since": fmt_time(self.since), "order_by": "updated_at",
+        # One second early: whether Freshdesk reads `updated_since` as > or >=, tickets sharing the last
+        # timestamp that were not taken yet are in the answer (the ones already taken are dropped below).
+        start = max(EPOCH, self.since - timedelta(seconds=1))
+        params: dict[str, Any] = {"updated_since": fmt_time(start),
+                                  "order_by": "updated_at",
                                   "order_type": "asc", "per_page": self.per_page, "page": self.next_page}
         if self.list_filter:
             params["filter"] = self.list_filter
@@ -95,7 +99,7 @@ class KeysetWindow:
         for item in items:
             updated = parse_time(item["updated_at"])
             if updated < self.since or (updated == self.since and item["id"] in self.boundary):
-                continue  # taken already (or moved backwards: never happens, but never yield it twice)
+                continue  # taken already
             fresh.append(item)
         self.buffer.extend(fresh)
         if not has_next:
