@@ -50,7 +50,7 @@ class FreshdeskApp(VendorApp):
     def __init__(self, *, tickets: int = 100, seed: int = 1, revision: int = 0, api_key: str = "fd-api-key",
                  rpm: int | None = None, window_s: float = 60.0, page_cap: int = MAX_PAGE,
                  attachment_ttl_s: float = 300.0, time_quantum_s: int = 1, minimal: bool = False,
-                 spam_ids: set[int] | None = None, latency_ms: int = 0) -> None:
+                 spam_ids: set[int] | None = None, latency_ms: int = 0, since_exclusive: bool = False) -> None:
         super().__init__(latency_ms=latency_ms)
         self.dataset = SampleDataset(tickets=tickets, seed=seed, revision=revision)
         self.api_key = api_key
@@ -60,6 +60,7 @@ class FreshdeskApp(VendorApp):
         self.render = FreshdeskRenderer(self.dataset, self.signer, time_quantum_s=time_quantum_s,
                                         minimal=minimal)
         self.spam_ids = set(spam_ids or ())
+        self.since_exclusive = since_exclusive  # read `updated_since` as ">" instead of ">="
         self.now = datetime.now(UTC)
         self.routes_api()
 
@@ -218,7 +219,8 @@ class FreshdeskApp(VendorApp):
         """Ticket ids in updated_at order (ties by id), as the vendor reports the times."""
         floor = self.render.quantize(since) if since else None
         for _seg, ticket_id in self.dataset.ordered_ids(since=floor):
-            if since is not None and self.render.updated_at(ticket_id) < since:
+            if since is not None and (self.render.updated_at(ticket_id) < since or (
+                    self.since_exclusive and self.render.updated_at(ticket_id) == since)):
                 continue
             if self._ticket_state(ticket_id) == state:
                 yield ticket_id

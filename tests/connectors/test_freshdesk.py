@@ -57,9 +57,11 @@ def test_page_cap_is_worked_around_by_rewindowing():
         assert all(p.cursor is not None for p in pages[:-1]) and pages[-1].cursor is None
 
 
-def test_tickets_sharing_one_timestamp_beyond_a_page_are_all_read_once():
-    """48 tickets per day share an update time (day-grained clock); pages hold 20."""
-    with FreshdeskStandin(tickets=200, seed=5, time_quantum_s=86_400) as fd:
+@pytest.mark.parametrize("since_exclusive", [False, True], ids=["since>=", "since>"])
+def test_tickets_sharing_one_timestamp_beyond_a_page_are_all_read_once(since_exclusive):
+    """48 tickets per day share an update time (day-grained clock); pages hold 20. Whether Freshdesk reads
+    `updated_since` as >= or >, none is skipped at a window boundary."""
+    with FreshdeskStandin(tickets=200, seed=5, time_quantum_s=86_400, since_exclusive=since_exclusive) as fd:
         tickets, _ = _all(FreshdeskConnector({**fd.config, "page_size": 20}))
         ids = [t.source_id for t in tickets]
         assert len(ids) == len(set(ids)) == 200
