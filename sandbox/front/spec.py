@@ -26,10 +26,7 @@ _lock = threading.Lock()
 
 
 def spec_path() -> Path:
-    """The shared spec; FRONT_SPEC_PATH wins (the repository may be checked out elsewhere)."""
-    import os
-
-    return Path(os.environ.get("FRONT_SPEC_PATH") or SPEC_PATH)
+    return SPEC_PATH
 
 
 @functools.cache

@@ -72,3 +72,43 @@ def test_state_page_and_control_routes(front_standin: FrontStandin):
     assert state["faults"]["error_rate"] == 0.5
     assert [i["addresses"] for i in state["inboxes"]] == [["support@acme.example"], ["billing@acme.example"],
                                                           ["sales@acme.example"]]
+
+
+def test_command_line_standin_serves(tmp_path):
+    """`python -m sandbox.front --port P --token T` (what the embedded launcher runs) answers like Front."""
+    import os
+    import socket
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    root = Path(__file__).resolve().parents[2]
+    proc = subprocess.Popen([sys.executable, "-m", "sandbox.front", "--port", str(port), "--token", "cli-token",
+                             "--rpm", "200", "--process-delay-s", "0.1"], cwd=root, env={**os.environ},
+                            stdout=subprocess.PIPE, text=True)
+    try:
+        assert "listening on" in proc.stdout.readline()
+        for _ in range(50):
+            try:
+                me = httpx.get(f"http://127.0.0.1:{port}/me", headers={"Authorization": "Bearer cli-token"})
+                break
+            except httpx.TransportError:
+                time.sleep(0.1)
+        assert me.status_code == 200 and me.headers["x-ratelimit-limit"] == "200"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+def test_state_page_lists_imports_and_escapes_them(front_client: FrontClient, front_standin: FrontStandin):
+    uid = front_client.import_message(front_standin.inbox_id(), message(
+        "x-1", subject="<script>alert(1)</script> refund", body="<p>Hello <b>there</b></p><img src=x onerror=alert(2)>"))
+    resolve(front_client, uid)
+    html = httpx.get(front_standin.url + "/").text
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; refund" in html
+    assert "<script>" not in html and "onerror" not in html
+    assert "Hello there" in html and "1 message" in html
