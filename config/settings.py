@@ -371,3 +371,5 @@ BILLING_PRICE_TIERS = env.json("BILLING_PRICE_TIERS", default={})
 BILLING_MINIMUM_CHARGE = env.int("BILLING_MINIMUM_CHARGE", default=4900)
 # A paid order still covers the migration when counts grew by at most this share since payment.
 BILLING_COUNT_TOLERANCE_PERCENT = env.int("BILLING_COUNT_TOLERANCE_PERCENT", default=5)
+# First back-off step (seconds) after a Front 5xx or dropped connection; doubles with jitter per retry.
+ENGINE_RETRY_BASE_DELAY = env.float("ENGINE_RETRY_BASE_DELAY", default=0.5)

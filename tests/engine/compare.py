@@ -79,16 +79,19 @@ def check_fidelity(*, migration, run: Run, connector, state: dict) -> dict[str, 
         notes = [m for m in ticket.messages if m.kind == "private_note"]
         comments = conv["comments"]
         fields = {k: v for k, v in ticket.custom_fields.items() if v not in (None, "", [])}
-        extra = 1 if fields and snap["custom_fields"] == "comment" else 0
-        assert len(comments) == len(notes) + extra, ticket.source_id
-        for note, comment in zip(notes, comments, strict=False):
-            assert note.created_at.strftime("%Y-%m-%d %H:%M UTC") in comment["body"]
-            assert (note.body or "") in comment["body"]
+        cf_comments = [c for c in comments if c["body"].startswith("Custom fields from the source")]
+        assert len(comments) == len(notes) + len(cf_comments), ticket.source_id
+        for note in notes:
+            key = mapping.comment_key(lineage=run.lineage, ticket_id=ticket.source_id, note_id=note.source_id)
+            matching = [c for c in comments if mapping.comment_marker(key) in c["body"]]
+            assert len(matching) == 1, (ticket.source_id, note.source_id)
+            assert note.created_at.strftime("%Y-%m-%d %H:%M UTC") in matching[0]["body"]
+            assert (note.body or "") in matching[0]["body"]
             seen["notes"] += 1
-            seen["attachments"] += len(comment["attachments"])
-        if extra:
+            seen["attachments"] += len(matching[0]["attachments"])
+        if fields and snap["custom_fields"] == "comment":
             for name in fields:
-                assert f"{name}: " in comments[-1]["body"]
+                assert f"{name}: " in cf_comments[-1]["body"]
             seen["custom_fields"] += 1
         want_tags = set(mapping.ticket_tags(ticket, snap))
         assert want_tags <= set(conv["tags"]), (ticket.source_id, want_tags, conv["tags"])
