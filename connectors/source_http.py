@@ -19,7 +19,6 @@ import httpx
 
 from connectors.base import (
     BadCredentials,
-    ConnectorError,
     MissingPermission,
     NotFound,
     RateLimited,
@@ -175,7 +174,3 @@ def _chunks(response: httpx.Response, *, service: str, what: str) -> Iterator[by
         raise Unreachable(f"The download of {what} from {service} was cut off.") from exc
     finally:
         response.close()
-
-
-def plain_error(exc: Exception) -> ConnectorError:
-    return exc if isinstance(exc, ConnectorError) else VendorError(str(exc))
