@@ -43,10 +43,11 @@ class HelpScoutApp(VendorApp):
     def __init__(self, *, tickets: int = 100, seed: int = 1, revision: int = 0, app_id: str = "hs-app-id",
                  app_secret: str = "hs-app-secret",  # noqa: S107 - the stand-in's fixed test secret
                   token_ttl_s: int = 172_800, rpm: int | None = None,
-                 window_s: float = 60.0, latency_ms: int = 0) -> None:
+                 window_s: float = 60.0, latency_ms: int = 0, embed_thread_limit: int | None = None) -> None:
         super().__init__(latency_ms=latency_ms)
         self.dataset = SampleDataset(tickets=tickets, seed=seed, revision=revision)
         self.render = HelpScoutRenderer(self.dataset)
+        self.render.embed_thread_limit = embed_thread_limit  # embed only the newest N threads (long threads)
         self.app_id, self.app_secret = app_id, app_secret
         self.token_ttl_s = token_ttl_s
         self.tokens: dict[str, float] = {}  # token -> expiry (monotonic)

@@ -51,6 +51,7 @@ class HelpScoutRenderer:
     def __init__(self, dataset: SampleDataset) -> None:
         self.dataset = dataset
         self.base_url = ""
+        self.embed_thread_limit: int | None = None
         self.touched: dict[int, datetime] = {}  # conversations modified "now" (see HelpScoutApp.touch)
 
     def person(self, agent: Agent | None = None, contact: Contact | None = None) -> dict[str, Any]:
@@ -131,7 +132,8 @@ class HelpScoutRenderer:
         if status == "closed":
             out["closedAt"] = iso(t.updated_at)
         if embed_threads:
-            out["_embedded"] = {"threads": self.threads(t)}
+            threads = self.threads(t)  # newest first
+            out["_embedded"] = {"threads": threads[:self.embed_thread_limit] if self.embed_thread_limit else threads}
         return out
 
     def threads(self, t: Ticket) -> list[dict[str, Any]]:

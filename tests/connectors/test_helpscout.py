@@ -142,3 +142,12 @@ def test_conversations_modified_during_the_read_do_not_push_others_out_of_the_st
         assert ids == {str(i) for i in range(1, 121)}  # nobody skipped
         again = [t.source_id for t in rest if t.source_id in {x.source_id for x in first.tickets[:5]}]
         assert sorted(again) == sorted(t.source_id for t in first.tickets[:5])  # read again, newer
+
+
+def test_long_conversation_with_incomplete_embedded_threads_is_read_in_full():
+    dataset = SampleDataset(tickets=60, seed=7)
+    with HelpScoutStandin(tickets=60, seed=7, embed_thread_limit=20) as hs:
+        tickets = [t for p in HelpScoutConnector(hs.config).tickets() for t in p.tickets]
+        long = next(t for t in tickets if t.source_id == "50")
+        assert [m.source_id for m in long.messages] == [m.source_id for m in dataset.ticket(50).messages]
+        assert hs.app.calls["GET /v2/conversations/{id}/threads"] >= 2  # 60 threads, pages of 50
