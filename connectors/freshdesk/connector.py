@@ -27,7 +27,7 @@ from connectors.base import (
     Ticket,
     TicketPage,
 )
-from connectors.freshdesk.mapping import AccountMeta, agent_from, deleted_stub, ticket_from
+from connectors.freshdesk.mapping import AccountMeta, agent_from, deleted_stub, mailbox_of, ticket_from
 from connectors.freshdesk.stream import MergedTicketList, PageCapReached
 from connectors.http import HttpClient, RetryPolicy, guard_url
 from connectors.source_http import RetryAfterGate, raise_for_status, stream_get
@@ -113,6 +113,7 @@ class FreshdeskConnector(SourceConnector):
         if self._meta is None:
             fields = self._get("/api/v2/ticket_fields", what="the ticket fields").json()
             self._meta = AccountMeta.from_fields(fields, self.agents())
+            self._meta.groups_as_mailboxes = self._groups_as_mailboxes()
         return self._meta
 
     # ---- SourceConnector -------------------------------------------------------------------------------
@@ -137,9 +138,18 @@ class FreshdeskConnector(SourceConnector):
         return [agent_from(a) for a in self._pages("/api/v2/agents", what="the agents")]
 
     def mailboxes(self) -> list[tuple[str, str]]:
-        """Freshdesk products (brands with their own support address) are the mailboxes a filter can pick."""
-        return [(str(p["id"]), p.get("name") or str(p["id"])) for p in self._pages("/api/v2/products",
-                                                                                  what="the products")]
+        """Freshdesk products (brands with their own support address) are the mailboxes a filter can pick;
+        an account without products sorts tickets into groups, listed instead as `group:<id>`."""
+        products = [(str(p["id"]), p.get("name") or str(p["id"]))
+                    for p in self._pages("/api/v2/products", what="the products")]
+        if products:
+            return products
+        return [(f"group:{g['id']}", g.get("name") or str(g["id"]))
+                for g in self._pages("/api/v2/groups", what="the groups")]
+
+    def _groups_as_mailboxes(self) -> bool:
+        boxes = self.mailboxes()
+        return bool(boxes) and all(box.startswith("group:") for box, _ in boxes)
 
     def counts(self, *, filter: dict[str, Any] | None = None) -> dict[str, int]:
         return {"tickets": self._ticket_count(filter), "contacts": self._contact_count(),
@@ -148,8 +158,10 @@ class FreshdeskConnector(SourceConnector):
     def _ticket_count(self, filter: dict[str, Any] | None) -> int:
         """The search API's `total` (one call); where search refuses the query, count the list instead."""
         clauses = ["created_at:>'1970-01-01'"]
-        if filter and filter.get("mailbox_id"):
-            clauses.append(f"product_id:{int(filter['mailbox_id'])}")
+        box = str((filter or {}).get("mailbox_id") or "")
+        if box:
+            field, _, value = box.rpartition(":")
+            clauses.append(f"group_id:{int(value)}" if field == "group" else f"product_id:{int(value)}")
         if filter and filter.get("group_id"):
             clauses.append(f"group_id:{int(filter['group_id'])}")
         if not (filter and filter.get("tags")):
@@ -199,7 +211,8 @@ class FreshdeskConnector(SourceConnector):
     def _wanted(item: dict[str, Any], filter: dict[str, Any] | None) -> bool:
         if not filter:
             return True
-        if filter.get("mailbox_id") and str(item.get("product_id")) != str(filter["mailbox_id"]):
+        box = str(filter.get("mailbox_id") or "")
+        if box and mailbox_of(item, groups=box.startswith("group:")) != box:
             return False
         if filter.get("group_id") and str(item.get("group_id")) != str(filter["group_id"]):
             return False

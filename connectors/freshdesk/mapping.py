@@ -24,6 +24,11 @@ class AccountMeta:
     statuses: dict[int, str] = field(default_factory=dict)
     field_labels: dict[str, str] = field(default_factory=dict)
     agents: dict[str, Agent] = field(default_factory=dict)
+    # Accounts without products (brands) sort tickets into groups: the group is then the "mailbox".
+    groups_as_mailboxes: bool = False
+
+    def mailbox_of(self, item: dict[str, Any]) -> str | None:
+        return mailbox_of(item, groups=self.groups_as_mailboxes)
 
     @classmethod
     def from_fields(cls, fields: list[dict[str, Any]], agents: list[Agent]) -> AccountMeta:
@@ -42,6 +47,12 @@ class AccountMeta:
             return self.statuses.get(int(code), f"Status {code}")
         except (TypeError, ValueError):
             return str(code)
+
+
+def mailbox_of(item: dict[str, Any], *, groups: bool) -> str | None:
+    if groups:
+        return f"group:{item['group_id']}" if item.get("group_id") else None
+    return str(item["product_id"]) if item.get("product_id") else None
 
 
 def agent_from(item: dict[str, Any]) -> Agent:
@@ -120,7 +131,7 @@ def ticket_from(detail: dict[str, Any], conversations: list[dict[str, Any]], met
         assignee_agent_id=str(detail["responder_id"]) if detail.get("responder_id") else None,
         cc_contacts=ccs, tags=list(detail.get("tags") or []), custom_fields=custom,
         messages=[] if deleted else messages, deleted=deleted,
-        mailbox_id=str(detail["product_id"]) if detail.get("product_id") else None,
+        mailbox_id=meta.mailbox_of(detail),
         url=f"{base_url}/a/tickets/{tid}",
     )
 
@@ -159,6 +170,6 @@ def deleted_stub(item: dict[str, Any], meta: AccountMeta, base_url: str) -> Tick
         requester=Contact(source_id=str(item["requester_id"]), name=None) if item.get("requester_id") else None,
         assignee_agent_id=str(item["responder_id"]) if item.get("responder_id") else None,
         tags=list(item.get("tags") or []), deleted=True,
-        mailbox_id=str(item["product_id"]) if item.get("product_id") else None,
+        mailbox_id=meta.mailbox_of(item),
         url=f"{base_url}/a/tickets/{item['id']}",
     )

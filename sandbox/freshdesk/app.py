@@ -50,7 +50,8 @@ class FreshdeskApp(VendorApp):
     def __init__(self, *, tickets: int = 100, seed: int = 1, revision: int = 0, api_key: str = "fd-api-key",
                  rpm: int | None = None, window_s: float = 60.0, page_cap: int = MAX_PAGE,
                  attachment_ttl_s: float = 300.0, time_quantum_s: int = 1, minimal: bool = False,
-                 spam_ids: set[int] | None = None, latency_ms: int = 0, since_exclusive: bool = False) -> None:
+                 spam_ids: set[int] | None = None, latency_ms: int = 0, since_exclusive: bool = False,
+                 products: bool = True) -> None:
         super().__init__(latency_ms=latency_ms)
         self.dataset = SampleDataset(tickets=tickets, seed=seed, revision=revision)
         self.api_key = api_key
@@ -60,6 +61,8 @@ class FreshdeskApp(VendorApp):
         self.render = FreshdeskRenderer(self.dataset, self.signer, time_quantum_s=time_quantum_s,
                                         minimal=minimal)
         self.spam_ids = set(spam_ids or ())
+        self.products = products  # False: an account without products (brands); tickets sort into groups
+        self.render.products = products
         self.since_exclusive = since_exclusive  # read `updated_since` as ">" instead of ">="
         self.now = datetime.now(UTC)
         self.routes_api()
@@ -89,7 +92,7 @@ class FreshdeskApp(VendorApp):
             [{"id": gid, "name": name, "description": None, "agent_ids": []} for gid, name in GROUPS])))
         self.route("GET", f"{api}/products", lambda r: self.api(r, lambda: Response.json(
             [{"id": pid, "name": name, "description": None, "primary_email": f"{name.split()[-1].lower()}@acme.test"}
-             for pid, name in PRODUCTS])))
+             for pid, name in PRODUCTS] if self.products else [])))
         self.route("GET", f"{api}/ticket_fields", lambda r: self.api(r, lambda: Response.json(
             self.render.ticket_fields())))
         self.route("GET", f"{api}/tickets", self.list_tickets)

@@ -118,6 +118,7 @@ class FreshdeskRenderer:
         self.signer = signer
         self.quantum = max(1, time_quantum_s)
         self.minimal = minimal
+        self.products = True
 
     # ---- times ---------------------------------------------------------------------------------
     def quantize(self, dt: datetime) -> datetime:
@@ -226,7 +227,8 @@ class FreshdeskRenderer:
             "id": ticket_id, "subject": t.subject, "status": status, "priority": priority_of(ticket_id),
             "source": SOURCE_EMAIL, "type": None, "requester_id": int(t.requester.source_id) if t.requester else None,
             "responder_id": int(t.assignee_agent_id) if t.assignee_agent_id else None,
-            "group_id": group_of(ticket_id), "product_id": int(t.mailbox_id) if t.mailbox_id else None,
+            "group_id": group_of(ticket_id),
+            "product_id": int(t.mailbox_id) if t.mailbox_id and self.products else None,
             "company_id": None, "email_config_id": None, "tags": list(t.tags),
             "cc_emails": [c.emails[0] for c in t.cc_contacts if c.emails], "fwd_emails": [],
             "reply_cc_emails": [c.emails[0] for c in t.cc_contacts if c.emails], "to_emails": None,

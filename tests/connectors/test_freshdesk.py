@@ -167,3 +167,13 @@ def test_counts_fall_back_to_the_list_where_search_refuses():
         # A tag filter is not something the search query above can express: the list is counted.
         assert connector.counts(filter={"tags": ["refund"]})["tickets"] == sum(1 for t in streamed if not t.deleted)
         assert fd.app.calls["GET /api/v2/search/tickets"] == 0
+
+
+def test_an_account_without_products_offers_its_groups_as_mailboxes():
+    with FreshdeskStandin(tickets=60, seed=7, products=False) as fd:
+        connector = FreshdeskConnector(fd.config)
+        boxes = dict(connector.mailboxes())
+        assert boxes == {"group:11": "Tier 1", "group:12": "Tier 2", "group:13": "Refunds"}
+        tickets = [t for p in connector.tickets(filter={"mailbox_id": "group:12"}) for t in p.tickets]
+        assert tickets and {t.mailbox_id for t in tickets} == {"group:12"}
+        assert connector.counts(filter={"mailbox_id": "group:12"})["tickets"] == sum(1 for t in tickets if not t.deleted)
