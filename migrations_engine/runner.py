@@ -32,7 +32,15 @@ RETRY_IDS_PAGE = 100
 
 
 class StopRequested(Exception):
-    """The run was paused, cancelled or left its window: stop after the current ticket."""
+    """The run was paused or cancelled: stop after the current ticket."""
+
+
+class LeaseLost(StopRequested):
+    """Another execution took the run over (this one looked dead): stop without touching the run."""
+
+
+class OutsideWindow(StopRequested):
+    """The interval window closed: pause until the next one."""
 
 
 def setting(name: str, default):
@@ -67,11 +75,20 @@ class Heartbeat:
         updated = Run.objects.filter(pk=self.run.pk, lease_owner=self.owner, state=Run.State.RUNNING).update(
             heartbeat_at=timezone.now())
         if not updated:
+            if Run.objects.filter(pk=self.run.pk, state=Run.State.RUNNING).exists():
+                raise LeaseLost
             raise StopRequested
         from migrations_engine.windows import outside_window
 
         if outside_window(self.run):
-            raise StopRequested
+            raise OutsideWindow
+
+    def sleep(self, seconds: float) -> None:
+        """Wait without letting the lease go stale."""
+        end = time.monotonic() + seconds
+        while (left := end - time.monotonic()) > 0:
+            time.sleep(min(left, 0.5))
+            self.beat()
 
 
 def execute_chunk(run_id: int) -> str:
@@ -82,6 +99,14 @@ def execute_chunk(run_id: int) -> str:
     run = Run.objects.select_related("migration").get(pk=run_id)
     try:
         outcome = _work(run, owner)
+    except LeaseLost:
+        logger.warning("run %s was taken over by another execution", run_id)
+        return "busy"
+    except OutsideWindow:
+        from migrations_engine.windows import pause_until_next_window
+
+        pause_until_next_window(Run.objects.get(pk=run_id))
+        outcome = "done"
     except StopRequested:
         outcome = _stopped(run)
     except ATTENTION_ERRORS as exc:
@@ -249,7 +274,7 @@ def _finish_waiting(ctx, waiting: list, heartbeat: Heartbeat, counters: dict) ->
         if not still:
             return
         waiting = still
-        time.sleep(delay)
+        heartbeat.sleep(delay)
         delay = min(delay * 2, 5.0)
 
 
@@ -277,14 +302,7 @@ def _finish(run: Run) -> None:
 
 
 def _stopped(run: Run) -> str:
-    fresh = Run.objects.get(pk=run.pk)
-    if fresh.state == Run.State.PAUSING:
-        Run.objects.filter(pk=run.pk, state=Run.State.PAUSING).update(state=Run.State.PAUSED)
-        return "done"
-    if fresh.state == Run.State.RUNNING:  # left its interval window
-        from migrations_engine.windows import pause_until_next_window
-
-        pause_until_next_window(fresh)
+    Run.objects.filter(pk=run.pk, state=Run.State.PAUSING).update(state=Run.State.PAUSED)
     return "done"
 
 
