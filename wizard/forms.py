@@ -81,6 +81,7 @@ def merged_source_config(connector_cls, cleaned: dict[str, Any], saved: dict[str
 
 class FrontForm(forms.Form):
     api_url = forms.URLField(
+        assume_scheme="https",
         label=_("Front API URL"),
         max_length=300,
         help_text=_("Leave as is unless your Front account uses another API address."),

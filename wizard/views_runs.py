@@ -120,6 +120,7 @@ def plan(request, migration):
     return render_step(request, "wizard/plan.html", Step.PLAN, {
         "billing_url": billing_url, "refusal": run_services.plan_refusal(migration=migration),
         "counts": migration.record_counts or {},
+        "count_labels": [("tickets", _("Tickets")), ("contacts", _("Contacts")), ("agents", _("Agents"))],
     })
 
 
