@@ -17,6 +17,15 @@ from wizard.selectors import demo_succeeded, full_run_done, latest_run
 from wizard.steps import Step, advance
 
 
+def billing_enabled() -> bool:
+    """Whether a payment provider is configured (the billing app decides; off when it is absent)."""
+    try:
+        from billing.selectors import billing_enabled as enabled
+    except ImportError:
+        return False
+    return enabled()
+
+
 class WizardRefused(Exception):
     """The action is not allowed now; `str()` says why in plain words."""
 

@@ -15,7 +15,7 @@ from django.views.decorators.http import require_POST
 from wizard import run_services, selectors
 from wizard.access import Level
 from wizard.forms import ScheduleForm
-from wizard.run_services import WizardRefused
+from wizard.run_services import WizardRefused, billing_enabled
 from wizard.steps import Step, step_url
 from wizard.views_common import render_step, wizard_step
 
@@ -113,10 +113,12 @@ def plan(request, migration):
             return redirect(step_url(migration, Step.FULL))
         except WizardRefused as exc:
             messages.error(request, str(exc))
-    try:
-        billing_url = reverse("billing:plan", args=[migration.pk])
-    except NoReverseMatch:
-        billing_url = None
+    billing_url = None
+    if billing_enabled():
+        try:
+            billing_url = reverse("billing:plan", args=[migration.pk])
+        except NoReverseMatch:
+            billing_url = None
     return render_step(request, "wizard/plan.html", Step.PLAN, {
         "billing_url": billing_url, "refusal": run_services.plan_refusal(migration=migration),
         "counts": migration.record_counts or {},
