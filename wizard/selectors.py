@@ -8,6 +8,7 @@ slicing (limit + 1), never `COUNT(*)`: the per-state totals come from the run's 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from itertools import islice
 from typing import Any
 
 from django.utils.translation import gettext_lazy as _
@@ -69,6 +70,7 @@ def get_run(*, migration: Migration, run_id) -> Any:
 class EntityProgress:
     name: str
     label: str
+    report_key: str
     total: int
     done: int
     failed: int
@@ -115,6 +117,27 @@ class Progress:
         return sum(e.skipped for e in self.entities)
 
 
+# Entities of the progress counters -> the report's entity keys.
+REPORT_KEY = {"tickets": "ticket", "contacts": "contact", "agents": "agent", "messages": "message",
+              "notes": "note", "ticket": "ticket", "contact": "contact", "agent": "agent",
+              "message": "message", "note": "note"}
+
+
+def throughput(series: list) -> list[list[float]]:
+    """Cumulative (time, handled) points -> records per minute between consecutive points."""
+    points = []
+    for p in series:
+        if isinstance(p, dict):
+            points.append((float(p.get("t") or 0), float(p.get("handled") or 0)))
+        elif isinstance(p, list | tuple) and len(p) >= 2:
+            points.append((float(p[0]), float(p[1])))
+    out = []
+    for (t1, h1), (t2, h2) in zip(points, points[1:], strict=False):
+        if t2 > t1:
+            out.append([t2, round(max(0.0, h2 - h1) * 60.0 / (t2 - t1), 1)])
+    return out[-240:]
+
+
 def _int(value) -> int:
     try:
         return int(value or 0)
@@ -129,11 +152,12 @@ def run_progress(*, run) -> Progress:
     raw = engine_progress(run=run) or {}
     entities_raw = raw.get("entities") or {}
     if isinstance(entities_raw, dict):
-        entities_raw = [{"name": k, **(v or {})} for k, v in entities_raw.items()]
+        entities_raw = [{"name": k, **v} for k, v in entities_raw.items() if isinstance(v, dict)]
     entities = [
         EntityProgress(
             name=str(e.get("name") or e.get("entity")),
             label=str(ENTITY_LABELS.get(str(e.get("name") or e.get("entity")), e.get("name") or e.get("entity"))),
+            report_key=REPORT_KEY.get(str(e.get("name") or e.get("entity")), str(e.get("name") or "")),
             total=_int(e.get("total")), done=_int(e.get("done")),
             failed=_int(e.get("failed")), skipped=_int(e.get("skipped")),
         )
@@ -146,7 +170,7 @@ def run_progress(*, run) -> Progress:
         rate_per_min=float(rate) if rate not in (None, "") else None,
         eta_seconds=int(eta) if eta not in (None, "") else None,
         errors=list(raw.get("recent_errors") or raw.get("errors") or [])[:20],
-        series=list(raw.get("series") or raw.get("time_series") or []),
+        series=throughput(list(raw.get("series") or raw.get("time_series") or [])),
     )
 
 
@@ -180,13 +204,39 @@ class ReportPage:
     has_next: bool
 
 
+REPORT_ENTITIES = ("ticket", "message", "note", "contact", "agent")
+STATE_LABELS = {"done": _("Migrated"), "failed": _("Failed"), "skipped": _("Skipped"), "pending": _("Pending")}
+
+
 def report_page(*, migration: Migration, entity: str, state: str | None, page: int) -> ReportPage:
+    """One page of the engine's report rows, shaped for the template (links to both systems)."""
     from migrations_engine.selectors import report_rows
 
     page = max(1, page)
     start = (page - 1) * REPORT_PAGE_SIZE
-    rows = list(report_rows(migration=migration, entity=entity, state=state or None)[start : start + REPORT_PAGE_SIZE + 1])
-    return ReportPage(entity, state, rows[:REPORT_PAGE_SIZE], page, len(rows) > REPORT_PAGE_SIZE)
+    # The engine streams rows in primary-key order; a page reads at most start + 51 of them.
+    rows = list(islice(report_rows(migration=migration, entity=entity, state=state or None), start,
+                       start + REPORT_PAGE_SIZE + 1))
+    shaped = [_report_row(migration, r) for r in rows[:REPORT_PAGE_SIZE]]
+    return ReportPage(entity, state, shaped, page, len(rows) > REPORT_PAGE_SIZE)
+
+
+def _report_row(migration: Migration, r: Any) -> dict:
+    get = r.get if isinstance(r, dict) else (lambda k, d=None: getattr(r, k, d))
+    conversation = get("front_conversation_id") or (get("front_id") if get("entity") == "ticket" else None)
+    state = str(get("state") or "")
+    return {
+        "source_id": get("source_id"), "front_id": get("front_id") or "", "state": state,
+        "state_label": STATE_LABELS.get(state, state), "reason": get("reason") or "",
+        "source_url": _safe_link(get("source_url")),
+        "front_url": front_conversation_url(migration=migration, conversation_id=conversation),
+        "ticket_source_id": get("ticket_source_id") or "",
+    }
+
+
+def _safe_link(url: str | None) -> str | None:
+    """Only http(s) links from a source reach an href (never javascript: or data:)."""
+    return url if url and url.startswith(("https://", "http://")) else None
 
 
 def front_conversation_url(*, migration: Migration, conversation_id: str | None) -> str | None:
@@ -196,7 +246,8 @@ def front_conversation_url(*, migration: Migration, conversation_id: str | None)
     api = (migration.front_api_url or "").rstrip("/")
     if not api or "frontapp.com" in api:
         return f"https://app.frontapp.com/open/{conversation_id}"
-    return f"{api}/_sandbox/conversations/{conversation_id}"
+    # The offline Front stand-in lists every imported conversation on its home page.
+    return f"{api}/#{conversation_id}"
 
 
 def runs_after_demo(*, migration: Migration) -> list[Any]:

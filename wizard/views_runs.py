@@ -83,9 +83,12 @@ def progress_series(request, migration, run_id):
     return JsonResponse({"series": progress.series, "state": run.state, "rate_per_min": progress.rate_per_min})
 
 
+
 @wizard_step(Step.DEMO, level=Level.VIEWER)
 def report(request, migration):
-    entity = request.GET.get("entity") or "tickets"
+    entity = request.GET.get("entity") or "ticket"
+    if entity not in selectors.REPORT_ENTITIES:
+        entity = "ticket"
     state = request.GET.get("state") or None
     if state not in (None, *REPORT_STATES):
         state = None
@@ -94,12 +97,12 @@ def report(request, migration):
     except ValueError:
         page = 1
     result = selectors.report_page(migration=migration, entity=entity, state=state, page=page)
-    rows = [{"row": r, "front_url": selectors.front_conversation_url(
-        migration=migration, conversation_id=getattr(r, "front_conversation_id", None))} for r in result.rows]
     run = selectors.latest_run(migration=migration)
-    return render_step(request, "wizard/report.html", Step.DEMO if migration.furthest_step < Step.FULL else Step.FULL, {
-        "report": result, "rows": rows, "run": run, "progress": _progress_or_none(run),
-        "entities": ["tickets", "contacts", "agents"], "states": REPORT_STATES,
+    current = Step.FULL if migration.furthest_step >= Step.FULL else Step.DEMO
+    return render_step(request, "wizard/report.html", current, {
+        "report": result, "rows": result.rows, "run": run, "progress": _progress_or_none(run),
+        "entities": [(e, selectors.ENTITY_LABELS[e]) for e in selectors.REPORT_ENTITIES],
+        "states": list(selectors.STATE_LABELS.items()),
     })
 
 
