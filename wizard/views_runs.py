@@ -131,6 +131,7 @@ def plan(request, migration):
 
 @wizard_step(Step.FULL, level=Level.VIEWER, post_level=Level.OWNER)
 def full(request, migration):
+    run_services.sync_verification(migration=migration)
     run = selectors.latest_run(migration=migration)
     if run is not None and run.kind == "demo":
         run = None
