@@ -157,7 +157,7 @@ def run_progress(*, run) -> Progress:
         EntityProgress(
             name=str(e.get("name") or e.get("entity")),
             label=str(ENTITY_LABELS.get(str(e.get("name") or e.get("entity")), e.get("name") or e.get("entity"))),
-            report_key=REPORT_KEY.get(str(e.get("name") or e.get("entity")), str(e.get("name") or "")),
+            report_key=REPORT_KEY.get(str(e.get("name") or e.get("entity")), ""),
             total=_int(e.get("total")), done=_int(e.get("done")),
             failed=_int(e.get("failed")), skipped=_int(e.get("skipped")),
         )

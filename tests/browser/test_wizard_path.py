@@ -139,8 +139,12 @@ def test_whole_wizard_path(page, live_server, front_standin, stripe_live_billing
     page.click('[data-testid="open-report"]')
     shoot(page, "18-full-report")
 
-    # 11. Delta migration.
-    page.go_back()
+    # 11. Delta migration: the source moves on (sample revision 1: new replies, status changes, deletions).
+    page.click('[data-testid="step-1"]')
+    page.fill("input[name=source-revision]", "1")
+    page.click('[data-testid="save-connect"]')
+    expect(page).to_have_url(re.compile(r"/inbox/$"))
+    page.click('[data-testid="step-9"]')
     page.click('[data-testid="start-delta"]')
     _wait_finished(page)
     shoot(page, "19-delta-done")
