@@ -8,7 +8,6 @@ slicing (limit + 1), never `COUNT(*)`: the per-state totals come from the run's 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from itertools import islice
 from typing import Any
 
 from django.utils.translation import gettext_lazy as _
@@ -138,6 +137,15 @@ def throughput(series: list) -> list[list[float]]:
     return out[-240:]
 
 
+def _error(e: Any) -> dict:
+    """One recent error as {at, text} whatever shape the engine keeps (newest shown first)."""
+    if not isinstance(e, dict):
+        return {"at": "", "text": str(e)}
+    label = " ".join(str(e[k]) for k in ("entity", "source_id") if e.get(k))
+    text = str(e.get("message") or e.get("reason") or e.get("error") or "")
+    return {"at": str(e.get("at") or "")[11:19], "text": f"{label}: {text}" if label else text}
+
+
 def _int(value) -> int:
     try:
         return int(value or 0)
@@ -169,7 +177,7 @@ def run_progress(*, run) -> Progress:
         run=run, entities=entities,
         rate_per_min=float(rate) if rate not in (None, "") else None,
         eta_seconds=int(eta) if eta not in (None, "") else None,
-        errors=list(raw.get("recent_errors") or raw.get("errors") or [])[:20],
+        errors=[_error(e) for e in list(raw.get("recent_errors") or raw.get("errors") or [])[-10:]][::-1],
         series=throughput(list(raw.get("series") or raw.get("time_series") or [])),
     )
 
@@ -199,38 +207,71 @@ def dashboard_rows(*, user) -> list[DashboardRow]:
 class ReportPage:
     entity: str
     state: str | None
-    rows: list[Any]
-    page: int
-    has_next: bool
+    rows: list[dict]
+    next_after: int | None  # keyset cursors: the pk to continue after / before
+    prev_before: int | None
 
 
 REPORT_ENTITIES = ("ticket", "message", "note", "contact", "agent")
 STATE_LABELS = {"done": _("Migrated"), "failed": _("Failed"), "skipped": _("Skipped"), "pending": _("Pending")}
+_WRITE_STATE = {"done": "sent"}  # the journal says "sent" where reports say "done"
 
 
-def report_page(*, migration: Migration, entity: str, state: str | None, page: int) -> ReportPage:
-    """One page of the engine's report rows, shaped for the template (links to both systems)."""
-    from migrations_engine.selectors import report_rows
+def report_page(*, migration: Migration, entity: str, state: str | None, after: int | None = None,
+                before: int | None = None) -> ReportPage:
+    """One page of a per-entity report, by keyset (primary key), so page 1 and page 2,000 cost the same.
 
-    page = max(1, page)
-    start = (page - 1) * REPORT_PAGE_SIZE
-    # The engine streams rows in primary-key order; a page reads at most start + 51 of them.
-    rows = list(islice(report_rows(migration=migration, entity=entity, state=state or None), start,
-                       start + REPORT_PAGE_SIZE + 1))
-    shaped = [_report_row(migration, r) for r in rows[:REPORT_PAGE_SIZE]]
-    return ReportPage(entity, state, shaped, page, len(rows) > REPORT_PAGE_SIZE)
+    Same rows and order as the engine's `report_rows` export (which streams everything for CSV/JSON);
+    a page reads at most REPORT_PAGE_SIZE + 1 rows through an index, never an OFFSET or a COUNT.
+    """
+    from migrations_engine.models import FrontWrite, RecordMap
+
+    if entity in ("message", "note"):
+        qs = FrontWrite.objects.filter(migration=migration, kind="message" if entity == "message" else "comment")
+        if state:
+            qs = qs.filter(state=_WRITE_STATE.get(state, state))
+        fields = ("pk", "source_id", "ticket_source_id", "state", "reason", "message_id", "message_uid",
+                  "comment_id", "conversation_id")
+    else:
+        qs = RecordMap.objects.filter(migration=migration, entity=entity)
+        if state:
+            qs = qs.filter(state=state)
+        fields = ("pk", "source_id", "state", "reason", "front_id", "source_url")
+    if before:
+        rows = list(qs.filter(pk__lt=before).order_by("-pk").values(*fields)[: REPORT_PAGE_SIZE + 1])
+        more_before = len(rows) > REPORT_PAGE_SIZE
+        rows = rows[:REPORT_PAGE_SIZE][::-1]
+        more_after = True
+    else:
+        if after:
+            qs = qs.filter(pk__gt=after)
+        rows = list(qs.order_by("pk").values(*fields)[: REPORT_PAGE_SIZE + 1])
+        more_after = len(rows) > REPORT_PAGE_SIZE
+        rows = rows[:REPORT_PAGE_SIZE]
+        more_before = bool(after)
+    shaped = [_report_row(migration, entity, r) for r in rows]
+    return ReportPage(
+        entity, state, shaped,
+        next_after=rows[-1]["pk"] if rows and more_after else None,
+        prev_before=rows[0]["pk"] if rows and more_before else None,
+    )
 
 
-def _report_row(migration: Migration, r: Any) -> dict:
-    get = r.get if isinstance(r, dict) else (lambda k, d=None: getattr(r, k, d))
-    conversation = get("front_conversation_id") or (get("front_id") if get("entity") == "ticket" else None)
-    state = str(get("state") or "")
+def _report_row(migration: Migration, entity: str, r: dict) -> dict:
+    state = str(r.get("state") or "")
+    if entity in ("message", "note"):
+        state = "done" if state == "sent" else state
+        front_id = r.get("comment_id") or r.get("message_id") or r.get("message_uid") or ""
+        conversation = r.get("conversation_id")
+    else:
+        front_id = r.get("front_id") or ""
+        conversation = front_id if entity == "ticket" else None
     return {
-        "source_id": get("source_id"), "front_id": get("front_id") or "", "state": state,
-        "state_label": STATE_LABELS.get(state, state), "reason": get("reason") or "",
-        "source_url": _safe_link(get("source_url")),
+        "source_id": r.get("source_id"), "front_id": front_id, "state": state,
+        "state_label": STATE_LABELS.get(state, state), "reason": r.get("reason") or "",
+        "source_url": _safe_link(r.get("source_url")),
         "front_url": front_conversation_url(migration=migration, conversation_id=conversation),
-        "ticket_source_id": get("ticket_source_id") or "",
+        "ticket_source_id": r.get("ticket_source_id") or "",
     }
 
 

@@ -92,11 +92,8 @@ def report(request, migration):
     state = request.GET.get("state") or None
     if state not in (None, *REPORT_STATES):
         state = None
-    try:
-        page = int(request.GET.get("page", "1"))
-    except ValueError:
-        page = 1
-    result = selectors.report_page(migration=migration, entity=entity, state=state, page=page)
+    result = selectors.report_page(migration=migration, entity=entity, state=state,
+                                   after=_positive(request.GET.get("after")), before=_positive(request.GET.get("before")))
     run = selectors.latest_run(migration=migration)
     current = Step.FULL if migration.furthest_step >= Step.FULL else Step.DEMO
     return render_step(request, "wizard/report.html", current, {
@@ -104,6 +101,14 @@ def report(request, migration):
         "entities": [(e, selectors.ENTITY_LABELS[e]) for e in selectors.REPORT_ENTITIES],
         "states": list(selectors.STATE_LABELS.items()),
     })
+
+
+def _positive(value) -> int | None:
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        return None
+    return number if number > 0 else None
 
 
 @wizard_step(Step.PLAN, level=Level.VIEWER)
