@@ -1,3 +1,5 @@
 """Root conftest. Test settings live in config/settings_test.py (loaded by pytest-django first)."""
 
-pytest_plugins = ["sandbox.stripe.pytest_plugin", "sandbox.front.pytest_plugin"]
+pytest_plugins = ["sandbox.stripe.pytest_plugin"]
+# Fixtures of the Front stand-in (front_standin, front_client), usable from every test package.
+pytest_plugins += ["sandbox.front.pytest_plugin"]

@@ -9,6 +9,7 @@ contacts are looked up once per handle, and message uids are resolved late enoug
 from __future__ import annotations
 
 import hashlib
+import re
 import threading
 from collections import Counter
 from collections.abc import Iterator
@@ -19,55 +20,40 @@ import httpx
 
 from connectors.budget import SharedBudget
 from connectors.front import errors
+from connectors.front.errors import raise_for_front
 from connectors.front.forms import flatten_form, spool_uploads
 from connectors.front.types import MAX_TAG_NAME, ImportedMessage, Preflight, Upload
 from connectors.front.uids import UidTimer
 from connectors.http import HttpClient, RetryPolicy, setting
 
-# Probes that name the token scope each operation of a migration needs (Front's scope names).
+# One cheap probe per scope a migration needs (scope names as Front's API reference gives them in
+# x-required-scopes). Reads are GETs of one item or an unknown id (404 = allowed); writes send an
+# empty body, which Front refuses as invalid (400) when the scope is there and as forbidden (403)
+# when it is not, so nothing is ever created. "{inbox}" is the first inbox's id.
 SCOPE_PROBES: list[tuple[str, str, str, dict | None]] = [
-    ("shared:read", "GET", "/inboxes", None),
-    ("shared:read", "GET", "/teammates", None),
-    ("shared:read", "GET", "/tags", None),
-    ("contacts:read", "GET", "/contacts", None),
-    # An empty body: 400 when allowed (nothing is created), 403 when the scope is missing.
-    ("shared:write", "POST", "/tags", {}),
+    ("inboxes:read", "GET", "/inboxes", None),
+    ("channels:read", "GET", "/inboxes/{inbox}/channels", None),
+    ("teammates:read", "GET", "/teammates", None),
+    ("tags:read", "GET", "/tags?limit=1", None),
+    ("tags:write", "POST", "/tags", {}),
+    ("contacts:read", "GET", "/contacts?limit=1", None),
+    ("contacts:write", "POST", "/contacts", {}),
+    ("custom_fields:read", "GET", "/conversations/custom_fields", None),
+    ("conversations:read", "GET", "/inboxes/{inbox}/conversations?limit=1", None),
+    ("conversations:write", "PATCH", "/conversations/cnv_preflight", {"status": "preflight"}),
+    ("messages:read", "GET", "/messages/alt:uid:preflight", None),
+    ("messages:write", "POST", "/inboxes/{inbox}/imported_messages", {}),
+    ("comments:read", "GET", "/conversations/cnv_preflight/comments", None),
+    ("comments:write", "POST", "/conversations/cnv_preflight/comments", {}),
 ]
 
 
-def _error_message(response: httpx.Response) -> str:
-    try:
-        body = response.json()
-    except ValueError:
-        return ""
-    error = body.get("_error") if isinstance(body, dict) else None
-    if isinstance(error, dict):
-        return str(error.get("message") or error.get("title") or "")[:300]
-    return ""
+_ID_PATH = re.compile(r"^/(?:inboxes|conversations|contacts|messages|comments|tags|teammates|channels)/[^/]+")
 
 
-def raise_for_front(response: httpx.Response, *, what: str) -> None:
-    """Turn a final non-2xx answer into a typed error a user can read."""
-    status = response.status_code
-    if status < 400:
-        return
-    detail = _error_message(response)
-    suffix = f" ({detail})" if detail else ""
-    if status == 401:
-        raise errors.BadCredentials(
-            "Front rejected the API token: check that it was copied whole and has not been revoked."
-        )
-    if status == 403:
-        raise errors.MissingPermission(f"The Front API token is not allowed to {what}{suffix}.")
-    if status == 404:
-        raise errors.NotFound(f"Front could not find what was asked while trying to {what}{suffix}.")
-    if status == 409 and "external" in detail.lower():
-        raise errors.DuplicateExternalId(f"Front already has this message{suffix}.")
-    if status == 413:
-        raise errors.AttachmentTooLarge(f"Front refused an attachment as too large{suffix}.")
-    if status in (400, 409, 422):
-        raise errors.InvalidRequest(f"Front refused the request to {what}{suffix}.")
-    raise errors.VendorError(f"Front answered with error {status} while trying to {what}{suffix}.")
+def burst_resource(path: str) -> str | None:
+    """Front's burst limit (5 requests/second) applies per resource: an endpoint with an id in it."""
+    return path if _ID_PATH.match(path) and not path.endswith("/custom_fields") else None
 
 
 def _id_from_link(url: str | None) -> str | None:
@@ -76,7 +62,8 @@ def _id_from_link(url: str | None) -> str | None:
 
 class FrontClient:
     def __init__(self, token: str, api_url: str | None = None, budget_key: str | None = None, *,
-                 retry: RetryPolicy | None = None, budget: SharedBudget | None = None) -> None:
+                 retry: RetryPolicy | None = None, budget: SharedBudget | None = None,
+                 uid_initial_delay: float = 1.0) -> None:
         api_url = (api_url or setting("FRONT_API_URL", "https://api2.frontapp.com")).rstrip("/")
         # Without a company id yet, one budget per (API URL, token): tokens of one company should pass
         # the company id (from preflight) so they share one budget.
@@ -88,8 +75,9 @@ class FrontClient:
             service_name="Front",
             pacer=self.budget,
             retry=retry,
+            resource_of=burst_resource,
         )
-        self.uids = UidTimer()
+        self.uids = UidTimer(initial_delay=uid_initial_delay)
         self._stats: Counter[str] = Counter()
         self._lock = threading.Lock()
         self._tags: dict[str, str] | None = None
@@ -160,15 +148,13 @@ class FrontClient:
         missing: list[str] = []
         inboxes: list[dict] = []
         for scope, method, path, body in SCOPE_PROBES:
-            if scope in missing:
-                continue
-            r = self.http.request(method, path, route=f"{method} {path} (preflight)", json=body,
-                                  params={"limit": 100} if method == "GET" else None)
+            inbox_id = inboxes[0]["id"] if inboxes else "inb_preflight"
+            r = self.http.request(method, path.replace("{inbox}", inbox_id), route=f"{method} (preflight)", json=body)
             if r.status_code == 403:
                 missing.append(scope)
             elif r.status_code == 401:
                 raise_for_front(r, what="check the token")
-            elif path == "/inboxes" and r.status_code == 200:
+            elif scope == "inboxes:read" and r.status_code == 200:
                 inboxes = r.json().get("_results", [])
         for inbox in inboxes:
             try:
@@ -293,7 +279,7 @@ class FrontClient:
                 for index, (upload, spool) in enumerate(spooled):
                     spool.seek(0)
                     files.append((f"attachments[{index}]", (upload.filename, spool, upload.content_type)))
-                return {"data": flatten_form(payload), "files": files}
+                return {"data": dict(flatten_form(payload)), "files": files}
 
             return self._call(method, path, what=what, route=route, ok=ok, body=body)
         finally:
@@ -302,26 +288,39 @@ class FrontClient:
 
     def import_message(self, inbox_id: str, message: ImportedMessage, attachments: list[Upload] | None = None) -> str:
         """Import one historical message; returns Front's message_uid (the import is asynchronous)."""
-        response = self._send_with_files(
-            "POST", f"/inboxes/{inbox_id}/imported_messages", route="POST /inboxes/:id/imported_messages",
-            what="import a message", payload=self.import_body(message), attachments=attachments or [], ok=(202,))
+        try:
+            response = self._send_with_files(
+                "POST", f"/inboxes/{inbox_id}/imported_messages", route="POST /inboxes/:id/imported_messages",
+                what="import a message", payload=self.import_body(message), attachments=attachments or [],
+                ok=(202,))
+        except errors.DuplicateExternalId as exc:
+            exc.external_id = message.external_id
+            # A retry after a lost answer finds the first attempt's import: the message *is* in Front.
+            exc.after_retry = self.http.last_attempts > 1
+            raise
         uid = response.json()["message_uid"]
         self.uids.started(uid)
         self._stats["messages_imported"] += 1
         return uid
 
-    def resolve_uid(self, message_uid: str, *, wait: bool = True) -> tuple[str, str] | None:
+    def uid_ready_in(self, message_uid: str, *, imported_at: float | None = None) -> float:
+        """Seconds before resolving this uid is probably worth a call (0: now). Lets the engine resolve late."""
+        return self.uids.seconds_left(message_uid, imported_at)
+
+    def resolve_uid(self, message_uid: str, *, wait: bool = True,
+                    imported_at: float | None = None) -> tuple[str, str] | None:
         """(message id, conversation id) of an imported message, or None while Front still processes it.
 
         With wait=True, first sleeps until the message is probably processed (learned from earlier
-        answers), so the poll is rarely empty; empty polls are counted in stats["empty_uid_polls"].
+        answers), so the poll is rarely empty. imported_at (UNIX time of the import) lets a process that
+        did not import the message wait just as well. Empty polls count in stats["empty_uid_polls"].
         """
         if wait:
-            self.uids.wait_until_ready(message_uid)
+            self.uids.wait_until_ready(message_uid, imported_at)
         response = self.http.request("GET", f"/messages/alt:uid:{message_uid}", route="GET /messages/alt:uid")
         if response.status_code == 404:
             self._stats["empty_uid_polls"] += 1
-            self.uids.was_not_ready(message_uid)
+            self.uids.was_not_ready(message_uid, imported_at)
             return None
         raise_for_front(response, what="look up an imported message")
         self.uids.was_ready(message_uid)
@@ -360,6 +359,13 @@ class FrontClient:
     def get_conversation(self, conversation_id: str) -> dict:
         return self._call("GET", f"/conversations/{conversation_id}", what="read a conversation",
                           route="GET /conversations/:id").json()
+
+    def get_conversation_or_none(self, conversation_id: str) -> dict | None:
+        """The conversation, or None when Front does not know it (a delta run checking what still exists)."""
+        try:
+            return self.get_conversation(conversation_id)
+        except errors.NotFound:
+            return None
 
     def iter_inbox_conversations(self, inbox_id: str) -> Iterator[dict]:
         return self._iterate(f"/inboxes/{inbox_id}/conversations", what="list the inbox's conversations",

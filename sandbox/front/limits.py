@@ -17,15 +17,20 @@ class CompanyBudget:
     x-ratelimit-reset (UNIX time at which the bucket is full again).
     """
 
-    def __init__(self, rpm: int) -> None:
+    def __init__(self, rpm: int, capacity: int | None = None) -> None:
         self.rpm = rpm
-        self.tokens = float(rpm)
+        self.capacity = capacity  # None: a minute's worth; tests use a small one to catch any overuse
+        self.tokens = float(self.cap)
         self.stamp = time.monotonic()
         self.lock = threading.Lock()
 
+    @property
+    def cap(self) -> float:
+        return float(self.capacity or self.rpm)
+
     def _refill(self) -> None:
         now = time.monotonic()
-        self.tokens = min(float(self.rpm), self.tokens + (now - self.stamp) * self.rpm / 60.0)
+        self.tokens = min(self.cap, self.tokens + (now - self.stamp) * self.rpm / 60.0)
         self.stamp = now
 
     def take(self) -> float | None:
@@ -40,7 +45,7 @@ class CompanyBudget:
     def headers(self) -> dict[str, str]:
         with self.lock:
             self._refill()
-            full_in = (self.rpm - self.tokens) * 60.0 / self.rpm
+            full_in = (self.cap - self.tokens) * 60.0 / self.rpm
             return {"x-ratelimit-limit": str(self.rpm), "x-ratelimit-remaining": str(int(self.tokens)),
                     "x-ratelimit-reset": str(math.ceil(time.time() + full_in))}
 
@@ -48,7 +53,7 @@ class CompanyBudget:
         with self.lock:
             self._refill()
             self.rpm = rpm
-            self.tokens = min(self.tokens, float(rpm))
+            self.tokens = min(self.tokens, self.cap)
 
 
 class BurstLimit:
@@ -79,11 +84,14 @@ class Faults:
     drop_rate: float = 0.0  # share of API requests whose connection is closed without an answer
     latency_ms: int = 0  # added to every API answer
     storm_until: float = 0.0  # monotonic time until which every API request gets a budget 429
-    script: list[str] = field(default_factory=list)  # next requests' fate: "500", "503", "drop", "429", "429burst"
+    script: list[str] = field(default_factory=list)  # next requests' fate, see FrontStandin.set_faults
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def update(self, data: dict) -> None:
         with self.lock:
+            if data.get("clear"):  # first, so {"clear": true, "drop_rate": 1} means "only this"
+                self.error_rate = self.drop_rate = 0.0
+                self.latency_ms, self.storm_until, self.script[:] = 0, 0.0, []
             for name in ("error_rate", "drop_rate"):
                 if name in data:
                     setattr(self, name, max(0.0, min(1.0, float(data[name]))))
@@ -93,9 +101,6 @@ class Faults:
                 self.storm_until = time.monotonic() + float(data["storm_seconds"])
             if "script" in data:
                 self.script.extend(str(s) for s in data["script"])
-            if data.get("clear"):
-                self.error_rate = self.drop_rate = 0.0
-                self.latency_ms, self.storm_until, self.script[:] = 0, 0.0, []
 
     def next_fault(self) -> str | None:
         with self.lock:

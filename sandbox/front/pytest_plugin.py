@@ -31,6 +31,6 @@ def front_client(front_standin: FrontStandin):
     from connectors.http import RetryPolicy
 
     client = FrontClient(token=FRONT_TEST_TOKEN, api_url=front_standin.url, budget_key=f"test-{uuid.uuid4().hex}",
-                         retry=RetryPolicy(max_attempts=5, base_delay=0.02, max_delay=0.2))
+                         retry=RetryPolicy(max_attempts=5, base_delay=0.02, max_delay=0.2), uid_initial_delay=0.05)
     yield client
     client.close()
