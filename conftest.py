@@ -3,3 +3,5 @@
 pytest_plugins = ["sandbox.stripe.pytest_plugin"]
 # Fixtures of the Front stand-in (front_standin, front_client), usable from every test package.
 pytest_plugins += ["sandbox.front.pytest_plugin"]
+# Append-only, so each helper's line keeps the others' plugins.
+pytest_plugins += ["sandbox.zendesk.pytest_plugin"]
