@@ -4,9 +4,12 @@ once per run (teammates, agents, inbox address, custom field names, totals) kept
 from __future__ import annotations
 
 import hashlib
+import sqlite3
+import threading
 
 from django.conf import settings
 
+from connectors.budget import SharedBudget
 from connectors.front import FrontClient
 from connectors.http import RetryPolicy
 from connectors.registry import get_connector
@@ -15,11 +18,55 @@ from migrations_engine.models import EngineState, Run
 from migrations_engine.pipeline import RunContext
 
 
+class _KeptConnection:
+    """A SQLite connection that survives `close()`: the budget's embedded (no Redis) backend opens one
+    per call otherwise, which costs more than the call itself on an unthrottled stand-in."""
+
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self._db = db
+
+    def __getattr__(self, name: str):
+        return getattr(self._db, name)
+
+    def __enter__(self):
+        return self._db.__enter__()
+
+    def __exit__(self, *exc):
+        return self._db.__exit__(*exc)
+
+    def close(self) -> None:
+        pass
+
+
+class EngineBudget(SharedBudget):
+    """The shared company budget; its per-resource burst gate can be switched off for unthrottled
+    stand-ins (ENGINE_FRONT_BURST_GATE=false in benchmarks and tests), never against the real Front."""
+
+    def _connect(self):
+        local = self.__dict__.setdefault("_kept", threading.local())
+        if getattr(local, "db", None) is None:
+            local.db = _KeptConnection(super()._connect())
+        return local.db
+
+    def _burst_gate(self, resource: str) -> float:
+        if not getattr(settings, "ENGINE_FRONT_BURST_GATE", True):
+            return 0.0
+        return super()._burst_gate(resource)
+
+
+def retry_base_delay() -> float:
+    """First back-off step after a 5xx / dropped connection (doubles each time, with jitter)."""
+    return float(getattr(settings, "ENGINE_RETRY_BASE_DELAY", 0.5))
+
+
 def front_client(migration, *, retry: RetryPolicy | None = None, budget=None) -> FrontClient:
     api_url = migration.front_api_url or settings.FRONT_API_URL
-    # One budget per Front company: the token's company when known, else the token itself.
-    key = migration.front_company_name or ""
-    budget_key = hashlib.sha256(f"{api_url}|{key or migration.front_token}".encode()).hexdigest()[:24]
+    # One budget per Front company: the company when known, else the token itself.
+    key = migration.front_company_name or migration.front_token
+    budget_key = hashlib.sha256(f"{api_url}|{key}".encode()).hexdigest()[:24]
+    budget = budget or EngineBudget(f"front:{budget_key}", default_limit=50)
+    if retry is None:
+        retry = RetryPolicy(base_delay=retry_base_delay())
     return FrontClient(token=migration.front_token, api_url=api_url, budget_key=budget_key, retry=retry,
                        budget=budget)
 
@@ -29,7 +76,8 @@ def build(run: Run) -> RunContext:
     state, _ = EngineState.objects.get_or_create(migration=migration)
     client = front_client(migration)
     # Comments are not deduplicated by Front: their client never retries by itself (pipeline._post_once).
-    comment_client = front_client(migration, retry=RetryPolicy(max_attempts=1), budget=client.budget)
+    comment_client = front_client(migration, retry=RetryPolicy(max_attempts=1, base_delay=retry_base_delay()),
+                                  budget=client.budget)
     source = get_connector(run.settings.get("source_type") or migration.source_type, migration.source_config)
     c = run.context or {}
     return RunContext(
@@ -38,6 +86,7 @@ def build(run: Run) -> RunContext:
         teammates=c.get("teammates", {}), default_teammate=c.get("default_teammate", ""),
         teammate_emails=c.get("teammate_emails", {}), inbox_address=c.get("inbox_address", ""),
         front_custom_fields=set(c.get("custom_fields", [])), agent_names=c.get("agent_names", {}),
+        retry_delay=retry_base_delay(),
     )
 
 

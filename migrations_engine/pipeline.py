@@ -22,6 +22,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.db import IntegrityError, transaction
+
 from connectors.base import Attachment, ConnectorError, Message, Ticket
 from connectors.front import (
     AttachmentTooLarge,
@@ -62,6 +64,7 @@ class RunContext:
     inbox_address: str
     front_custom_fields: set[str]
     agent_names: dict[str, str] = field(default_factory=dict)
+    retry_delay: float = 0.5
     contacts: dict[str, str] = field(default_factory=dict)
 
     def teammate_name(self, agent_id: str | None) -> str | None:
@@ -270,11 +273,20 @@ def import_phase(ctx: RunContext, work: TicketWork) -> None:
 
 def _journal(ctx: RunContext, work: TicketWork, *, kind: str, key: str, source_id: str, state: str,
              reason: str = "", **ids: str) -> FrontWrite:
-    row, _ = FrontWrite.objects.update_or_create(
-        migration_id=ctx.migration.pk, key=key,
-        defaults={"run_id": ctx.run.pk, "lineage": ctx.lineage, "kind": kind, "ticket_source_id": work.ticket.source_id,
-                  "source_id": source_id, "state": state, "reason": reason[:1000], **ids},
-    )
+    """Write one journal row (one INSERT or UPDATE: this is on the hot path of every message)."""
+    fields = {"run_id": ctx.run.pk, "lineage": ctx.lineage, "kind": kind, "ticket_source_id": work.ticket.source_id,
+              "source_id": source_id, "state": state, "reason": reason[:1000], **ids}
+    row = work.journal.get(key)
+    if row is None:
+        try:
+            with transaction.atomic():
+                row = FrontWrite.objects.create(migration_id=ctx.migration.pk, key=key, **fields)
+        except IntegrityError:  # written by an execution this one did not know about
+            row, _ = FrontWrite.objects.update_or_create(migration_id=ctx.migration.pk, key=key, defaults=fields)
+    else:
+        for name, value in fields.items():
+            setattr(row, name, value)
+        row.save(update_fields=list(fields))
     work.journal[key] = row
     return row
 
@@ -509,7 +521,7 @@ def _post_once(ctx: RunContext, work: TicketWork, *, key: str, body: str, author
         except RateLimited as exc:  # refused before processing: safe to send again
             time.sleep(min(60.0, exc.retry_after if exc.retry_after is not None else 2.0 * (attempt + 1)))
         except (Unreachable, VendorError):
-            time.sleep(min(10.0, 0.5 * (2 ** attempt)))
+            time.sleep(min(10.0, ctx.retry_delay * (2 ** attempt)))
             found = _find_marker(ctx, conversation_id, marker)
             if found:
                 return found

@@ -126,7 +126,7 @@ def start_run(*, migration, kind: str, user=None, scheduled_for: datetime | None
 
 
 def _delta_since(migration) -> datetime | None:
-    last = migration.runs.exclude(kind="demo").exclude(started_at=None).order_by("-started_at").first()
+    last = migration.runs.exclude(kind="demo").exclude(started_at=None).order_by("-created_at").first()
     return last.started_at if last else None
 
 
