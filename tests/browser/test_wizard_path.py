@@ -97,6 +97,12 @@ def test_whole_wizard_path(page, live_server, front_standin, stripe_live_billing
     page.click('[data-testid="save-step"]')
     expect(page).to_have_url(re.compile(r"/options/$"))
     page.fill("input[name=tag]", "from-sample-desk")
+    # Leaving a mapping step with unsaved changes asks first; dismissing keeps the page.
+    asked = []
+    page.once("dialog", lambda dialog: (asked.append(dialog.type), dialog.dismiss()))
+    page.click("text=← Back")
+    assert asked == ["beforeunload"]
+    expect(page).to_have_url(re.compile(r"/options/$"))
     shoot(page, "09-options")
     page.click('[data-testid="save-step"]')
 
