@@ -173,6 +173,12 @@ def test_whole_wizard_path(page, live_server, front_standin, stripe_live_billing
     page.go_back()
     shoot(page, "21-phone-full")
 
+    # The same page in French (the language menu in the navigation bar).
+    page.set_viewport_size({"width": 1280, "height": 860})
+    page.select_option("#fp-language", "fr")
+    expect(page.locator("h1")).to_have_text("Migration complète")
+    shoot(page, "22-full-french")
+
     # Front received one conversation per migrated ticket, each once.
     state = front_standin.state()
     assert len(state["conversations"]) >= 30
