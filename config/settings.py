@@ -360,6 +360,7 @@ BILLING_PRICE_TIERS = env.json("BILLING_PRICE_TIERS", default={})
 BILLING_MINIMUM_CHARGE = env.int("BILLING_MINIMUM_CHARGE", default=4900)
 # A paid order still covers the migration when counts grew by at most this share since payment.
 BILLING_COUNT_TOLERANCE_PERCENT = env.int("BILLING_COUNT_TOLERANCE_PERCENT", default=5)
+
 # --- Migration engine (docs/engine.md) ----------------------------------------------------------
 ENGINE_CHUNK_SECONDS = env.float("ENGINE_CHUNK_SECONDS", default=30.0)  # work per task before a checkpoint hand-off
 ENGINE_STALE_SECONDS = env.float("ENGINE_STALE_SECONDS", default=60.0)  # heartbeat age that means "worker died"

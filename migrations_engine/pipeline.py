@@ -182,6 +182,12 @@ def ensure_requester(ctx: RunContext, work: TicketWork) -> None:
         return
     if req.source_id in ctx.contacts:
         return
+    # The in-memory cache lives one chunk; the record map remembers contacts across chunks and runs.
+    known = RecordMap.objects.filter(migration_id=ctx.migration.pk, entity="contact", source_id=req.source_id,
+                                     state=RecordMap.State.DONE).exclude(front_id="").values_list("front_id", flat=True).first()
+    if known:
+        ctx.contacts[req.source_id] = known
+        return
     from migrations_engine.records import record_contact
 
     try:
