@@ -321,6 +321,8 @@ FRONT_API_URL = env.str("FRONT_API_URL", default="https://api2.frontapp.com")
 SANDBOX_FRONT_URL = env.str("SANDBOX_FRONT_URL", default="")
 SANDBOX_ZENDESK_URL = env.str("SANDBOX_ZENDESK_URL", default="")
 SANDBOX_STRIPE_URL = env.str("SANDBOX_STRIPE_URL", default="")
+SANDBOX_HELPSCOUT_URL = env.str("SANDBOX_HELPSCOUT_URL", default="")
+SANDBOX_FRESHDESK_URL = env.str("SANDBOX_FRESHDESK_URL", default="")
 HEALTHCHECK_TASK_TIMEOUT = env.float("HEALTHCHECK_TASK_TIMEOUT", default=8.0)
 
 # --- Billing (billing/, docs/billing.md) ---------------------------------------------------------
@@ -358,6 +360,7 @@ BILLING_PRICE_TIERS = env.json("BILLING_PRICE_TIERS", default={})
 BILLING_MINIMUM_CHARGE = env.int("BILLING_MINIMUM_CHARGE", default=4900)
 # A paid order still covers the migration when counts grew by at most this share since payment.
 BILLING_COUNT_TOLERANCE_PERCENT = env.int("BILLING_COUNT_TOLERANCE_PERCENT", default=5)
+
 # --- Migration engine (docs/engine.md) ----------------------------------------------------------
 ENGINE_CHUNK_SECONDS = env.float("ENGINE_CHUNK_SECONDS", default=30.0)  # work per task before a checkpoint hand-off
 ENGINE_STALE_SECONDS = env.float("ENGINE_STALE_SECONDS", default=60.0)  # heartbeat age that means "worker died"
