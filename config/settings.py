@@ -96,6 +96,7 @@ INSTALLED_APPS = [
     "migrations_engine",
     "billing",
     "sandbox",
+    "staff",
 ]
 
 MIDDLEWARE = [
@@ -315,3 +316,14 @@ SANDBOX_FRONT_URL = env.str("SANDBOX_FRONT_URL", default="")
 SANDBOX_ZENDESK_URL = env.str("SANDBOX_ZENDESK_URL", default="")
 SANDBOX_STRIPE_URL = env.str("SANDBOX_STRIPE_URL", default="")
 HEALTHCHECK_TASK_TIMEOUT = env.float("HEALTHCHECK_TASK_TIMEOUT", default=8.0)
+
+# --- Sharing and data lifecycle (docs/sharing-and-access.md) -----------------------------------
+# Days an emailed invitation / a share link can still be accepted (0 = no limit for links).
+SHARE_INVITE_TTL_DAYS = env.int("SHARE_INVITE_TTL_DAYS", default=14)
+SHARE_LINK_TTL_DAYS = env.int("SHARE_LINK_TTL_DAYS", default=7)
+# Verification period after a full run, per plan (days); then credentials and cached source content
+# are purged. VERIFICATION_DAYS is the default for plans not listed in VERIFICATION_DAYS_BY_PLAN.
+VERIFICATION_DAYS = env.int("VERIFICATION_DAYS", default=5)
+VERIFICATION_DAYS_BY_PLAN = {
+    k.strip(): int(v) for k, v in (p.split("=", 1) for p in env.list("VERIFICATION_DAYS_BY_PLAN", default=[]))
+}
