@@ -9,3 +9,5 @@ os.environ.setdefault("ALLOW_PRIVATE_URLS", "true")
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's loop + Django ORM
 # Each test session gets its own data folder (SQLite file, embedded broker queue, cache).
 os.environ.setdefault("FRONTPORT_DATA_DIR", tempfile.mkdtemp(prefix="frontport-test-"))
+
+pytest_plugins = ["sandbox.stripe.pytest_plugin"]

@@ -2,11 +2,85 @@
 
 `run_refusal` returns a plain-language reason when billing or the plan forbids a run of this kind, or
 None when it may start. With no payment provider configured (billing off) every run is allowed, as
-DESIGN.md §1 step 9 says. The billing feature fills in the paid-order and plan rules.
+DESIGN.md §1 step 9 says. With billing on:
+- a demo is always free;
+- every other kind needs a paid order for the migration, and the highest paid plan must include it;
+- a full run or re-migration also needs a paid order whose frozen counts still cover the migration's
+  current counts (within BILLING_COUNT_TOLERANCE_PERCENT), so growing the source means paying the difference;
+- a re-migration must start within the plan's re-migration window after the first completed full run.
 """
 
 from __future__ import annotations
 
+from datetime import timedelta
+
+from django.apps import apps
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from billing.plans import RUN_KIND_LABELS, get_plan
+from billing.selectors import billing_enabled, covering_order, paid_plan
+
+FREE_KINDS = {"demo"}
+COVERAGE_KINDS = {"full", "remigration"}
+
 
 def run_refusal(*, migration, kind: str) -> str | None:
+    if not billing_enabled() or kind in FREE_KINDS:
+        return None
+    plan = paid_plan(migration=migration)
+    if plan is None:
+        return _("This run needs a paid plan. Choose a plan and pay on the plan and payment step first.")
+    if not plan.allows(kind):
+        upgrade = _upgrade_name(kind)
+        label = str(RUN_KIND_LABELS.get(kind, kind))
+        if upgrade:
+            return _("The %(plan)s plan does not include: %(what)s. Upgrade to %(upgrade)s on the plan step.") % {
+                "plan": plan.name, "what": label, "upgrade": upgrade}
+        return _("The %(plan)s plan does not include: %(what)s.") % {"plan": plan.name, "what": label}
+    if kind in COVERAGE_KINDS and covering_order(migration=migration) is None:
+        return _(
+            "The source now has more records than were paid for. Pay the difference on the plan step "
+            "before starting the full migration."
+        )
+    if kind == "remigration":
+        return _remigration_window_refusal(migration=migration, days=plan.remigration_days)
     return None
+
+
+def _upgrade_name(kind: str) -> str | None:
+    from billing.plans import all_plans
+
+    return next((plan.name for plan in all_plans() if plan.allows(kind)), None)
+
+
+def _remigration_window_refusal(*, migration, days: int) -> str | None:
+    finished_at = _first_full_run_finished_at(migration)
+    if finished_at is _UNKNOWN:
+        return None  # the engine's run history is not available: the plan alone decides
+    if finished_at is None:
+        return _("A re-migration is possible only after a completed full migration.")
+    if timezone.now() > finished_at + timedelta(days=days):
+        return _("The re-migration window (%(days)s days after the full migration) has ended.") % {"days": days}
+    return None
+
+
+_UNKNOWN = object()
+
+
+def _first_full_run_finished_at(migration):
+    try:
+        run_model = apps.get_model("migrations_engine", "Run")
+    except LookupError:
+        return _UNKNOWN
+    run = (
+        run_model.objects.filter(migration=migration, kind="full", state="completed", finished_at__isnull=False)
+        .order_by("finished_at")
+        .first()
+    )
+    return run.finished_at if run else None
+
+
+def plan_for(*, migration):
+    """The plan that governs the migration: the highest paid one, else the chosen one (for the engine/wizard)."""
+    return paid_plan(migration=migration) or get_plan(migration.plan) or get_plan("basic")

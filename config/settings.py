@@ -317,13 +317,46 @@ SANDBOX_ZENDESK_URL = env.str("SANDBOX_ZENDESK_URL", default="")
 SANDBOX_STRIPE_URL = env.str("SANDBOX_STRIPE_URL", default="")
 HEALTHCHECK_TASK_TIMEOUT = env.float("HEALTHCHECK_TASK_TIMEOUT", default=8.0)
 
+# --- Billing (billing/, docs/billing.md) ---------------------------------------------------------
+# Billing is on when a Stripe secret key is configured; with none, the plan step says billing is off
+# and every run is allowed. STRIPE_API_BASE points the stripe package elsewhere (the local stand-in).
+STRIPE_SECRET_KEY = env.str("STRIPE_SECRET_KEY", default="")
+STRIPE_WEBHOOK_SECRET = env.str("STRIPE_WEBHOOK_SECRET", default="")
+STRIPE_API_BASE = env.str("STRIPE_API_BASE", default="").rstrip("/")
+if not STRIPE_SECRET_KEY and SANDBOX_STRIPE_URL:
+    # Embedded try-out: pay through the offline Stripe stand-in, which signs with the same sandbox secret.
+    from sandbox.stripe.constants import SANDBOX_SECRET_KEY, SANDBOX_WEBHOOK_SECRET
+
+    STRIPE_SECRET_KEY = SANDBOX_SECRET_KEY
+    STRIPE_WEBHOOK_SECRET = STRIPE_WEBHOOK_SECRET or SANDBOX_WEBHOOK_SECRET
+    STRIPE_API_BASE = STRIPE_API_BASE or SANDBOX_STRIPE_URL.rstrip("/")
+BILLING_CURRENCY = env.str("BILLING_CURRENCY", default="usd").lower()
+BILLING_PLANS = {
+    "basic": {
+        "name": env.str("BILLING_BASIC_NAME", default="Basic"),
+        "price": env.int("BILLING_BASIC_PRICE", default=0),
+        "verification_days": env.int("BILLING_BASIC_VERIFICATION_DAYS", default=5),
+        "remigration_days": 0,
+        "run_kinds": ["demo", "full"],
+    },
+    "signature": {
+        "name": env.str("BILLING_SIGNATURE_NAME", default="Signature"),
+        "price": env.int("BILLING_SIGNATURE_PRICE", default=14900),
+        "verification_days": env.int("BILLING_SIGNATURE_VERIFICATION_DAYS", default=5),
+        "remigration_days": env.int("BILLING_SIGNATURE_REMIGRATION_DAYS", default=10),
+        "run_kinds": ["demo", "full", "delta", "interval", "remigration", "retry", "review"],
+    },
+}
+# Per-record tiers ({"tickets": [[up_to, hundredths of a minor unit per record], ...]}); empty = defaults.
+BILLING_PRICE_TIERS = env.json("BILLING_PRICE_TIERS", default={})
+BILLING_MINIMUM_CHARGE = env.int("BILLING_MINIMUM_CHARGE", default=4900)
+# A paid order still covers the migration when counts grew by at most this share since payment.
+BILLING_COUNT_TOLERANCE_PERCENT = env.int("BILLING_COUNT_TOLERANCE_PERCENT", default=5)
+
 # --- Sharing and data lifecycle (docs/sharing-and-access.md) -----------------------------------
 # Days an emailed invitation / a share link can still be accepted (0 = no limit for links).
 SHARE_INVITE_TTL_DAYS = env.int("SHARE_INVITE_TTL_DAYS", default=14)
 SHARE_LINK_TTL_DAYS = env.int("SHARE_LINK_TTL_DAYS", default=7)
-# Verification period after a full run, per plan (days); then credentials and cached source content
-# are purged. VERIFICATION_DAYS is the default for plans not listed in VERIFICATION_DAYS_BY_PLAN.
+# Verification period after a full run (days) for a migration with no plan; plans set their own
+# (BILLING_PLANS[...]["verification_days"]). Then credentials and cached source content are purged.
 VERIFICATION_DAYS = env.int("VERIFICATION_DAYS", default=5)
-VERIFICATION_DAYS_BY_PLAN = {
-    k.strip(): int(v) for k, v in (p.split("=", 1) for p in env.list("VERIFICATION_DAYS_BY_PLAN", default=[]))
-}

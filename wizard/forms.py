@@ -1,5 +1,17 @@
+"""Wizard forms. Every error message says what to fix; secrets are never rendered back."""
+
+from __future__ import annotations
+
+import re
+import zoneinfo
+from typing import Any
+
 from django import forms
+from django.conf import settings
 from django.utils.translation import gettext_lazy as _
+
+from connectors.base import SourceConnector
+from wizard.models import Migration
 
 
 class NewMigrationForm(forms.Form):
@@ -7,4 +19,216 @@ class NewMigrationForm(forms.Form):
         label=_("Migration name"),
         max_length=120,
         help_text=_("Something your colleagues will recognise, e.g. “Zendesk → Front (support inbox)”."),
+        error_messages={"required": _("Give the migration a name, e.g. “Zendesk → Front”.")},
     )
+
+
+class RenameForm(NewMigrationForm):
+    pass
+
+
+SECRET_PLACEHOLDER = _("Saved — leave empty to keep it")
+
+
+def source_form_class(connector_cls: type[SourceConnector], saved: dict[str, Any]) -> type[forms.Form]:
+    """A form built from the connector's `config_fields`. Saved secrets are kept when left empty."""
+    fields: dict[str, forms.Field] = {}
+    for f in connector_cls.config_fields:
+        attrs = {"placeholder": f.placeholder} if f.placeholder else {}
+        required_msg = _("%(label)s is required.") % {"label": f.label}
+        common = {"label": f.label, "help_text": f.help_text, "error_messages": {"required": required_msg}}
+        if f.kind == "secret":
+            has_saved = bool(saved.get(f.name))
+            if has_saved:
+                attrs["placeholder"] = str(SECRET_PLACEHOLDER)
+            field: forms.Field = forms.CharField(
+                required=f.required and not has_saved,
+                widget=forms.PasswordInput(render_value=False, attrs={**attrs, "autocomplete": "new-password"}),
+                **common,
+            )
+        elif f.kind == "choice":
+            field = forms.ChoiceField(required=f.required, choices=list(f.choices), **common)
+        elif f.kind == "url":
+            field = forms.CharField(
+                required=f.required, widget=forms.URLInput(attrs=attrs), max_length=300, **common
+            )
+        elif f.kind == "email":
+            common["error_messages"]["invalid"] = _("Enter an email address such as admin@example.com.")
+            field = forms.EmailField(required=f.required, widget=forms.EmailInput(attrs=attrs), **common)
+        else:
+            field = forms.CharField(required=f.required, widget=forms.TextInput(attrs=attrs), max_length=500, **common)
+        fields[f.name] = field
+    return type("SourceConfigForm", (forms.Form,), fields)
+
+
+def source_initial(connector_cls: type[SourceConnector], saved: dict[str, Any]) -> dict[str, Any]:
+    """Initial values for the source form: everything saved except secrets."""
+    secret = {f.name for f in connector_cls.config_fields if f.kind == "secret"}
+    return {k: v for k, v in (saved or {}).items() if k not in secret}
+
+
+def merged_source_config(connector_cls, cleaned: dict[str, Any], saved: dict[str, Any]) -> dict[str, Any]:
+    """Cleaned form data, with saved secrets kept where the user left the field empty."""
+    config = {}
+    for f in connector_cls.config_fields:
+        value = cleaned.get(f.name)
+        if f.kind == "secret" and not value:
+            value = (saved or {}).get(f.name)
+        if value not in (None, ""):
+            config[f.name] = value
+    return config
+
+
+class FrontForm(forms.Form):
+    api_url = forms.URLField(
+        assume_scheme="https",
+        label=_("Front API URL"),
+        max_length=300,
+        help_text=_("Leave as is unless your Front account uses another API address."),
+        error_messages={"invalid": _("Enter a full address starting with https://, e.g. https://api2.frontapp.com.")},
+    )
+    token = forms.CharField(
+        label=_("Front API token"),
+        required=False,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
+        help_text=_("Front: Settings → Developers → API tokens. Give it access to the target inbox, teammates, "
+                    "contacts, tags and conversations."),
+    )
+
+    def __init__(self, *args, has_saved_token: bool = False, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.has_saved_token = has_saved_token
+        if has_saved_token:
+            self.fields["token"].widget.attrs["placeholder"] = str(SECRET_PLACEHOLDER)
+
+    def clean_token(self) -> str:
+        token = (self.cleaned_data.get("token") or "").strip()
+        if not token and not self.has_saved_token:
+            raise forms.ValidationError(_("Paste your Front API token."))
+        return token
+
+
+class InboxForm(forms.Form):
+    inbox = forms.ChoiceField(
+        label=_("Front inbox"), widget=forms.RadioSelect,
+        error_messages={"required": _("Choose the Front inbox that receives the history."),
+                        "invalid_choice": _("That inbox no longer exists in Front: choose another one.")},
+    )
+    mailbox = forms.ChoiceField(label=_("Only records from"), required=False)
+
+    def __init__(self, *args, inboxes: list[dict], mailboxes: list[tuple[str, str]], **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["inbox"].choices = [(i["id"], i.get("name") or i["id"]) for i in inboxes]
+        if mailboxes:
+            self.fields["mailbox"].choices = [("", _("All mailboxes"))] + list(mailboxes)
+        else:
+            del self.fields["mailbox"]
+
+
+OBJECT_CHOICES = [
+    ("tickets", _("Tickets (conversations with replies, notes and attachments)")),
+    ("contacts", _("Contacts (requesters and CCs)")),
+    ("agents", _("Agents → Front teammates")),
+]
+
+
+class ObjectsForm(forms.Form):
+    objects = forms.MultipleChoiceField(
+        label=_("What to move"), choices=OBJECT_CHOICES, widget=forms.CheckboxSelectMultiple, required=False
+    )
+
+    def clean_objects(self) -> list[str]:
+        chosen = self.cleaned_data["objects"]
+        if "tickets" not in chosen:
+            raise forms.ValidationError(_("Tickets must be selected: they are what the migration moves."))
+        return chosen
+
+
+FRONT_STATES = [("open", _("Open")), ("archived", _("Archived"))]
+
+
+class TicketsForm(forms.Form):
+    status_tag = forms.BooleanField(label=_("Tag each conversation with its original status"), required=False)
+    custom_fields = forms.ChoiceField(
+        label=_("Custom fields"), choices=Migration.CustomFields.choices, widget=forms.RadioSelect,
+        error_messages={"required": _("Choose what happens to custom fields.")},
+    )
+
+    def __init__(self, *args, statuses: list[str], **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.statuses = statuses
+        for i, status in enumerate(statuses):
+            self.fields[f"status_{i}"] = forms.ChoiceField(
+                label=status, choices=FRONT_STATES,
+                error_messages={"required": _("Choose open or archived for “%(s)s”.") % {"s": status}},
+            )
+
+    def status_map(self) -> dict[str, str]:
+        return {s: self.cleaned_data[f"status_{i}"] for i, s in enumerate(self.statuses)}
+
+
+_ID_SPLIT = re.compile(r"[\s,;]+")
+MAX_DEMO_IDS = 20
+
+
+class OptionsForm(forms.Form):
+    tag = forms.CharField(
+        label=_("Tag every migrated conversation with"), required=False, max_length=64,
+        help_text=_("Optional; at most 64 characters. Makes the imported history easy to find in Front."),
+        error_messages={"max_length": _("Front tags are at most 64 characters: shorten the tag.")},
+    )
+    skip_attachments = forms.BooleanField(label=_("Skip attachments"), required=False)
+    inline_images = forms.BooleanField(label=_("Import inline images as attachments"), required=False)
+    call_recordings = forms.BooleanField(label=_("Import call recordings as attachments"), required=False)
+    demo_ids = forms.CharField(
+        label=_("Demo with your own tickets"), required=False, widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("Optional: up to 20 ticket ids from your help desk, separated by commas or spaces. "
+                    "Empty = the 20 most recent tickets."),
+    )
+
+    def __init__(self, *args, call_recordings: bool, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if not call_recordings:
+            del self.fields["call_recordings"]
+
+    def clean_demo_ids(self) -> list[str]:
+        ids = [i for i in _ID_SPLIT.split(self.cleaned_data.get("demo_ids") or "") if i]
+        unique = list(dict.fromkeys(ids))
+        if len(unique) > MAX_DEMO_IDS:
+            raise forms.ValidationError(
+                _("A demo takes at most 20 tickets; you listed %(n)d. Remove %(extra)d.")
+                % {"n": len(unique), "extra": len(unique) - MAX_DEMO_IDS}
+            )
+        if any(len(i) > 64 for i in unique):
+            raise forms.ValidationError(_("Ticket ids are short codes such as 12345; check the list."))
+        return unique
+
+
+TIME_ZONES = sorted(zoneinfo.available_timezones())
+
+
+class ScheduleForm(forms.Form):
+    when = forms.ChoiceField(
+        choices=[("now", _("Start now")), ("later", _("Schedule"))], widget=forms.RadioSelect, initial="now"
+    )
+    start_at = forms.DateTimeField(
+        label=_("Date and time"), required=False,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"],
+        error_messages={"invalid": _("Enter a date and time such as 2026-12-24 20:00.")},
+    )
+    time_zone = forms.ChoiceField(label=_("Time zone"), choices=[(z, z) for z in TIME_ZONES])
+    confirm = forms.BooleanField(
+        label=_("I have gone through the pre-migration checklist"),
+        error_messages={"required": _("Tick the box once you have gone through the checklist.")},
+    )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if data.get("when") == "later" and not data.get("start_at"):
+            self.add_error("start_at", _("Pick the date and time the migration should start."))
+        return data
+
+
+def default_front_url() -> str:
+    return settings.FRONT_API_URL

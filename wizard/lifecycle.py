@@ -37,7 +37,9 @@ def register_purger(purger: Purger) -> Purger:
 
 
 def verification_days(*, plan: str) -> int:
-    return int(settings.VERIFICATION_DAYS_BY_PLAN.get(plan or "", settings.VERIFICATION_DAYS))
+    """Days of verification after the full run: the plan's own (billing settings), else the default."""
+    plan_settings = getattr(settings, "BILLING_PLANS", {}).get(plan or "", {})
+    return int(plan_settings.get("verification_days") or settings.VERIFICATION_DAYS)
 
 
 def _completed_full_run_finished_at(*, migration: Migration) -> datetime | None:

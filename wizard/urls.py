@@ -1,11 +1,31 @@
 from django.urls import path
 
-from wizard import views
+from wizard import views, views_runs, views_setup
 
 app_name = "wizard"
+m = "migrations/<int:pk>/"
 urlpatterns = [
     path("migrations/", views.dashboard, name="dashboard"),
     path("migrations/new/", views.create_migration, name="create"),
+    path(m, views.open_migration, name="open"),
+    path(m + "rename/", views.rename_migration, name="rename"),
+    path(m + "connect/", views_setup.connect, name="connect"),
+    path(m + "connect/test/<str:which>/", views_setup.connect_test, name="connect_test"),
+    path(m + "connect/sandbox/", views_setup.connect_sandbox, name="connect_sandbox"),
+    path(m + "inbox/", views_setup.inbox, name="inbox"),
+    path(m + "objects/", views_setup.objects, name="objects"),
+    path(m + "teammates/", views_setup.teammates, name="teammates"),
+    path(m + "tickets/", views_setup.tickets, name="tickets"),
+    path(m + "options/", views_setup.options, name="options"),
+    path(m + "demo/", views_runs.demo, name="demo"),
+    path(m + "demo/action/", views_runs.demo_action, name="demo_action"),
+    path(m + "runs/<int:run_id>/progress/", views_runs.progress_partial, name="progress"),
+    path(m + "runs/<int:run_id>/series/", views_runs.progress_series, name="series"),
+    path(m + "report/", views_runs.report, name="report"),
+    path(m + "plan/", views_runs.plan, name="plan"),
+    path(m + "full/", views_runs.full, name="full"),
+    path(m + "full/action/", views_runs.full_action, name="full_action"),
+    path(m + "checklist/<str:which>/", views_runs.checklist, name="checklist"),
 ]
 
 # Sharing, access and data lifecycle (wizard/sharing_views.py, wizard/lifecycle_views.py)

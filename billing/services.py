@@ -1,0 +1,109 @@
+"""Billing actions: choose a plan, open a Stripe Checkout for a frozen order.
+
+Payment itself is confirmed only by Stripe's signed webhook (billing/webhooks.py), never here and never
+by the success redirect.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import stripe
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from billing.models import Order
+from billing.plans import Plan, get_plan
+from billing.selectors import billing_enabled, counts_known, quote_for
+from billing.stripe_api import stripe_client
+
+logger = logging.getLogger(__name__)
+
+
+class BillingError(Exception):
+    """A problem to show the user in plain words (never a secret or a stack trace)."""
+
+
+def choose_plan(*, migration, plan_key: str) -> Plan:
+    plan = get_plan(plan_key)
+    if plan is None:
+        raise BillingError(_("This plan does not exist."))
+    if migration.plan != plan.key:
+        migration.plan = plan.key
+        migration.save(update_fields=["plan", "updated_at"])
+    return plan
+
+
+def create_order(*, migration, plan: Plan, user=None) -> Order:
+    """Freeze the current price of `plan` for the migration on a new order."""
+    if not counts_known(migration=migration):
+        raise BillingError(_("The record counts are not known yet: count the records on the objects step first."))
+    q = quote_for(migration=migration, plan=plan)
+    return Order.objects.create(
+        migration=migration,
+        migration_name=migration.name,
+        created_by=user if getattr(user, "is_authenticated", False) else None,
+        plan=plan.key,
+        plan_name=plan.name,
+        currency=q.currency,
+        counts=q.counts,
+        lines=q.lines,
+        full_price=q.full_price,
+        credit=q.credit,
+        total=q.total,
+        customer_email=getattr(user, "email", "") or "",
+    )
+
+
+def start_checkout(*, migration, plan_key: str, user, success_url: str, cancel_url: str) -> Order:
+    """Create the order and its Stripe Checkout Session; the caller redirects to `order.checkout_url`.
+
+    `success_url` gets `?session_id={CHECKOUT_SESSION_ID}` appended (Stripe fills it in). When earlier
+    payments already cover the price, the order is settled at once without Stripe.
+    """
+    if not billing_enabled():
+        raise BillingError(_("Billing is disabled on this server: full migrations are allowed without payment."))
+    plan = choose_plan(migration=migration, plan_key=plan_key)
+    order = create_order(migration=migration, plan=plan, user=user)
+    if order.total == 0:
+        order.status = Order.Status.PAID
+        order.paid_at = timezone.now()
+        order.note = "Covered by earlier payments"
+        order.save(update_fields=["status", "paid_at", "note", "updated_at"])
+        return order
+    params = {
+        "mode": "payment",
+        "line_items": [
+            {
+                "price_data": {
+                    "currency": order.currency,
+                    "unit_amount": order.total,
+                    "product_data": {"name": f"Frontport {order.plan_name}: {migration.name}"[:250]},
+                },
+                "quantity": 1,
+            }
+        ],
+        "success_url": f"{success_url}?session_id={{CHECKOUT_SESSION_ID}}",
+        "cancel_url": cancel_url,
+        "client_reference_id": str(order.pk),
+        "metadata": {"order_id": str(order.pk), "migration_id": str(migration.pk), "plan": order.plan},
+    }
+    if order.customer_email:
+        params["customer_email"] = order.customer_email
+    try:
+        session = stripe_client().v1.checkout.sessions.create(
+            params=params, options={"idempotency_key": f"frontport-order-{order.pk}"}
+        )
+    except stripe.StripeError as exc:
+        # Log Stripe's own message and request id (no key is ever in them); show plain words.
+        logger.warning("Stripe refused checkout for order %s: %s", order.pk, getattr(exc, "user_message", exc))
+        order.status = Order.Status.FAILED
+        order.note = "Checkout could not be created"
+        order.save(update_fields=["status", "note", "updated_at"])
+        raise BillingError(_("The payment page could not be opened. Please try again in a moment.")) from exc
+    with transaction.atomic():
+        order.stripe_session_id = session.id
+        order.checkout_url = session.url or ""
+        order.save(update_fields=["stripe_session_id", "checkout_url", "updated_at"])
+    return order

@@ -1,0 +1,374 @@
+"""The Front Core API client the engine uses (target side of every migration).
+
+Every call goes through connectors.http (pacing against the company budget shared by all processes,
+retries, 301 follow) and every failure comes out as a typed ConnectorError with a readable message.
+The client spends as few calls as Front allows: tags/teammates/inboxes are read once and cached,
+contacts are looked up once per handle, and message uids are resolved late enough to rarely poll empty.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from collections import Counter
+from collections.abc import Iterator
+from typing import Any
+from urllib.parse import quote, urlsplit
+
+import httpx
+
+from connectors.budget import SharedBudget
+from connectors.front import errors
+from connectors.front.forms import flatten_form, spool_uploads
+from connectors.front.types import MAX_TAG_NAME, ImportedMessage, Preflight, Upload
+from connectors.front.uids import UidTimer
+from connectors.http import HttpClient, RetryPolicy, setting
+
+# Probes that name the token scope each operation of a migration needs (Front's scope names).
+SCOPE_PROBES: list[tuple[str, str, str, dict | None]] = [
+    ("shared:read", "GET", "/inboxes", None),
+    ("shared:read", "GET", "/teammates", None),
+    ("shared:read", "GET", "/tags", None),
+    ("contacts:read", "GET", "/contacts", None),
+    # An empty body: 400 when allowed (nothing is created), 403 when the scope is missing.
+    ("shared:write", "POST", "/tags", {}),
+]
+
+
+def _error_message(response: httpx.Response) -> str:
+    try:
+        body = response.json()
+    except ValueError:
+        return ""
+    error = body.get("_error") if isinstance(body, dict) else None
+    if isinstance(error, dict):
+        return str(error.get("message") or error.get("title") or "")[:300]
+    return ""
+
+
+def raise_for_front(response: httpx.Response, *, what: str) -> None:
+    """Turn a final non-2xx answer into a typed error a user can read."""
+    status = response.status_code
+    if status < 400:
+        return
+    detail = _error_message(response)
+    suffix = f" ({detail})" if detail else ""
+    if status == 401:
+        raise errors.BadCredentials(
+            "Front rejected the API token: check that it was copied whole and has not been revoked."
+        )
+    if status == 403:
+        raise errors.MissingPermission(f"The Front API token is not allowed to {what}{suffix}.")
+    if status == 404:
+        raise errors.NotFound(f"Front could not find what was asked while trying to {what}{suffix}.")
+    if status == 409 and "external" in detail.lower():
+        raise errors.DuplicateExternalId(f"Front already has this message{suffix}.")
+    if status == 413:
+        raise errors.AttachmentTooLarge(f"Front refused an attachment as too large{suffix}.")
+    if status in (400, 409, 422):
+        raise errors.InvalidRequest(f"Front refused the request to {what}{suffix}.")
+    raise errors.VendorError(f"Front answered with error {status} while trying to {what}{suffix}.")
+
+
+def _id_from_link(url: str | None) -> str | None:
+    return urlsplit(url).path.rstrip("/").rsplit("/", 1)[-1] if url else None
+
+
+class FrontClient:
+    def __init__(self, token: str, api_url: str | None = None, budget_key: str | None = None, *,
+                 retry: RetryPolicy | None = None, budget: SharedBudget | None = None) -> None:
+        api_url = (api_url or setting("FRONT_API_URL", "https://api2.frontapp.com")).rstrip("/")
+        # Without a company id yet, one budget per (API URL, token): tokens of one company should pass
+        # the company id (from preflight) so they share one budget.
+        budget_key = budget_key or hashlib.sha256(f"{api_url}|{token}".encode()).hexdigest()[:24]
+        self.budget = budget or SharedBudget(f"front:{budget_key}", default_limit=50)
+        self.http = HttpClient(
+            api_url,
+            headers={"Authorization": f"Bearer {token}", "Accept": "application/json"},
+            service_name="Front",
+            pacer=self.budget,
+            retry=retry,
+        )
+        self.uids = UidTimer()
+        self._stats: Counter[str] = Counter()
+        self._lock = threading.Lock()
+        self._tags: dict[str, str] | None = None
+        self._contacts: dict[str, str] = {}
+
+    # --- plumbing ---------------------------------------------------------------------------
+    def close(self) -> None:
+        self.http.close()
+
+    def __enter__(self) -> FrontClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
+    def stats(self) -> dict[str, Any]:
+        merged: Counter[str] = Counter(self.http.stats)
+        merged.update(self._stats)
+        merged["budget_429"] = self.budget.budget_429
+        merged["burst_429"] = self.budget.burst_429
+        merged["paced_seconds"] = round(self.budget.waited, 3)
+        return dict(merged)
+
+    def _call(self, method: str, path: str, *, what: str, route: str, ok: tuple[int, ...] = (200,),
+              **kwargs: Any) -> httpx.Response:
+        response = self.http.request(method, path, route=route, **kwargs)
+        if response.status_code not in ok:
+            raise_for_front(response, what=what)
+        return response
+
+    def _iterate(self, path: str, *, what: str, route: str, params: dict | None = None) -> Iterator[dict]:
+        url: str | None = path
+        params = {"limit": 100, **(params or {})}
+        while url:
+            body = self._call("GET", url, what=what, route=route, params=params).json()
+            yield from body.get("_results", [])
+            url = (body.get("_pagination") or {}).get("next")
+            params = None  # the next link carries its own query
+
+    # --- account ----------------------------------------------------------------------------
+    def me(self) -> dict:
+        return self._call("GET", "/me", what="read the account", route="GET /me").json()
+
+    def inboxes(self) -> list[dict]:
+        return list(self._iterate("/inboxes", what="list inboxes", route="GET /inboxes"))
+
+    def inbox_channels(self, inbox_id: str) -> list[dict]:
+        return list(self._iterate(f"/inboxes/{inbox_id}/channels", what="list the inbox's channels",
+                                  route="GET /inboxes/:id/channels"))
+
+    def teammates(self) -> list[dict]:
+        return list(self._iterate("/teammates", what="list teammates", route="GET /teammates"))
+
+    def conversation_custom_fields(self) -> list[dict]:
+        return list(self._iterate("/conversations/custom_fields", what="list conversation custom fields",
+                                  route="GET /conversations/custom_fields"))
+
+    def contact_custom_fields(self) -> list[dict]:
+        return list(self._iterate("/contacts/custom_fields", what="list contact custom fields",
+                                  route="GET /contacts/custom_fields"))
+
+    def preflight(self) -> Preflight:
+        """Check the token, name the company, list inboxes (with channel addresses), name missing scopes."""
+        response = self._call("GET", "/me", what="read the account", route="GET /me")
+        me = response.json()
+        limit = response.headers.get("x-ratelimit-limit")
+        missing: list[str] = []
+        inboxes: list[dict] = []
+        for scope, method, path, body in SCOPE_PROBES:
+            if scope in missing:
+                continue
+            r = self.http.request(method, path, route=f"{method} {path} (preflight)", json=body,
+                                  params={"limit": 100} if method == "GET" else None)
+            if r.status_code == 403:
+                missing.append(scope)
+            elif r.status_code == 401:
+                raise_for_front(r, what="check the token")
+            elif path == "/inboxes" and r.status_code == 200:
+                inboxes = r.json().get("_results", [])
+        for inbox in inboxes:
+            try:
+                inbox["addresses"] = [c.get("address") for c in self.inbox_channels(inbox["id"]) if c.get("address")]
+            except errors.MissingPermission:
+                inbox["addresses"] = []
+        return Preflight(company_name=me.get("name", ""), inboxes=inboxes, missing_scopes=missing,
+                         company_id=me.get("id"), rate_limit=int(limit) if limit and limit.isdigit() else None)
+
+    # --- tags --------------------------------------------------------------------------------
+    def tags(self) -> list[dict]:
+        return list(self._iterate("/tags", what="list tags", route="GET /tags"))
+
+    def ensure_tag(self, name: str) -> str:
+        """The id of the tag with this name (cut to 64 characters), created once if missing."""
+        name = name.strip()[:MAX_TAG_NAME]
+        with self._lock:
+            if self._tags is None:
+                self._tags = {t["name"]: t["id"] for t in self.tags()}
+            if name in self._tags:
+                return self._tags[name]
+        response = self.http.request("POST", "/tags", route="POST /tags", json={"name": name})
+        if response.status_code == 409:  # created meanwhile by another worker: read it back
+            with self._lock:
+                self._tags = {t["name"]: t["id"] for t in self.tags()}
+                if name in self._tags:
+                    return self._tags[name]
+        if response.status_code != 201:
+            raise_for_front(response, what=f"create the tag {name!r}")
+        tag_id = response.json()["id"]
+        with self._lock:
+            self._tags[name] = tag_id
+        return tag_id
+
+    # --- contacts ----------------------------------------------------------------------------
+    def find_contact(self, *, source: str, handle: str) -> dict | None:
+        alias = quote(f"alt:{source}:{handle}", safe=":@+")
+        response = self.http.request("GET", f"/contacts/{alias}", route="GET /contacts/:alias")
+        if response.status_code == 404:
+            return None
+        raise_for_front(response, what="look up a contact")
+        return response.json()
+
+    def ensure_contact(self, *, name: str | None, emails: list[str] | None = None,
+                       phones: list[str] | None = None) -> str:
+        """The id of the contact owning these handles; created (or completed) without duplicates."""
+        handles = [("email", e.strip().lower()) for e in emails or [] if e and e.strip()]
+        handles += [("phone", p.strip()) for p in phones or [] if p and p.strip()]
+        if not handles:
+            raise errors.InvalidRequest("A contact needs at least one email address or phone number.")
+        for source, handle in handles:
+            if f"{source}:{handle}" in self._contacts:
+                return self._contacts[f"{source}:{handle}"]
+        contact = None
+        for source, handle in handles:
+            contact = self.find_contact(source=source, handle=handle)
+            if contact:
+                break
+        if contact is None:
+            body: dict[str, Any] = {"handles": [{"source": s, "handle": h} for s, h in handles]}
+            if name:
+                body["name"] = name
+            response = self.http.request("POST", "/contacts", route="POST /contacts", json=body)
+            if response.status_code == 409:  # another worker created it meanwhile
+                contact = next(filter(None, (self.find_contact(source=s, handle=h) for s, h in handles)), None)
+                if contact is None:
+                    raise_for_front(response, what="create a contact")
+            else:
+                raise_for_front(response, what="create a contact")
+                contact = response.json()
+        known = {(h.get("source"), (h.get("handle") or "").lower()) for h in contact.get("handles", [])}
+        for source, handle in handles:
+            if (source, handle.lower()) not in known:
+                self.add_contact_handle(contact["id"], source=source, handle=handle)
+        for source, handle in handles:
+            self._contacts[f"{source}:{handle}"] = contact["id"]
+        return contact["id"]
+
+    def add_contact_handle(self, contact_id: str, *, source: str, handle: str) -> None:
+        response = self.http.request("POST", f"/contacts/{contact_id}/handles", route="POST /contacts/:id/handles",
+                                     json={"source": source, "handle": handle})
+        if response.status_code not in (204, 409):  # 409: the handle is already someone's; keep going
+            raise_for_front(response, what="add a handle to a contact")
+
+    def update_contact(self, contact_id: str, **fields: Any) -> None:
+        self._call("PATCH", f"/contacts/{contact_id}", what="update a contact", route="PATCH /contacts/:id",
+                   ok=(204,), json=fields)
+
+    # --- messages ----------------------------------------------------------------------------
+    @staticmethod
+    def import_body(message: ImportedMessage) -> dict[str, Any]:
+        sender: dict[str, Any] = {"handle": message.sender_handle}
+        if message.sender_name:
+            sender["name"] = message.sender_name
+        if message.author_id and not message.is_inbound:
+            sender["author_id"] = message.author_id
+        metadata: dict[str, Any] = {"is_inbound": message.is_inbound, "is_archived": message.is_archived,
+                                    "should_skip_rules": message.should_skip_rules}
+        if message.thread_ref:
+            metadata["thread_ref"] = message.thread_ref
+        body: dict[str, Any] = {
+            "sender": sender, "to": list(message.to), "body": message.body, "body_format": message.body_format,
+            "external_id": message.external_id, "created_at": int(message.created_at.timestamp()),
+            "metadata": metadata,
+        }
+        for key in ("cc", "bcc", "tags"):
+            if getattr(message, key):
+                body[key] = list(getattr(message, key))
+        for key in ("subject", "assignee_id", "conversation_id"):
+            if getattr(message, key):
+                body[key] = getattr(message, key)
+        return body
+
+    def _send_with_files(self, method: str, path: str, *, route: str, what: str, payload: dict,
+                         attachments: list[Upload], ok: tuple[int, ...]) -> httpx.Response:
+        if not attachments:
+            return self._call(method, path, what=what, route=route, ok=ok, json=payload)
+        spooled = spool_uploads(attachments)  # raises AttachmentTooLarge before any byte is sent
+        try:
+            def body() -> dict[str, Any]:
+                files = []
+                for index, (upload, spool) in enumerate(spooled):
+                    spool.seek(0)
+                    files.append((f"attachments[{index}]", (upload.filename, spool, upload.content_type)))
+                return {"data": flatten_form(payload), "files": files}
+
+            return self._call(method, path, what=what, route=route, ok=ok, body=body)
+        finally:
+            for _, spool in spooled:
+                spool.close()
+
+    def import_message(self, inbox_id: str, message: ImportedMessage, attachments: list[Upload] | None = None) -> str:
+        """Import one historical message; returns Front's message_uid (the import is asynchronous)."""
+        response = self._send_with_files(
+            "POST", f"/inboxes/{inbox_id}/imported_messages", route="POST /inboxes/:id/imported_messages",
+            what="import a message", payload=self.import_body(message), attachments=attachments or [], ok=(202,))
+        uid = response.json()["message_uid"]
+        self.uids.started(uid)
+        self._stats["messages_imported"] += 1
+        return uid
+
+    def resolve_uid(self, message_uid: str, *, wait: bool = True) -> tuple[str, str] | None:
+        """(message id, conversation id) of an imported message, or None while Front still processes it.
+
+        With wait=True, first sleeps until the message is probably processed (learned from earlier
+        answers), so the poll is rarely empty; empty polls are counted in stats["empty_uid_polls"].
+        """
+        if wait:
+            self.uids.wait_until_ready(message_uid)
+        response = self.http.request("GET", f"/messages/alt:uid:{message_uid}", route="GET /messages/alt:uid")
+        if response.status_code == 404:
+            self._stats["empty_uid_polls"] += 1
+            self.uids.was_not_ready(message_uid)
+            return None
+        raise_for_front(response, what="look up an imported message")
+        self.uids.was_ready(message_uid)
+        body = response.json()
+        conversation_id = _id_from_link(((body.get("_links") or {}).get("related") or {}).get("conversation"))
+        return body["id"], conversation_id
+
+    def add_comment(self, conversation_id: str, *, body: str, author_id: str | None = None,
+                    attachments: list[Upload] | None = None) -> str:
+        payload: dict[str, Any] = {"body": body}
+        if author_id:
+            payload["author_id"] = author_id
+        response = self._send_with_files(
+            "POST", f"/conversations/{conversation_id}/comments", route="POST /conversations/:id/comments",
+            what="add a comment", payload=payload, attachments=attachments or [], ok=(201,))
+        return response.json()["id"]
+
+    _UNSET: Any = object()
+
+    def update_conversation(self, conversation_id: str, *, status: str | None = None, assignee_id: Any = _UNSET,
+                            tag_ids: list[str] | None = None, custom_fields: dict | None = None) -> None:
+        """Change status (open/archived/deleted), assignee (None unassigns), tags (replaced), custom fields."""
+        payload: dict[str, Any] = {}
+        if status:
+            payload["status"] = status
+        if assignee_id is not self._UNSET:
+            payload["assignee_id"] = assignee_id
+        if tag_ids is not None:
+            payload["tag_ids"] = tag_ids
+        if custom_fields is not None:
+            payload["custom_fields"] = custom_fields
+        if payload:
+            self._call("PATCH", f"/conversations/{conversation_id}", what="update a conversation",
+                       route="PATCH /conversations/:id", ok=(204,), json=payload)
+
+    def get_conversation(self, conversation_id: str) -> dict:
+        return self._call("GET", f"/conversations/{conversation_id}", what="read a conversation",
+                          route="GET /conversations/:id").json()
+
+    def iter_inbox_conversations(self, inbox_id: str) -> Iterator[dict]:
+        return self._iterate(f"/inboxes/{inbox_id}/conversations", what="list the inbox's conversations",
+                             route="GET /inboxes/:id/conversations")
+
+    def iter_messages(self, conversation_id: str) -> Iterator[dict]:
+        return self._iterate(f"/conversations/{conversation_id}/messages", what="list a conversation's messages",
+                             route="GET /conversations/:id/messages")
+
+    def iter_comments(self, conversation_id: str) -> Iterator[dict]:
+        return self._iterate(f"/conversations/{conversation_id}/comments", what="list a conversation's comments",
+                             route="GET /conversations/:id/comments")

@@ -1,0 +1,50 @@
+"""When to ask Front for an imported message: late enough that the answer is rarely "not yet".
+
+Front processes imports asynchronously; `GET /messages/alt:uid:{uid}` is 404 until it is done, and
+every 404 is a wasted call of the company budget. The timer learns how long processing takes: an
+empty poll at age `a` means it takes longer than `a` (raise the estimate), a hit lets it drift down
+slowly so it follows a faster Front.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+
+
+class UidTimer:
+    def __init__(self, initial_delay: float = 1.0, max_delay: float = 60.0) -> None:
+        self.estimate = initial_delay
+        self.max_delay = max_delay
+        self._started: dict[str, float] = {}
+        self._lock = threading.Lock()
+
+    def started(self, uid: str) -> None:
+        with self._lock:
+            self._started[uid] = time.monotonic()
+            if len(self._started) > 50_000:  # forget the oldest: a long run must not grow without end
+                for old in list(self._started)[:10_000]:
+                    del self._started[old]
+
+    def seconds_left(self, uid: str) -> float:
+        """How long before this uid is probably processed (0 if unknown to this client or already due)."""
+        start = self._started.get(uid)
+        if start is None:
+            return 0.0
+        return max(0.0, start + self.estimate - time.monotonic())
+
+    def wait_until_ready(self, uid: str) -> None:
+        left = self.seconds_left(uid)
+        if left > 0:
+            time.sleep(left)
+
+    def was_not_ready(self, uid: str) -> None:
+        start = self._started.get(uid)
+        age = time.monotonic() - start if start is not None else self.estimate
+        with self._lock:
+            self.estimate = min(self.max_delay, max(self.estimate, age) * 1.5 + 0.05)
+
+    def was_ready(self, uid: str) -> None:
+        with self._lock:
+            self._started.pop(uid, None)
+            self.estimate = max(0.05, self.estimate * 0.97)

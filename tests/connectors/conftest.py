@@ -1,0 +1,33 @@
+"""Runs the shared contract suite (contract.py) against every connector listed in HARNESSES.
+
+A new connector joins with one line here: "module:HarnessClass" (see harness.py for what it provides).
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+
+import pytest
+
+HARNESSES = [
+    "tests.connectors.harness:SampleHarness",
+    "tests.connectors.zendesk_harness:ZendeskHarness",
+]
+
+
+def _load(path: str):
+    module, _, name = path.partition(":")
+    return getattr(import_module(module), name)
+
+
+@pytest.fixture(scope="module", params=HARNESSES, ids=lambda p: p.rsplit(":", 1)[1].removesuffix("Harness").lower())
+def harness(request):
+    try:
+        cls = _load(request.param)
+    except ImportError as exc:  # a connector whose package has not landed on this branch
+        pytest.skip(f"{request.param} unavailable: {exc}")
+    instance = cls()
+    yield instance
+    close = getattr(instance, "close", None)
+    if close:
+        close()

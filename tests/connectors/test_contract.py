@@ -1,0 +1,3 @@
+"""Collects the shared connector contract; the `harness` fixture (conftest.py) runs it per connector."""
+
+from tests.connectors.contract import *  # noqa: F403

@@ -1,0 +1,165 @@
+"""The wizard's doorway to the outside world: source connectors and the Front client.
+
+Every call to a vendor made on behalf of a page goes through here, so errors always come back as a
+sentence a person can act on (never a stack trace, never a credential). Imports of the connector
+packages are lazy: the wizard keeps rendering (with a plain notice) on a checkout where a connector
+package is absent.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.utils.translation import gettext as _
+
+from connectors.base import ConnectorError, SourceConnector
+from wizard.models import Migration
+
+log = logging.getLogger(__name__)
+
+
+class ConnectionProblem(Exception):
+    """A failure to show the user as it is (plain words, no secrets)."""
+
+
+@dataclass(frozen=True)
+class Platform:
+    key: str
+    label: str
+    connector_cls: type[SourceConnector]
+
+    @property
+    def features(self) -> frozenset[str]:
+        return getattr(self.connector_cls, "features", frozenset())
+
+
+def platforms() -> list[Platform]:
+    """Source platforms from the connector registry (one line per connector there)."""
+    try:
+        from connectors.registry import SOURCES
+    except ImportError:
+        return []
+    return [Platform(key, getattr(cls, "label", key), cls) for key, cls in SOURCES.items()]
+
+
+def platform(key: str) -> Platform | None:
+    return next((p for p in platforms() if p.key == key), None)
+
+
+def _plain(exc: Exception, *, what: str) -> ConnectionProblem:
+    if isinstance(exc, ConnectorError):
+        return ConnectionProblem(str(exc))
+    log.warning("Unexpected %s error: %s", what, type(exc).__name__)
+    return ConnectionProblem(
+        _("Something unexpected went wrong while contacting %(what)s. Please try again in a minute.") % {"what": what}
+    )
+
+
+# --- Source ------------------------------------------------------------------------------------
+
+
+def source_connector(*, source_type: str, config: dict[str, Any]) -> SourceConnector:
+    p = platform(source_type)
+    if p is None:
+        raise ConnectionProblem(_("Choose the help desk you are moving from."))
+    try:
+        from connectors.registry import get_connector
+
+        return get_connector(source_type, config)
+    except Exception as exc:  # noqa: BLE001 - every failure becomes a sentence for the user
+        raise _plain(exc, what=p.label) from exc
+
+
+def check_source(*, source_type: str, config: dict[str, Any]) -> str:
+    """Run the connector's cheap authenticated call; return the account name to show."""
+    connector = source_connector(source_type=source_type, config=config)
+    try:
+        result = connector.check()
+    except Exception as exc:  # noqa: BLE001
+        raise _plain(exc, what=platform(source_type).label) from exc
+    finally:
+        connector.close()
+    return result.account_name
+
+
+def with_source(migration: Migration, fn):
+    """Call fn(connector) on the migration's saved source connection; errors become ConnectionProblem."""
+    connector = source_connector(source_type=migration.source_type, config=migration.source_config or {})
+    try:
+        return fn(connector)
+    except ConnectionProblem:
+        raise
+    except Exception as exc:  # noqa: BLE001
+        raise _plain(exc, what=platform(migration.source_type).label) from exc
+    finally:
+        connector.close()
+
+
+# --- Front -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FrontCheck:
+    company_name: str
+    inboxes: list[dict]
+
+
+def front_client(*, token: str, api_url: str):
+    try:
+        from connectors.front import FrontClient
+    except ImportError as exc:
+        raise ConnectionProblem(_("The Front connection is not available on this installation.")) from exc
+    try:
+        return FrontClient(token=token, api_url=api_url or settings.FRONT_API_URL)
+    except Exception as exc:  # noqa: BLE001 - e.g. InvalidConfig for a private URL
+        raise _plain(exc, what="Front") from exc
+
+
+def check_front(*, token: str, api_url: str) -> FrontCheck:
+    if not token:
+        raise ConnectionProblem(_("Paste a Front API token (Front: Settings → Developers → API tokens)."))
+    client = front_client(token=token, api_url=api_url)
+    try:
+        pre = client.preflight()
+    except Exception as exc:  # noqa: BLE001
+        raise _plain(exc, what="Front") from exc
+    finally:
+        _close(client)
+    if pre.missing_scopes:
+        raise ConnectionProblem(
+            _("This Front token works but lacks these permissions: %(scopes)s. Create a token with them.")
+            % {"scopes": ", ".join(pre.missing_scopes)}
+        )
+    return FrontCheck(company_name=pre.company_name, inboxes=list(pre.inboxes))
+
+
+def with_front(migration: Migration, fn):
+    client = front_client(token=migration.front_token, api_url=migration.front_api_url)
+    try:
+        return fn(client)
+    except ConnectionProblem:
+        raise
+    except Exception as exc:  # noqa: BLE001
+        raise _plain(exc, what="Front") from exc
+    finally:
+        _close(client)
+
+
+def _close(client) -> None:
+    close = getattr(client, "close", None)
+    if callable(close):
+        close()
+
+
+# --- Offline sandbox ---------------------------------------------------------------------------
+
+
+def sandbox_front() -> tuple[str, str] | None:
+    """(url, token) of the offline Front stand-in when the embedded launcher started one."""
+    url = getattr(settings, "SANDBOX_FRONT_URL", "")
+    token = os.environ.get("SANDBOX_FRONT_TOKEN", "")
+    return (url, token) if url and token else None

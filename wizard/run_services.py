@@ -1,0 +1,118 @@
+"""Starting and steering runs from the wizard: demo, full, delta, pause/resume, demo clean-up.
+
+The engine (`migrations_engine.services`) does the work and has the last word (it refuses a second
+full run into one inbox, asks billing, holds one active run per migration); the wizard adds the
+order of the steps on top, so a request cannot skip the demo or the plan.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.utils.translation import gettext as _
+
+from billing.gate import run_refusal
+from wizard.models import Migration
+from wizard.selectors import demo_succeeded, full_run_done, latest_run
+from wizard.steps import Step, advance
+
+
+class WizardRefused(Exception):
+    """The action is not allowed now; `str()` says why in plain words."""
+
+
+def _engine():
+    from migrations_engine import services
+
+    return services
+
+
+def _start(*, migration: Migration, kind: str, user, scheduled_for: datetime | None = None, ids=None):
+    engine = _engine()
+    refused = getattr(engine, "RunRefused", None)
+    try:
+        return engine.start_run(migration=migration, kind=kind, user=user, scheduled_for=scheduled_for, ids=ids)
+    except Exception as exc:
+        if refused is not None and isinstance(exc, refused):
+            raise WizardRefused(getattr(exc, "reason", None) or str(exc)) from exc
+        raise
+
+
+def demo_start(*, migration: Migration, user, remove_previous: bool = False):
+    if migration.furthest_step < Step.DEMO:
+        raise WizardRefused(_("Finish the options step before running the demo."))
+    if remove_previous:
+        demo_remove(migration=migration)
+    return _start(migration=migration, kind="demo", user=user, ids=list(migration.demo_ids or []) or None)
+
+
+def demo_remove(*, migration: Migration) -> int:
+    """Delete (in Front) the conversations earlier demos created; returns how many."""
+    return _engine().remove_demo_data(migration=migration)
+
+
+def sync_demo_step(*, migration: Migration) -> None:
+    """A completed demo opens the plan step."""
+    if migration.furthest_step == Step.DEMO and demo_succeeded(migration=migration):
+        advance(migration, past=Step.DEMO)
+
+
+def plan_refusal(*, migration: Migration) -> str | None:
+    return run_refusal(migration=migration, kind="full")
+
+
+def plan_continue(*, migration: Migration) -> None:
+    if migration.furthest_step < Step.PLAN or not demo_succeeded(migration=migration):
+        raise WizardRefused(_("Run a successful demo before choosing a plan."))
+    refusal = plan_refusal(migration=migration)
+    if refusal:
+        raise WizardRefused(refusal)
+    advance(migration, past=Step.PLAN)
+
+
+def full_refusal(*, migration: Migration) -> str | None:
+    """Why the full migration cannot start now (checked on the server at every start), or None."""
+    if migration.furthest_step < Step.FULL:
+        return _("Finish the earlier steps (demo and plan) before starting the full migration.")
+    if not demo_succeeded(migration=migration):
+        return _("Run a successful demo before the full migration.")
+    if full_run_done(migration=migration, include_active=True):
+        return _("The full migration of this inbox has already started. Use a delta migration to bring it up to date.")
+    return plan_refusal(migration=migration)
+
+
+def full_start(*, migration: Migration, user, scheduled_for: datetime | None, time_zone: str):
+    refusal = full_refusal(migration=migration)
+    if refusal:
+        raise WizardRefused(refusal)
+    migration.time_zone = time_zone
+    migration.save(update_fields=["time_zone", "updated_at"])
+    return _start(migration=migration, kind="full", user=user, scheduled_for=scheduled_for)
+
+
+def delta_start(*, migration: Migration, user):
+    if not full_run_done(migration=migration, include_active=False):
+        raise WizardRefused(_("A delta migration follows a completed full migration."))
+    active = latest_run(migration=migration)
+    if active is not None and active.state in ("scheduled", "running", "pausing", "paused"):
+        raise WizardRefused(_("Another run is still going; wait for it to finish."))
+    refusal = run_refusal(migration=migration, kind="delta")
+    if refusal:
+        raise WizardRefused(refusal)
+    return _start(migration=migration, kind="delta", user=user)
+
+
+def run_pause(*, migration: Migration, run) -> None:
+    if run.migration_id != migration.pk:
+        raise WizardRefused(_("This run belongs to another migration."))
+    if run.state not in ("running", "scheduled"):
+        raise WizardRefused(_("Only a running migration can be paused."))
+    _engine().pause_run(run=run)
+
+
+def run_resume(*, migration: Migration, run) -> None:
+    if run.migration_id != migration.pk:
+        raise WizardRefused(_("This run belongs to another migration."))
+    if run.state not in ("paused", "pausing"):
+        raise WizardRefused(_("Only a paused migration can be resumed."))
+    _engine().resume_run(run=run)

@@ -1,0 +1,63 @@
+"""Small template helpers: Bootstrap field rendering, durations, entity labels."""
+
+from __future__ import annotations
+
+from django import forms, template
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+register = template.Library()
+
+
+@register.inclusion_tag("wizard/_field.html")
+def fp_field(field, label_hidden: bool = False):
+    widget = field.field.widget
+    if isinstance(widget, forms.CheckboxInput):
+        kind, css = "checkbox", "form-check-input"
+    elif isinstance(widget, forms.RadioSelect | forms.CheckboxSelectMultiple):
+        kind, css = "choices", "form-check-input"
+    elif isinstance(widget, forms.Select):
+        kind, css = "input", "form-select"
+    else:
+        kind, css = "input", "form-control"
+    if field.errors:
+        css += " is-invalid"
+    widget.attrs["class"] = css
+    if field.errors:
+        widget.attrs["aria-invalid"] = "true"
+    return {"field": field, "kind": kind, "label_hidden": label_hidden}
+
+
+@register.filter
+def duration(seconds) -> str:
+    """A human ETA: '3 h 20 min', '12 min', 'under a minute'."""
+    if seconds in (None, ""):
+        return "—"
+    seconds = int(seconds)
+    if seconds < 60:
+        return _("under a minute")
+    minutes = seconds // 60
+    days, rem = divmod(minutes, 60 * 24)
+    hours, minutes = divmod(rem, 60)
+    if days:
+        return ngettext("%(d)d day %(h)d h", "%(d)d days %(h)d h", days) % {"d": days, "h": hours}
+    if hours:
+        return _("%(h)d h %(m)d min") % {"h": hours, "m": minutes}
+    return _("%(m)d min") % {"m": minutes}
+
+
+@register.filter
+def get_item(mapping, key):
+    try:
+        return mapping.get(key)
+    except AttributeError:
+        return None
+
+
+@register.filter
+def state_badge(state: str) -> str:
+    return {
+        "completed": "success", "done": "success", "running": "primary", "scheduled": "info",
+        "pausing": "warning", "paused": "warning", "failed": "danger", "cancelled": "secondary",
+        "skipped": "warning", "pending": "secondary",
+    }.get(str(state), "secondary")
