@@ -9,7 +9,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from staff import selectors
 from staff.forms import ConfirmForm, ExtendForm
@@ -39,6 +39,7 @@ def _run_or_404(run_id):
 
 
 @staff_only
+@require_GET
 def console(request):
     query = request.GET.get("q", "")
     page = Paginator(selectors.migrations_search(query=query), 50).get_page(request.GET.get("page"))
@@ -50,6 +51,7 @@ def console(request):
 
 
 @staff_only
+@require_GET
 def migration_detail(request, pk):
     migration = get_object_or_404(Migration.objects.select_related("owner"), pk=pk)
     return render(request, "staff/migration.html", {
@@ -117,6 +119,7 @@ def run_action(request, run_id, action):
 
 
 @staff_only
+@require_GET
 def audit_log(request):
     page = Paginator(selectors.audit_entries(limit=10_000), 100).get_page(request.GET.get("page"))
     return render(request, "staff/audit.html", {"page": page})

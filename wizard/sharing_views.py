@@ -8,7 +8,7 @@ from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from wizard.access import Level, get_migration_for, get_object_for
 from wizard.models import Share
@@ -43,6 +43,7 @@ def _sharing_page(request, migration, *, invite_form=None, link_form=None, statu
 
 
 @login_required
+@require_GET
 def sharing(request, pk):
     migration, _level = get_migration_for(request.user, pk, level=Level.OWNER)
     return _sharing_page(request, migration)

@@ -19,6 +19,7 @@ OBJECT_KWARGS = {
     "run_pk": "run",
     "share_id": "share",
     "order_id": "order",
+    "order_pk": "order",
     "report_id": "report",
 }
 # Django's own admin has its own staff-only permission system (object_id kwargs); not walked here.

@@ -11,12 +11,12 @@ refused even where the viewer may GET the page.
 from __future__ import annotations
 
 import pytest
-from access_expectations import EXPECTED, NOT_ALLOWED, STAFF, Rule
-from access_urlwalk import Endpoint, object_endpoints
 from django.conf import settings
 from django.test import Client
 from django.urls import reverse
 
+from tests.access.access_expectations import EXPECTED, NOT_ALLOWED, STAFF, Rule
+from tests.access.access_urlwalk import Endpoint, object_endpoints
 from wizard.access import Level
 
 ENDPOINTS = object_endpoints()
@@ -51,7 +51,7 @@ def _url(world, endpoint: Endpoint, rule: Rule, ids: dict[str, object] | None = 
             kwargs[kw] = rule.samples[kw]
         else:
             pytest.fail(f"{endpoint.name}: give a sample value for URL keyword {kw!r} in EXPECTED")
-    return reverse(endpoint.name, kwargs=kwargs)
+    return reverse(endpoint.name, kwargs=kwargs) + (f"?{rule.query}" if rule.query else "")
 
 
 def _allowed(required, persona: str) -> bool:
