@@ -139,6 +139,10 @@ try:
     DATABASES = {"default": env.db_url_config(DATABASE_URL)}
 except Exception as exc:  # django-environ raises several types for a malformed URL
     raise ImproperlyConfigured(f"DATABASE_URL is not a valid database URL: {exc}") from exc
+if DATABASES["default"].get("ENGINE") not in {"django.db.backends.sqlite3", "django.db.backends.postgresql"}:
+    raise ImproperlyConfigured(
+        "DATABASE_URL must be a postgres://user:password@host:port/name or sqlite:////absolute/path URL."
+    )
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # The web server and the worker write at the same time: WAL + immediate transactions + a wait.
     DATABASES["default"]["OPTIONS"] = {
@@ -146,6 +150,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE",
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
+    # A file (not in-memory) test database, so a real worker process can share it with the tests.
+    DATABASES["default"]["TEST"] = {"NAME": str(DATA_DIR / "test_frontport.sqlite3")}
 else:
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
@@ -274,6 +280,7 @@ USE_TZ = True
 # --- Static files -------------------------------------------------------------------------------
 STATIC_URL = "/static/"
 STATIC_ROOT = DATA_DIR / "static"
+STATIC_ROOT.mkdir(exist_ok=True)  # whitenoise warns on a missing folder; files come from the finders
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -360,3 +367,15 @@ SHARE_LINK_TTL_DAYS = env.int("SHARE_LINK_TTL_DAYS", default=7)
 # Verification period after a full run (days) for a migration with no plan; plans set their own
 # (BILLING_PLANS[...]["verification_days"]). Then credentials and cached source content are purged.
 VERIFICATION_DAYS = env.int("VERIFICATION_DAYS", default=5)
+
+# --- Migration engine (docs/engine.md) ----------------------------------------------------------
+ENGINE_CHUNK_SECONDS = env.float("ENGINE_CHUNK_SECONDS", default=30.0)  # work per task before a checkpoint hand-off
+ENGINE_STALE_SECONDS = env.float("ENGINE_STALE_SECONDS", default=60.0)  # heartbeat age that means "worker died"
+ENGINE_TICK_SECONDS = env.float("ENGINE_TICK_SECONDS", default=15.0)  # periodic dispatcher/watchdog interval
+ENGINE_MAX_ATTEMPTS = env.int("ENGINE_MAX_ATTEMPTS", default=8)  # tries per ticket before it ends failed
+ENGINE_REMIGRATION_DAYS = env.int("ENGINE_REMIGRATION_DAYS", default=10)
+CELERY_BEAT_SCHEDULE = {
+    "frontport-engine-tick": {"task": "frontport.engine.tick", "schedule": ENGINE_TICK_SECONDS},
+}
+# Front's per-resource burst gate in the client; false only for unthrottled stand-ins (benchmarks, tests).
+ENGINE_FRONT_BURST_GATE = _env_bool("ENGINE_FRONT_BURST_GATE", True)

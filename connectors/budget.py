@@ -94,6 +94,7 @@ class SharedBudget:
         self._burst: dict[str, list[float]] = defaultdict(list)
         self._burst_blocked: dict[str, float] = {}
         self.waited = 0.0
+        self._known_limit: int | None = None
         self.budget_429 = 0
         self.burst_429 = 0
 
@@ -104,6 +105,7 @@ class SharedBudget:
     def _connect(self) -> sqlite3.Connection:
         db = sqlite3.connect(self._db_path, timeout=30, isolation_level=None)
         db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA synchronous=NORMAL")  # a budget lost in a power cut refills in a minute
         return db
 
     # --- the shared bucket ------------------------------------------------------------------
@@ -169,7 +171,7 @@ class SharedBudget:
                 db.execute("DELETE FROM budget WHERE key=?", (self.key,))
 
     # --- Pacer protocol -----------------------------------------------------------------------
-    def acquire(self, resource: str) -> float:
+    def acquire(self, resource: str | None) -> float:
         waited = 0.0
         while True:
             wait = self._try_take()
@@ -177,7 +179,8 @@ class SharedBudget:
                 break
             time.sleep(min(wait, 5.0))
             waited += min(wait, 5.0)
-        waited += self._burst_gate(resource)
+        if resource:
+            waited += self._burst_gate(resource)
         self.waited += waited
         return waited
 
@@ -199,15 +202,17 @@ class SharedBudget:
             self._burst[resource] = recent[-BURST_PER_SECOND:]
         return waited
 
-    def observe(self, response: httpx.Response, resource: str) -> None:
+    def observe(self, response: httpx.Response, resource: str | None) -> None:
         headers = response.headers
         try:
             limit = int(headers["x-ratelimit-limit"]) if "x-ratelimit-limit" in headers else None
             remaining = int(headers["x-ratelimit-remaining"]) if "x-ratelimit-remaining" in headers else None
         except ValueError:
             limit = remaining = None
-        if limit and limit != int(self.limit):
-            self._set(limit=limit)
+        if limit and limit != self._known_limit:
+            if limit != int(self.limit):
+                self._set(limit=limit)
+            self._known_limit = limit
         if response.status_code != 429:
             return
         retry_after = retry_after_seconds(response) or 1.0
@@ -215,7 +220,7 @@ class SharedBudget:
             # Budget left, so this is the per-resource burst limit: slow this resource only.
             self.burst_429 += 1
             with self._local:
-                self._burst_blocked[resource] = time.monotonic() + retry_after
+                self._burst_blocked[resource or ""] = time.monotonic() + retry_after
         else:
             self.budget_429 += 1
             # The company budget is spent (perhaps by someone else): every process waits, and the

@@ -73,16 +73,16 @@ def guard_url(url: str, *, allow_private: bool | None = None) -> str:
 class Pacer(Protocol):
     """Decides when a call may go out, and learns from the answers (see connectors/budget.py)."""
 
-    def acquire(self, resource: str) -> float: ...  # blocks; returns seconds waited
+    def acquire(self, resource: str | None) -> float: ...  # blocks; returns seconds waited
 
-    def observe(self, response: httpx.Response, resource: str) -> None: ...
+    def observe(self, response: httpx.Response, resource: str | None) -> None: ...
 
 
 class NoPacing:
-    def acquire(self, resource: str) -> float:
+    def acquire(self, resource: str | None) -> float:
         return 0.0
 
-    def observe(self, response: httpx.Response, resource: str) -> None:
+    def observe(self, response: httpx.Response, resource: str | None) -> None:
         return None
 
 
@@ -126,6 +126,7 @@ class HttpClient:
         timeout: httpx.Timeout | float = DEFAULT_TIMEOUT,
         sleep: Callable[[float], None] = time.sleep,
         transport: httpx.BaseTransport | None = None,
+        resource_of: Callable[[str], str | None] = lambda path: None,
     ) -> None:
         self.base_url = guard_url(base_url).rstrip("/")
         self.service_name = service_name
@@ -134,6 +135,7 @@ class HttpClient:
         self._sleep = sleep
         self._http = httpx.Client(headers=headers or {}, timeout=timeout, follow_redirects=False, transport=transport)
         self.stats: Counter[str] = Counter()
+        self._resource_of = resource_of
 
     def close(self) -> None:
         self._http.close()
@@ -157,13 +159,13 @@ class HttpClient:
     ) -> httpx.Response:
         """Send with pacing and retries; return the final response (2xx or a non-retryable 4xx).
 
-        route: a label for counters ("POST /inboxes/:id/imported_messages"); resource: the key of the
-        burst limit (the concrete path). body: a factory returning httpx keyword arguments, called once
+        route: a label for counters ("POST /inboxes/:id/imported_messages"); resource: the key of a
+        per-resource burst limit (default: `resource_of(path)`, None = no burst limit). body: a factory returning httpx keyword arguments, called once
         per attempt so streamed multipart bodies are rebuilt from the start on a retry.
         """
         url = self.url_for(path_or_url)
         route = route or f"{method} {urlsplit(url).path}"
-        resource = resource or urlsplit(url).path
+        resource = resource or self._resource_of(urlsplit(url).path)
         redirects = 0
         attempt = 0
         while True:

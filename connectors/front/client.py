@@ -9,6 +9,7 @@ contacts are looked up once per handle, and message uids are resolved late enoug
 from __future__ import annotations
 
 import hashlib
+import re
 import threading
 from collections import Counter
 from collections.abc import Iterator
@@ -24,14 +25,25 @@ from connectors.front.types import MAX_TAG_NAME, ImportedMessage, Preflight, Upl
 from connectors.front.uids import UidTimer
 from connectors.http import HttpClient, RetryPolicy, setting
 
-# Probes that name the token scope each operation of a migration needs (Front's scope names).
+# One cheap probe per scope a migration needs (scope names as Front's API reference gives them in
+# x-required-scopes). Reads are GETs of one item or an unknown id (404 = allowed); writes send an
+# empty body, which Front refuses as invalid (400) when the scope is there and as forbidden (403)
+# when it is not, so nothing is ever created. "{inbox}" is the first inbox's id.
 SCOPE_PROBES: list[tuple[str, str, str, dict | None]] = [
-    ("shared:read", "GET", "/inboxes", None),
-    ("shared:read", "GET", "/teammates", None),
-    ("shared:read", "GET", "/tags", None),
-    ("contacts:read", "GET", "/contacts", None),
-    # An empty body: 400 when allowed (nothing is created), 403 when the scope is missing.
-    ("shared:write", "POST", "/tags", {}),
+    ("inboxes:read", "GET", "/inboxes", None),
+    ("channels:read", "GET", "/inboxes/{inbox}/channels", None),
+    ("teammates:read", "GET", "/teammates", None),
+    ("tags:read", "GET", "/tags?limit=1", None),
+    ("tags:write", "POST", "/tags", {}),
+    ("contacts:read", "GET", "/contacts?limit=1", None),
+    ("contacts:write", "POST", "/contacts", {}),
+    ("custom_fields:read", "GET", "/conversations/custom_fields", None),
+    ("conversations:read", "GET", "/inboxes/{inbox}/conversations?limit=1", None),
+    ("conversations:write", "PATCH", "/conversations/cnv_preflight", {"status": "preflight"}),
+    ("messages:read", "GET", "/messages/alt:uid:preflight", None),
+    ("messages:write", "POST", "/inboxes/{inbox}/imported_messages", {}),
+    ("comments:read", "GET", "/conversations/cnv_preflight/comments", None),
+    ("comments:write", "POST", "/conversations/cnv_preflight/comments", {}),
 ]
 
 
@@ -70,13 +82,22 @@ def raise_for_front(response: httpx.Response, *, what: str) -> None:
     raise errors.VendorError(f"Front answered with error {status} while trying to {what}{suffix}.")
 
 
+_ID_PATH = re.compile(r"^/(?:inboxes|conversations|contacts|messages|comments|tags|teammates|channels)/[^/]+")
+
+
+def burst_resource(path: str) -> str | None:
+    """Front's burst limit (5 requests/second) applies per resource: an endpoint with an id in it."""
+    return path if _ID_PATH.match(path) and not path.endswith("/custom_fields") else None
+
+
 def _id_from_link(url: str | None) -> str | None:
     return urlsplit(url).path.rstrip("/").rsplit("/", 1)[-1] if url else None
 
 
 class FrontClient:
     def __init__(self, token: str, api_url: str | None = None, budget_key: str | None = None, *,
-                 retry: RetryPolicy | None = None, budget: SharedBudget | None = None) -> None:
+                 retry: RetryPolicy | None = None, budget: SharedBudget | None = None,
+                 uid_initial_delay: float = 1.0) -> None:
         api_url = (api_url or setting("FRONT_API_URL", "https://api2.frontapp.com")).rstrip("/")
         # Without a company id yet, one budget per (API URL, token): tokens of one company should pass
         # the company id (from preflight) so they share one budget.
@@ -88,8 +109,9 @@ class FrontClient:
             service_name="Front",
             pacer=self.budget,
             retry=retry,
+            resource_of=burst_resource,
         )
-        self.uids = UidTimer()
+        self.uids = UidTimer(initial_delay=uid_initial_delay)
         self._stats: Counter[str] = Counter()
         self._lock = threading.Lock()
         self._tags: dict[str, str] | None = None
@@ -160,15 +182,13 @@ class FrontClient:
         missing: list[str] = []
         inboxes: list[dict] = []
         for scope, method, path, body in SCOPE_PROBES:
-            if scope in missing:
-                continue
-            r = self.http.request(method, path, route=f"{method} {path} (preflight)", json=body,
-                                  params={"limit": 100} if method == "GET" else None)
+            inbox_id = inboxes[0]["id"] if inboxes else "inb_preflight"
+            r = self.http.request(method, path.replace("{inbox}", inbox_id), route=f"{method} (preflight)", json=body)
             if r.status_code == 403:
                 missing.append(scope)
             elif r.status_code == 401:
                 raise_for_front(r, what="check the token")
-            elif path == "/inboxes" and r.status_code == 200:
+            elif scope == "inboxes:read" and r.status_code == 200:
                 inboxes = r.json().get("_results", [])
         for inbox in inboxes:
             try:
@@ -293,7 +313,7 @@ class FrontClient:
                 for index, (upload, spool) in enumerate(spooled):
                     spool.seek(0)
                     files.append((f"attachments[{index}]", (upload.filename, spool, upload.content_type)))
-                return {"data": flatten_form(payload), "files": files}
+                return {"data": dict(flatten_form(payload)), "files": files}
 
             return self._call(method, path, what=what, route=route, ok=ok, body=body)
         finally:
@@ -360,6 +380,13 @@ class FrontClient:
     def get_conversation(self, conversation_id: str) -> dict:
         return self._call("GET", f"/conversations/{conversation_id}", what="read a conversation",
                           route="GET /conversations/:id").json()
+
+    def get_conversation_or_none(self, conversation_id: str) -> dict | None:
+        """The conversation, or None when Front does not know it (a delta run checking what still exists)."""
+        try:
+            return self.get_conversation(conversation_id)
+        except errors.NotFound:
+            return None
 
     def iter_inbox_conversations(self, inbox_id: str) -> Iterator[dict]:
         return self._iterate(f"/inboxes/{inbox_id}/conversations", what="list the inbox's conversations",

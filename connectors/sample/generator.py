@@ -279,7 +279,8 @@ class SampleDataset:
     def _message(self, i: int, m: int, rng: random.Random, created: datetime, duration: timedelta,
                  n: int, requester: Contact, ccs: list[Contact], agents: list[Agent],
                  assignee: str | None) -> Message:
-        at = created + (duration * (m - 1) / max(1, n - 1) if n > 1 else timedelta(0))
+        # Whole seconds, as help desk APIs report them.
+        at = created + timedelta(seconds=int(duration.total_seconds() * (m - 1) / max(1, n - 1)))
         mid = i * 1000 + m
         if m == 1 or (m % 2 == 1 and rng.random() < 0.8):
             kind, inbound, agent = "reply", True, None

@@ -63,6 +63,7 @@ class StandinState:
 
 class ZendeskHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive, like the real API
+    disable_nagle_algorithm = True  # headers and body go out in separate writes: no 40 ms stalls
     server: ZendeskServer
 
     def log_message(self, format: str, *args: Any) -> None:  # quiet: tests and benchmarks read the log

@@ -36,6 +36,9 @@ class ContractHarness(Protocol):
     def early_retries(self) -> int | None:
         """Requests that arrived before a Retry-After had elapsed."""
 
+    def expected_kind(self, kind: str) -> str:
+        """How the source represents a sample message kind (e.g. Zendesk has no public notes)."""
+
 
 class SampleHarness:
     """The sample source: a generator, no server."""
@@ -59,6 +62,9 @@ class SampleHarness:
 
     def early_retries(self) -> int | None:
         return None
+
+    def expected_kind(self, kind: str) -> str:
+        return kind
 
 
 def expected(tickets: int, seed: int, revision: int = 0) -> SampleDataset:

@@ -1,0 +1,5 @@
+"""Zendesk Support source connector (key "zendesk")."""
+
+from connectors.zendesk.connector import ZendeskConnector
+
+__all__ = ["ZendeskConnector"]

@@ -1,0 +1,240 @@
+"""Zendesk Support -> canonical records.
+
+Tickets come from the cursor-based incremental export (`start_time`, then `cursor` until
+`end_of_stream`), which is ordered by update time, includes deleted tickets (status "deleted") and
+sideloads the users it references. Each live ticket's thread comes from its comments (cursor
+pagination, inline images included); a private comment becomes a private note. Custom field ids
+become names (and dropdown tags become option names) through /ticket_fields, read once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime
+from typing import Any, ClassVar
+
+from connectors.base import (
+    Agent,
+    Attachment,
+    CheckResult,
+    ConfigField,
+    Contact,
+    InvalidConfig,
+    MissingPermission,
+    SourceConnector,
+    Ticket,
+    TicketPage,
+)
+from connectors.downloads import stream_download
+from connectors.zendesk.client import EXPORTS_PER_MINUTE, ZendeskClient, normalize_url
+from connectors.zendesk.mapping import FieldNames, build_ticket, to_agent, to_contact
+
+EXPORT_PAGE = 1000  # Zendesk's maximum per export page
+COMMENT_PAGE = 100  # Zendesk's maximum per comments page
+SHOW_MANY = 100  # Zendesk's maximum ids per show_many call
+
+
+class ZendeskConnector(SourceConnector):
+    key: ClassVar[str] = "zendesk"
+    label: ClassVar[str] = "Zendesk Support"
+    config_fields: ClassVar[tuple[ConfigField, ...]] = (
+        ConfigField("url", "Zendesk address", kind="url", placeholder="https://yourcompany.zendesk.com",
+                    help_text="Your Zendesk account address, or just its subdomain."),
+        ConfigField("email", "Admin email", kind="email", required=False,
+                    help_text="The email address of a Zendesk admin (exports need an admin)."),
+        ConfigField("token", "API token", kind="secret", required=False,
+                    help_text="Admin Center > Apps and integrations > Zendesk API > add an API token."),
+        ConfigField("oauth_token", "OAuth token", kind="secret", required=False,
+                    help_text="Instead of email and API token: an OAuth access token with read scope."),
+    )
+    features: ClassVar[frozenset[str]] = frozenset({"mailboxes", "inline_images"})
+
+    def __init__(self, config: dict[str, Any]) -> None:
+        cleaned = self.validate_config(config)
+        super().__init__(cleaned)
+        self.page_size = min(EXPORT_PAGE, max(1, int(config.get("page_size") or EXPORT_PAGE)))
+        self.comment_page = min(COMMENT_PAGE, self.page_size)
+        self._export_per_minute = int(config.get("export_per_minute") or EXPORTS_PER_MINUTE)
+        self._export_window_s = float(config.get("export_window_s") or 60.0)
+        self._client: ZendeskClient | None = None
+        self._fields: FieldNames | None = None
+        self._agents: dict[str, Agent] | None = None
+
+    @classmethod
+    def validate_config(cls, config: dict[str, Any]) -> dict[str, Any]:
+        cleaned = {k: (v.strip() if isinstance(v, str) else v) for k, v in config.items()
+                   if k in {"url", "email", "token", "oauth_token"} and v not in (None, "")}
+        if not cleaned.get("url"):
+            raise InvalidConfig("Enter your Zendesk address, like https://yourcompany.zendesk.com.")
+        if not cleaned.get("oauth_token") and not (cleaned.get("email") and cleaned.get("token")):
+            raise InvalidConfig("Enter an admin's email address and API token, or an OAuth token.")
+        if cleaned.get("email") and "@" not in cleaned["email"]:
+            raise InvalidConfig("The admin email address does not look like an email address.")
+        normalize_url(cleaned["url"])  # the URL rules (https, *.zendesk.com) fail early with their own sentence
+        return cleaned
+
+    # ---- plumbing ---------------------------------------------------------------------------------
+    @property
+    def client(self) -> ZendeskClient:
+        if self._client is None:
+            self._client = ZendeskClient(url=self.config["url"], email=self.config.get("email"),
+                                         token=self.config.get("token"), oauth_token=self.config.get("oauth_token"),
+                                         export_per_minute=self._export_per_minute,
+                                         export_window_s=self._export_window_s)
+        return self._client
+
+    def close(self) -> None:
+        if self._client is not None:
+            self._client.close()
+            self._client = None
+
+    def fields(self) -> FieldNames:
+        if self._fields is None:
+            self._fields = FieldNames(list(self.client.paginate("/api/v2/ticket_fields.json", "ticket_fields")))
+        return self._fields
+
+    def _agent_map(self) -> dict[str, Agent]:
+        if self._agents is None:
+            live = self.client.paginate("/api/v2/users.json", "users",
+                                        [("role[]", "agent"), ("role[]", "admin"), ("per_page", 100)])
+            agents = {str(u["id"]): to_agent(u) for u in live}
+            for u in self.client.paginate("/api/v2/deleted_users.json", "deleted_users"):
+                agents.setdefault(str(u["id"]), to_agent(u, deleted=True))
+            self._agents = agents
+        return self._agents
+
+    # ---- interface ----------------------------------------------------------------------------------
+    def check(self) -> CheckResult:
+        me = self.client.get("/api/v2/users/me.json").get("user") or {}
+        if me.get("id") is None:  # Zendesk answers anonymous callers with a placeholder user
+            from connectors.base import BadCredentials
+
+            raise BadCredentials("Zendesk did not accept these credentials: check the admin's email address "
+                                 "and API token (or the OAuth token).")
+        if me.get("role") != "admin":
+            raise MissingPermission(f"{me.get('email') or 'This user'} is a Zendesk {me.get('role') or 'user'}, "
+                                    "not an admin. Zendesk lets only admins export tickets: use an admin's "
+                                    "email address and API token.")
+        subdomain = self.client.host.split(".")[0] if self.client.host.endswith(".zendesk.com") else self.client.host
+        return CheckResult(account_name=subdomain, user_email=me.get("email"),
+                           details={"name": me.get("name"), "role": me.get("role")})
+
+    def counts(self, *, filter: dict[str, Any] | None = None) -> dict[str, int]:
+        terms = _search_terms(filter)
+        if terms:
+            tickets = self.client.get("/api/v2/search/count.json", {"query": "type:ticket " + terms})["count"]
+        else:
+            tickets = self.client.get("/api/v2/tickets/count.json")["count"]["value"]
+        contacts = self.client.get("/api/v2/users/count.json", {"role": "end-user"})["count"]["value"]
+        return {"tickets": int(tickets), "contacts": int(contacts), "agents": len(self._agent_map())}
+
+    def agents(self) -> list[Agent]:
+        return list(self._agent_map().values())
+
+    def mailboxes(self) -> list[tuple[str, str]]:
+        return [(str(b["id"]), b["name"]) for b in self.client.paginate("/api/v2/brands.json", "brands")
+                if b.get("active", True) and not b.get("is_deleted")]
+
+    def tickets(
+        self,
+        *,
+        since: datetime | None = None,
+        ids: list[str] | None = None,
+        filter: dict[str, Any] | None = None,
+        cursor: dict[str, Any] | None = None,
+    ) -> Iterator[TicketPage]:
+        if ids is not None:
+            yield from self._by_ids(ids, cursor)
+            return
+        params: dict[str, Any] = {"per_page": self.page_size, "include": "users"}
+        if cursor and cursor.get("after_cursor"):
+            params["cursor"] = cursor["after_cursor"]
+        else:
+            params["start_time"] = int(since.timestamp()) if since else 0
+        while True:
+            data = self.client.get("/api/v2/incremental/tickets/cursor.json", params)
+            users = {str(u["id"]): u for u in data.get("users") or []}
+            raw = [t for t in data.get("tickets") or [] if _matches(t, filter)]
+            tickets = [self._ticket(t, users) for t in raw]
+            done = bool(data.get("end_of_stream")) or not data.get("after_cursor")
+            yield TicketPage(tickets=tickets, cursor=None if done else {"after_cursor": data["after_cursor"]},
+                             deleted_ticket_ids=[t.source_id for t in tickets if t.deleted])
+            if done:
+                return
+            params = {"per_page": self.page_size, "include": "users", "cursor": data["after_cursor"]}
+
+    def _by_ids(self, ids: list[str], cursor: dict[str, Any] | None) -> Iterator[TicketPage]:
+        offset = int(cursor["ids_offset"]) if cursor else 0
+        if offset >= len(ids):
+            yield TicketPage(tickets=[], cursor=None)
+        step = min(SHOW_MANY, self.page_size)
+        while offset < len(ids):
+            chunk = [str(x).strip() for x in ids[offset:offset + step]]
+            offset += len(chunk)
+            wanted = [x for x in chunk if x.isdigit()]
+            found: dict[str, Ticket] = {}
+            if wanted:
+                data = self.client.get("/api/v2/tickets/show_many.json", {"ids": ",".join(wanted), "include": "users"})
+                users = {str(u["id"]): u for u in data.get("users") or []}
+                found = {str(t["id"]): self._ticket(t, users) for t in data.get("tickets") or []}
+            tickets = [found[x] for x in wanted if x in found]
+            yield TicketPage(tickets=tickets, cursor={"ids_offset": offset} if offset < len(ids) else None,
+                             deleted_ticket_ids=[t.source_id for t in tickets if t.deleted])
+
+    def _ticket(self, raw: dict[str, Any], users: dict[str, dict[str, Any]]) -> Ticket:
+        comments: list[dict[str, Any]] = []
+        if raw.get("status") != "deleted":  # a deleted ticket's comments are gone (404)
+            comments = list(self._comments(raw["id"], users))
+        return build_ticket(raw, comments, users=users, agents=self._agent_map(), fields=self.fields(),
+                            base_url=self.client.base_url)
+
+    def _comments(self, ticket_id: int, users: dict[str, dict[str, Any]]) -> Iterator[dict[str, Any]]:
+        params: dict[str, Any] = {"page[size]": self.comment_page, "include_inline_images": "true",
+                                  "include": "users"}
+        path = f"/api/v2/tickets/{ticket_id}/comments.json"
+        while True:
+            data = self.client.get(path, params)
+            for u in data.get("users") or []:
+                users.setdefault(str(u["id"]), u)
+            yield from data.get("comments") or []
+            meta = data.get("meta") or {}
+            if not meta.get("has_more") or not meta.get("after_cursor"):
+                return
+            params = {**params, "page[after]": meta["after_cursor"]}
+
+    def download(self, attachment: Attachment) -> Iterator[bytes]:
+        if not attachment.url:
+            raise InvalidConfig(f"Zendesk gave no address for the attachment {attachment.filename!r}.")
+        return stream_download(self.client.files, attachment.url, what=f"the attachment {attachment.filename!r}")
+
+    def contact(self, user: dict[str, Any]) -> Contact:
+        return to_contact(user)
+
+
+def _filter_values(filter: dict[str, Any] | None, *keys: str) -> set[str]:
+    out: set[str] = set()
+    for key in keys:
+        value = (filter or {}).get(key)
+        if value in (None, "", []):
+            continue
+        out |= {str(v) for v in value} if isinstance(value, list | tuple | set) else {str(value)}
+    return out
+
+
+def _matches(raw: dict[str, Any], filter: dict[str, Any] | None) -> bool:
+    """Brand (mailbox), group and tag filters, applied to the export (which has no server-side filter)."""
+    brands = _filter_values(filter, "mailbox_id", "brand_id")
+    groups = _filter_values(filter, "group_id")
+    tags = _filter_values(filter, "tags")
+    if brands and str(raw.get("brand_id")) not in brands:
+        return False
+    if groups and str(raw.get("group_id")) not in groups:
+        return False
+    return not tags or bool(tags & set(raw.get("tags") or []))
+
+
+def _search_terms(filter: dict[str, Any] | None) -> str:
+    terms = [f"brand_id:{b}" for b in sorted(_filter_values(filter, "mailbox_id", "brand_id"))]
+    terms += [f"group_id:{g}" for g in sorted(_filter_values(filter, "group_id"))]
+    terms += [f"tags:{t}" for t in sorted(_filter_values(filter, "tags"))]
+    return " ".join(terms)

@@ -1,0 +1,122 @@
+"""Building a run's context: clients from the migration's (encrypted) credentials, and the facts read
+once per run (teammates, agents, inbox address, custom field names, totals) kept in `Run.context`."""
+
+from __future__ import annotations
+
+import hashlib
+import sqlite3
+import threading
+
+from django.conf import settings
+
+from connectors.budget import SharedBudget
+from connectors.front import FrontClient
+from connectors.http import RetryPolicy
+from connectors.registry import get_connector
+from migrations_engine import mapping, records
+from migrations_engine.models import EngineState, Run
+from migrations_engine.pipeline import RunContext
+
+
+class _KeptConnection:
+    """A SQLite connection that survives `close()`: the budget's embedded (no Redis) backend opens one
+    per call otherwise, which costs more than the call itself on an unthrottled stand-in."""
+
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self._db = db
+
+    def __getattr__(self, name: str):
+        return getattr(self._db, name)
+
+    def __enter__(self):
+        return self._db.__enter__()
+
+    def __exit__(self, *exc):
+        return self._db.__exit__(*exc)
+
+    def close(self) -> None:
+        pass
+
+
+class EngineBudget(SharedBudget):
+    """The shared company budget; its per-resource burst gate can be switched off for unthrottled
+    stand-ins (ENGINE_FRONT_BURST_GATE=false in benchmarks and tests), never against the real Front."""
+
+    def _connect(self):
+        local = self.__dict__.setdefault("_kept", threading.local())
+        if getattr(local, "db", None) is None:
+            local.db = _KeptConnection(super()._connect())
+        return local.db
+
+    def _burst_gate(self, resource: str) -> float:
+        if not getattr(settings, "ENGINE_FRONT_BURST_GATE", True):
+            return 0.0
+        return super()._burst_gate(resource)
+
+
+def front_client(migration, *, retry: RetryPolicy | None = None, budget=None) -> FrontClient:
+    api_url = migration.front_api_url or settings.FRONT_API_URL
+    # One budget per Front company: the company when known, else the token itself.
+    key = migration.front_company_name or migration.front_token
+    budget_key = hashlib.sha256(f"{api_url}|{key}".encode()).hexdigest()[:24]
+    budget = budget or EngineBudget(f"front:{budget_key}", default_limit=50)
+    return FrontClient(token=migration.front_token, api_url=api_url, budget_key=budget_key, retry=retry,
+                       budget=budget)
+
+
+def build(run: Run) -> RunContext:
+    migration = run.migration
+    state, _ = EngineState.objects.get_or_create(migration=migration)
+    client = front_client(migration)
+    # Comments are not deduplicated by Front: their client never retries by itself (pipeline._post_once).
+    comment_client = front_client(migration, retry=RetryPolicy(max_attempts=1), budget=client.budget)
+    source = get_connector(run.settings.get("source_type") or migration.source_type, migration.source_config)
+    c = run.context or {}
+    return RunContext(
+        run=run, migration=migration, snapshot=run.settings, client=client, comment_client=comment_client,
+        source=source, namespace=state.namespace, lineage=run.lineage,
+        teammates=c.get("teammates", {}), default_teammate=c.get("default_teammate", ""),
+        teammate_emails=c.get("teammate_emails", {}), inbox_address=c.get("inbox_address", ""),
+        front_custom_fields=set(c.get("custom_fields", [])), agent_names=c.get("agent_names", {}),
+    )
+
+
+def prepare(ctx: RunContext) -> None:
+    """Read once per run what every ticket needs; record the agents; set the totals."""
+    run, snap = ctx.run, ctx.snapshot
+    teammates = ctx.client.teammates()
+    agents = ctx.source.agents()
+    mapping_, default, how = mapping.resolve_teammates(agents=agents, teammates=teammates, snapshot=snap)
+    counters = run.counters or records.empty_counters()
+    if snap["objects"].get("agents", True):
+        counters["agents"] = records.record_agents(run=run, agents=agents, mapping_=mapping_, how=how)
+    inbox_address = ""
+    try:
+        channels = ctx.client.inbox_channels(snap["inbox_id"])
+        inbox_address = next((c["address"] for c in channels if c.get("address")), "")
+    except Exception:  # noqa: BLE001 - a missing scope here only costs the default "to" address
+        inbox_address = ""
+    custom_fields: list[str] = []
+    if snap["custom_fields"] == "fields":
+        custom_fields = [f["name"] for f in ctx.client.conversation_custom_fields()]
+    if run.kind == Run.Kind.DEMO:
+        total = len(run.ids or snap["demo_ids"]) or 20
+    elif run.kind == Run.Kind.RETRY:
+        total = len(run.ids)
+    elif run.kind == Run.Kind.DELTA:
+        total = 0  # unknown until the stream ends: progress shows what was handled
+    else:
+        total = int(ctx.source.counts(filter=snap["source_filter"] or None).get("tickets", 0))
+        if run.kind == Run.Kind.DEMO:
+            total = min(total, 20)
+    counters["tickets"]["total"] = total
+    run.counters = counters
+    run.context = {
+        **(run.context or {}),
+        "teammates": mapping_,
+        "default_teammate": default,
+        "teammate_emails": {t["id"]: t.get("email") or "" for t in teammates},
+        "agent_names": {a.source_id: a.name or a.email or a.source_id for a in agents},
+        "inbox_address": inbox_address or f"inbox-{snap['inbox_id']}@frontport.invalid",
+        "custom_fields": custom_fields,
+    }

@@ -1,0 +1,149 @@
+"""`python manage.py migration apply|run|status|report` — the headless CLI (docs/cli.md)."""
+
+from __future__ import annotations
+
+import csv
+import json
+import sys
+import time
+
+from django.core.management.base import BaseCommand, CommandError
+
+from migrations_engine import selectors
+from migrations_engine.models import Run
+from wizard.models import Migration
+
+ENTITIES = ("ticket", "contact", "agent", "message", "note")
+
+
+class Command(BaseCommand):
+    help = "Create, run and inspect migrations without the web wizard."
+
+    def add_arguments(self, parser):
+        sub = parser.add_subparsers(dest="action", required=True)
+        apply = sub.add_parser("apply", help="create or update a migration from a JSON file; prints its id")
+        apply.add_argument("file")
+        apply.add_argument("--owner", help="email of the owner (created if unknown)")
+        run = sub.add_parser("run", help="start a run of migration ID")
+        run.add_argument("id", type=int)
+        run.add_argument("--kind", required=True, choices=["demo", "full", "delta", "remigration", "retry-failed"])
+        run.add_argument("--wait", action="store_true", help="wait until the run ends, then print a JSON summary")
+        run.add_argument("--inline", action="store_true", help="run it in this process (no worker needed)")
+        run.add_argument("--ids", help="demo: comma-separated source ticket ids (at most 20)")
+        run.add_argument("--timeout", type=float, default=0, help="with --wait: give up after this many seconds")
+        status = sub.add_parser("status", help="progress of migration ID's latest runs, as JSON")
+        status.add_argument("id", type=int)
+        report = sub.add_parser("report", help="every record of migration ID with Front ids, state and reason")
+        report.add_argument("id", type=int)
+        report.add_argument("--format", choices=["json", "csv"], default="json")
+        report.add_argument("--entity", choices=ENTITIES, help="one entity only (default: all)")
+        report.add_argument("--state", choices=["pending", "done", "failed", "skipped"])
+
+    def handle(self, *args, **options):
+        return getattr(self, f"_{options['action']}")(options)
+
+    def _migration(self, pk: int) -> Migration:
+        try:
+            return Migration.objects.get(pk=pk)
+        except Migration.DoesNotExist:
+            raise CommandError(f"There is no migration {pk}.") from None
+
+    def _apply(self, options):
+        from migrations_engine.cli import FileError, apply_file
+
+        try:
+            with open(options["file"], encoding="utf-8") as fh:
+                data = json.load(fh)
+        except OSError as exc:
+            raise CommandError(f"Cannot read {options['file']}: {exc.strerror}.") from None
+        except json.JSONDecodeError as exc:
+            raise CommandError(f"{options['file']} is not valid JSON (line {exc.lineno}).") from None
+        try:
+            migration = apply_file(data=data, owner_email=options.get("owner"))
+        except FileError as exc:
+            raise CommandError(str(exc)) from None
+        self.stdout.write(str(migration.pk))
+
+    def _run(self, options):
+        from migrations_engine.services import RunRefused, start_run
+
+        migration = self._migration(options["id"])
+        ids = [i for i in (options.get("ids") or "").split(",") if i.strip()] or None
+        try:
+            run = start_run(migration=migration, kind=options["kind"], ids=ids)
+        except RunRefused as exc:
+            raise CommandError(exc.reason) from None
+        if options["inline"]:
+            run = _run_inline(run)
+        elif options["wait"]:
+            run = self._wait(run, timeout=options["timeout"])
+        else:
+            self.stdout.write(json.dumps({"run_id": run.pk, "kind": run.kind, "state": run.state}))
+            return
+        self.stdout.write(json.dumps(_summary(run), indent=1))
+        if run.state != Run.State.COMPLETED:
+            sys.exit(1)
+
+    def _wait(self, run: Run, *, timeout: float) -> Run:
+        from config.celery import app
+
+        started = time.monotonic()
+        warned = False
+        while True:
+            run.refresh_from_db()
+            if not run.is_active or (run.state == Run.State.PAUSED and not run.resume_at):
+                return run
+            if not warned and time.monotonic() - started > 10 and run.heartbeat_at is None:
+                try:
+                    alive = bool(app.control.ping(timeout=2))
+                except Exception:  # noqa: BLE001 - a broker without remote control
+                    alive = False
+                if not alive:
+                    self.stderr.write("No Celery worker answers: start one (`celery -A config worker -B`) "
+                                      "or use --inline. Still waiting...")
+                warned = True
+            if timeout and time.monotonic() - started > timeout:
+                raise CommandError(f"Run {run.pk} is still {run.state} after {timeout:.0f} s.")
+            time.sleep(1)
+
+    def _status(self, options):
+        migration = self._migration(options["id"])
+        runs = [selectors.run_progress(run=r) for r in selectors.latest_runs(migration=migration, limit=5)]
+        for r in runs:
+            r.pop("series", None)
+        self.stdout.write(json.dumps({"migration": migration.pk, "name": migration.name,
+                                      "records": selectors.report_summary(migration=migration), "runs": runs},
+                                     indent=1))
+
+    def _report(self, options):
+        migration = self._migration(options["id"])
+        entities = [options["entity"]] if options.get("entity") else list(ENTITIES)
+        rows = (row for entity in entities
+                for row in selectors.report_rows(migration=migration, entity=entity, state=options.get("state")))
+        if options["format"] == "json":
+            self.stdout.write(json.dumps(list(rows), indent=1))
+            return
+        columns = ["entity", "source_id", "ticket_source_id", "state", "reason", "front_id",
+                   "front_conversation_id", "front_url", "source_url", "deleted_in_source", "attempts", "lineage"]
+        writer = csv.DictWriter(self.stdout, fieldnames=columns, extrasaction="ignore")
+        writer.writeheader()
+        for row in rows:
+            writer.writerow(row)
+
+
+def _run_inline(run: Run) -> Run:
+    from migrations_engine import runner
+
+    while True:
+        run.refresh_from_db()
+        if run.state != Run.State.RUNNING:
+            return run
+        if runner.execute_chunk(run.pk) in ("wait", "busy"):
+            time.sleep(1)
+
+
+def _summary(run: Run) -> dict:
+    progress = selectors.run_progress(run=run)
+    return {"run_id": run.pk, "kind": run.kind, "state": run.state, "reason": run.reason,
+            "counts": progress["entities"], "front_calls": run.front_calls,
+            "elapsed_seconds": progress["elapsed_seconds"], "recent_errors": progress["recent_errors"]}

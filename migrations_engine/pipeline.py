@@ -1,0 +1,544 @@
+"""The per-ticket pipeline: one source ticket -> one Front conversation, with the fewest calls.
+
+A ticket is *synced*, not blindly written: every message and note already in the journal is skipped,
+so the same code serves full runs, second full runs, delta runs, retries and resumed runs without ever
+writing twice. It runs in two phases per page (see runner.py):
+
+1. `import_phase`: the requester contact (once per distinct requester), then every public message not
+   yet journaled, oldest first, each one imported message carrying tags, assignee, archived state and
+   thread_ref (or conversation_id when the conversation is already known).
+2. `finish_phase`, for the tickets that need a conversation id (notes, custom fields, updates in place,
+   deletion): one uid lookup, asked after the whole page was imported so it is rarely empty, then
+   one comment per note, custom fields, and a PATCH only when status/assignee/tags changed in a way
+   no import carried.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import IntegrityError, transaction
+
+from connectors.base import Attachment, ConnectorError, Message, Ticket
+from connectors.front import (
+    AttachmentTooLarge,
+    DuplicateExternalId,
+    ImportedMessage,
+    InvalidRequest,
+    NotFound,
+    RateLimited,
+    Unreachable,
+    Upload,
+    VendorError,
+)
+from migrations_engine import mapping
+from migrations_engine.models import FrontWrite, RecordMap
+
+logger = logging.getLogger(__name__)
+
+# Errors that say something about this record (not about the network or the account): the record
+# ends failed with the reason and the run goes on.
+RECORD_ERRORS = (InvalidRequest, NotFound)
+
+
+@dataclass
+class RunContext:
+    """Everything a run learns once (teammates, inbox address, custom fields) plus its caches."""
+
+    run: Any
+    migration: Any
+    snapshot: dict[str, Any]
+    client: Any
+    comment_client: Any
+    source: Any
+    namespace: str
+    lineage: str
+    teammates: dict[str, str]
+    default_teammate: str
+    teammate_emails: dict[str, str]
+    inbox_address: str
+    front_custom_fields: set[str]
+    agent_names: dict[str, str] = field(default_factory=dict)
+    contacts: dict[str, str] = field(default_factory=dict)
+
+    def teammate_name(self, agent_id: str | None) -> str | None:
+        return self.agent_names.get(agent_id or "")
+
+
+@dataclass
+class TicketWork:
+    """The state of one ticket between the two phases."""
+
+    ticket: Ticket
+    record: RecordMap
+    journal: dict[str, FrontWrite]
+    counts: Counter = field(default_factory=Counter)
+    reasons: list[str] = field(default_factory=list)
+    failed: bool = False
+    imported_now: int = 0
+    conversation_id: str = ""
+    needs_finish: bool = False
+
+
+def _body(message: Message) -> tuple[str, str]:
+    if message.body_format == "html":
+        return message.body or "<p></p>", "html"
+    text = html.escape(message.body or "").replace("\n", "<br>\n")
+    return text or "<p></p>", "html"
+
+
+def _wanted_attachments(ctx: RunContext, work: TicketWork, attachments: list[Attachment]) -> list[Attachment]:
+    snap = ctx.snapshot
+    if snap["skip_attachments"]:
+        if attachments:
+            work.counts["attachments_skipped"] += len(attachments)
+        return []
+    keep = []
+    for att in attachments:
+        if att.kind == "inline_image" or att.inline:
+            if not snap["inline_images"]:
+                continue
+        if att.kind == "call_recording" and not snap["call_recordings"]:
+            continue
+        if att.size is not None and att.size > mapping.MAX_ATTACHMENT_BYTES:
+            work.counts["attachments_skipped"] += 1
+            work.reasons.append(f"Attachment {att.filename!r} skipped: larger than Front's 25 MB limit.")
+            continue
+        keep.append(att)
+    return keep
+
+
+class FrontStillProcessing(ConnectorError):
+    """Front has not finished processing an import yet: a transient condition, the chunk is retried."""
+
+    code = "front_processing"
+
+
+class SourceAttachmentError(Exception):
+    """The source could not give an attachment's bytes; that attachment is dropped with a reason."""
+
+    def __init__(self, attachment: Attachment, error: Exception) -> None:
+        super().__init__(str(error))
+        self.attachment = attachment
+
+
+def _stream(ctx: RunContext, attachment: Attachment):
+    try:
+        yield from ctx.source.download(attachment)
+    except ConnectorError as exc:
+        raise SourceAttachmentError(attachment, exc) from exc
+
+
+def _uploads(ctx: RunContext, attachments: list[Attachment]) -> list[Upload]:
+    return [
+        Upload(filename=a.filename or "attachment", content_type=a.content_type or "application/octet-stream",
+               size=a.size, chunks=_stream(ctx, a))
+        for a in attachments
+    ]
+
+
+def _with_attachments(ctx: RunContext, work: TicketWork, attachments: list[Attachment], send) -> Any:
+    """Call `send(uploads)`; an attachment Front would refuse is dropped with a reason, and sent again."""
+    remaining = list(attachments)
+    while True:
+        try:
+            result = send(_uploads(ctx, remaining))
+        except AttachmentTooLarge as exc:
+            name = exc.filename
+            dropped = [a for a in remaining if a.filename == name] or remaining[-1:]
+            if not dropped:
+                raise
+            for a in dropped:
+                remaining.remove(a)
+                work.counts["attachments_skipped"] += 1
+                work.reasons.append(f"Attachment {a.filename!r} skipped: larger than Front's 25 MB limit.")
+            continue
+        except SourceAttachmentError as exc:
+            if exc.attachment not in remaining:
+                raise
+            remaining.remove(exc.attachment)
+            work.counts["attachments_skipped"] += 1
+            work.reasons.append(f"Attachment {exc.attachment.filename!r} skipped: {exc}")
+            continue
+        work.counts["attachments"] += len(remaining)
+        return result
+
+
+def _requester_handle(ticket: Ticket) -> tuple[str, str | None]:
+    req = ticket.requester
+    if req and req.emails:
+        return req.emails[0], req.name
+    if req and req.phones:
+        return req.phones[0], req.name
+    return f"unknown-requester-{ticket.source_id}@frontport.invalid", (req.name if req else None)
+
+
+def ensure_requester(ctx: RunContext, work: TicketWork) -> None:
+    """The ticket's requester as a Front contact: looked up (then created) once per distinct requester."""
+    req = work.ticket.requester
+    if not ctx.snapshot["objects"].get("contacts", True) or req is None or not (req.emails or req.phones):
+        return
+    if req.source_id in ctx.contacts:
+        return
+    from migrations_engine.records import record_contact
+
+    try:
+        contact_id = ctx.client.ensure_contact(name=req.name, emails=list(req.emails), phones=list(req.phones))
+    except RECORD_ERRORS as exc:
+        record_contact(ctx, contact=req, front_id="", error=str(exc))
+        ctx.contacts[req.source_id] = ""
+        work.counts["contacts_failed"] += 1
+        return
+    ctx.contacts[req.source_id] = contact_id
+    if record_contact(ctx, contact=req, front_id=contact_id, error=""):
+        work.counts["contacts"] += 1
+
+
+def _public_messages(work: TicketWork) -> list[Message]:
+    public = [m for m in work.ticket.messages if m.kind != "private_note"]
+    if public or not work.ticket.messages:
+        return public
+    # Only private notes: Front needs one message to open a conversation; say where the ticket came from.
+    t = work.ticket
+    return [Message(source_id="root", kind="reply", created_at=t.created_at, inbound=True,
+                    body=f"<p>{html.escape(t.subject or 'Ticket')} (ticket {html.escape(t.source_id)}, "
+                         f"internal notes only in the source)</p>", subject=t.subject)]
+
+
+def import_phase(ctx: RunContext, work: TicketWork) -> None:
+    """Contacts, then every public message not yet in the journal. Transient errors propagate."""
+    ticket, snap = work.ticket, ctx.snapshot
+    if ticket.deleted:
+        work.needs_finish = True
+        return
+    ensure_requester(ctx, work)
+    status = mapping.front_status(ticket, snap)
+    tags = mapping.ticket_tags(ticket, snap)
+    assignee = ctx.teammates.get(ticket.assignee_agent_id or "", ctx.default_teammate) if ticket.assignee_agent_id else None
+    requester_handle, requester_name = _requester_handle(ticket)
+    thread = mapping.thread_ref(namespace=ctx.namespace, lineage=ctx.lineage, ticket_id=ticket.source_id)
+    for message in _public_messages(work):
+        key = mapping.external_id(namespace=ctx.namespace, lineage=ctx.lineage, ticket_id=ticket.source_id,
+                                  message_id=message.source_id)
+        done = work.journal.get(key)
+        if done is not None and done.state in (FrontWrite.State.SENT, FrontWrite.State.SKIPPED):
+            continue
+        body, body_format = _body(message)
+        inbound = message.inbound or (message.author_agent_id is None and message.kind == "reply")
+        author_id = ctx.teammates.get(message.author_agent_id or "", ctx.default_teammate) or None
+        if inbound:
+            sender = message.author_email or requester_handle
+            sender_name = message.author_name or requester_name
+            to = list(message.to) or [ctx.inbox_address]
+        else:
+            # Sent from the support address, written by the mapped teammate (author_id).
+            sender = ctx.inbox_address
+            sender_name = message.author_name or ctx.teammate_name(message.author_agent_id)
+            to = list(message.to) or [requester_handle]
+        imported = ImportedMessage(
+            external_id=key, created_at=message.created_at, sender_handle=sender, sender_name=sender_name,
+            to=to, cc=list(message.cc), bcc=list(message.bcc), subject=message.subject or ticket.subject or None,
+            body=body, body_format=body_format, is_inbound=inbound, is_archived=status == "archived",
+            assignee_id=assignee, author_id=None if inbound else author_id, tags=tags,
+            thread_ref=None if work.record.front_id else thread,
+            conversation_id=work.record.front_id or None, should_skip_rules=True,
+        )
+        attachments = _wanted_attachments(ctx, work, list(message.attachments))
+        try:
+            uid = _with_attachments(
+                ctx, work, attachments,
+                lambda uploads, imported=imported: ctx.client.import_message(snap["inbox_id"], imported, uploads))
+            reason = ""
+        except DuplicateExternalId:
+            # Sent before a crash and refused now: it is in Front, only its uid was not recorded.
+            uid, reason = "", "Already in Front (sent before an interruption)."
+        except RECORD_ERRORS as exc:
+            work.failed = True
+            work.reasons.append(f"Message {message.source_id}: {exc}")
+            _journal(ctx, work, kind="message", key=key, source_id=message.source_id, state="failed", reason=str(exc))
+            work.counts["messages_failed"] += 1
+            continue
+        _journal(ctx, work, kind="message", key=key, source_id=message.source_id, state="sent",
+                 message_uid=uid, reason=reason)
+        work.imported_now += 1
+        work.counts["messages"] += 1
+    work.needs_finish = _needs_finish(ctx, work)
+
+
+def _journal(ctx: RunContext, work: TicketWork, *, kind: str, key: str, source_id: str, state: str,
+             reason: str = "", **ids: str) -> FrontWrite:
+    """Write one journal row (one INSERT or UPDATE: this is on the hot path of every message)."""
+    fields = {"run_id": ctx.run.pk, "lineage": ctx.lineage, "kind": kind, "ticket_source_id": work.ticket.source_id,
+              "source_id": source_id, "state": state, "reason": reason[:1000], **ids}
+    row = work.journal.get(key)
+    if row is None:
+        try:
+            with transaction.atomic():
+                row = FrontWrite.objects.create(migration_id=ctx.migration.pk, key=key, **fields)
+        except IntegrityError:  # written by an execution this one did not know about
+            row, _ = FrontWrite.objects.update_or_create(migration_id=ctx.migration.pk, key=key, defaults=fields)
+    else:
+        for name, value in fields.items():
+            setattr(row, name, value)
+        row.save(update_fields=list(fields))
+    work.journal[key] = row
+    return row
+
+
+def _notes(ctx: RunContext, work: TicketWork) -> list[Message]:
+    return [m for m in work.ticket.messages if m.kind == "private_note"]
+
+
+def _custom_fields(ctx: RunContext, work: TicketWork) -> dict[str, Any]:
+    return {k: v for k, v in work.ticket.custom_fields.items() if v not in (None, "", [])}
+
+
+def _needs_finish(ctx: RunContext, work: TicketWork) -> bool:
+    t = work.ticket
+    for note in _notes(ctx, work):
+        row = work.journal.get(mapping.comment_key(lineage=ctx.lineage, ticket_id=t.source_id, note_id=note.source_id))
+        if row is None or row.state == FrontWrite.State.INTENT:
+            return True
+    fields = _custom_fields(ctx, work)
+    mode = ctx.snapshot["custom_fields"]
+    if fields and mode == "comment":
+        if mapping.custom_fields_key(lineage=ctx.lineage, ticket_id=t.source_id, fields=fields) not in work.journal:
+            return True
+    if fields and mode == "fields" and work.record.applied.get("custom_fields") != _front_fields(ctx, fields):
+        return bool(_front_fields(ctx, fields))
+    return _update_needed(ctx, work) is not None
+
+
+def _front_fields(ctx: RunContext, fields: dict[str, Any]) -> dict[str, str]:
+    return {k: mapping._plain(v) for k, v in sorted(fields.items()) if k in ctx.front_custom_fields}
+
+
+def _desired(ctx: RunContext, work: TicketWork) -> dict[str, Any]:
+    t = work.ticket
+    assignee = ctx.teammates.get(t.assignee_agent_id or "", ctx.default_teammate) if t.assignee_agent_id else None
+    return mapping.applied_state(status=mapping.front_status(t, ctx.snapshot), assignee_id=assignee,
+                                 tags=mapping.ticket_tags(t, ctx.snapshot))
+
+
+def _update_needed(ctx: RunContext, work: TicketWork) -> dict[str, Any] | None:
+    """What a PATCH must change, or None when the imports of this sync already carried everything."""
+    before = {k: work.record.applied.get(k) for k in ("status", "assignee_id", "tags")}
+    if not work.record.applied or work.record.lineage != ctx.lineage:
+        return None  # first sync: the imported messages carried status, assignee and tags
+    desired = _desired(ctx, work)
+    if before == desired:
+        return None
+    change: dict[str, Any] = {}
+    removed_tags = set(before["tags"] or []) - set(desired["tags"])
+    if work.imported_now == 0 or removed_tags:
+        if before["tags"] != desired["tags"]:
+            change["tags"] = desired["tags"]
+    if work.imported_now == 0:
+        if before["status"] != desired["status"]:
+            change["status"] = desired["status"]
+        if before["assignee_id"] != desired["assignee_id"]:
+            change["assignee_id"] = desired["assignee_id"] or None
+    return change or None
+
+
+def known_uids(work: TicketWork) -> list[str]:
+    rows = [r for r in work.journal.values() if r.kind == "message" and r.message_uid and r.state == "sent"]
+    rows.sort(key=lambda r: r.created_at)
+    return [r.message_uid for r in rows]
+
+
+def conversation_of(ctx: RunContext, work: TicketWork) -> str | None:
+    """The ticket's Front conversation id: known, or from the latest uid (None while Front processes)."""
+    if work.conversation_id:
+        return work.conversation_id
+    if work.record.front_id and work.record.lineage == ctx.lineage:
+        work.conversation_id = work.record.front_id
+        return work.conversation_id
+    for row in work.journal.values():
+        if row.conversation_id:
+            work.conversation_id = row.conversation_id
+            return work.conversation_id
+    uids = known_uids(work)
+    if not uids:
+        return None
+    resolved = ctx.client.resolve_uid(uids[-1])
+    if resolved is None:
+        return None
+    message_id, conversation_id = resolved
+    FrontWrite.objects.filter(migration_id=ctx.migration.pk, message_uid=uids[-1]).update(
+        message_id=message_id, conversation_id=conversation_id)
+    work.conversation_id = conversation_id
+    return conversation_id
+
+
+def finish_phase(ctx: RunContext, work: TicketWork, *, final: bool) -> bool:
+    """Notes, custom fields, deletion and in-place updates. False when the conversation id is not known
+    yet (Front still processing): the runner asks again later; `final` means there is no later."""
+    t = work.ticket
+    if t.deleted:
+        return _mark_deleted(ctx, work)
+    conversation_id = conversation_of(ctx, work)
+    if conversation_id is None:
+        if not final:
+            return False
+        if known_uids(work):
+            raise FrontStillProcessing("Front is still processing imported messages.")
+        conversation_id = find_conversation_by_scan(ctx, work)
+    if conversation_id is None:
+        work.failed = True
+        work.reasons.append("Front accepted the messages but did not say which conversation holds them; "
+                            "notes were not added (retry the failed records).")
+        return True
+    work.conversation_id = conversation_id
+    comments_seen: dict[str, str] | None = None
+    for note in _notes(ctx, work):
+        key = mapping.comment_key(lineage=ctx.lineage, ticket_id=t.source_id, note_id=note.source_id)
+        author = (ctx.teammate_name(note.author_agent_id) if note.author_agent_id else None) or note.author_name or "Unknown"
+        body = mapping.note_body(author=author, created_at=note.created_at, body=_note_text(note),
+                                 marker=mapping.comment_marker(key))
+        comments_seen = _post_comment(ctx, work, key=key, source_id=note.source_id, body=body,
+                                      author_id=ctx.teammates.get(note.author_agent_id or "") or None,
+                                      attachments=_wanted_attachments(ctx, work, list(note.attachments)),
+                                      seen=comments_seen)
+    fields = _custom_fields(ctx, work)
+    mode = ctx.snapshot["custom_fields"]
+    if fields and mode == "comment":
+        key = mapping.custom_fields_key(lineage=ctx.lineage, ticket_id=t.source_id, fields=fields)
+        body = mapping.custom_fields_body(fields=fields, marker=mapping.comment_marker(key))
+        comments_seen = _post_comment(ctx, work, key=key, source_id="custom_fields", body=body, author_id=None,
+                                      attachments=[], seen=comments_seen)
+    elif fields and mode == "fields":
+        wanted = _front_fields(ctx, fields)
+        if wanted and work.record.applied.get("custom_fields") != wanted:
+            ctx.client.update_conversation(conversation_id, custom_fields=wanted)
+            work.record.applied["custom_fields"] = wanted
+    change = _update_needed(ctx, work)
+    if change:
+        kwargs: dict[str, Any] = {}
+        if "status" in change:
+            kwargs["status"] = change["status"]
+        if "assignee_id" in change:
+            kwargs["assignee_id"] = change["assignee_id"]
+        if "tags" in change:
+            kwargs["tag_ids"] = [ctx.client.ensure_tag(name) for name in change["tags"]]
+        ctx.client.update_conversation(conversation_id, **kwargs)
+        work.counts["updates"] += 1
+    return True
+
+
+def _note_text(note: Message) -> str:
+    if note.body_format == "html":
+        return note.body or ""
+    return note.body or ""
+
+
+def _post_comment(ctx: RunContext, work: TicketWork, *, key: str, source_id: str, body: str,
+                  author_id: str | None, attachments: list[Attachment],
+                  seen: dict[str, str] | None) -> dict[str, str] | None:
+    """Post one comment exactly once: intent first, then the call, then the confirmation.
+
+    An intent left unconfirmed by a crash may or may not have reached Front: the conversation's
+    comments are read (once per ticket) and searched for the marker before anything is sent again.
+    """
+    row = work.journal.get(key)
+    if row is not None and row.state in (FrontWrite.State.SENT, FrontWrite.State.SKIPPED):
+        return seen
+    conversation_id = work.conversation_id
+    if row is not None and row.state == FrontWrite.State.INTENT:
+        if seen is None:
+            seen = {}
+            for comment in ctx.client.iter_comments(conversation_id):
+                text = comment.get("body") or ""
+                start = text.find(mapping.COMMENT_MARKER_PREFIX)
+                if start >= 0:
+                    seen[text[start:start + len(mapping.COMMENT_MARKER_PREFIX) + 16]] = comment["id"]
+        found = seen.get(mapping.comment_marker(key))
+        if found:
+            _journal(ctx, work, kind="comment", key=key, source_id=source_id, state="sent", comment_id=found,
+                     conversation_id=conversation_id)
+            work.counts["notes"] += 1
+            return seen
+    _journal(ctx, work, kind="comment", key=key, source_id=source_id, state="intent", conversation_id=conversation_id)
+    try:
+        comment_id = _post_once(ctx, work, key=key, body=body, author_id=author_id, attachments=attachments)
+    except RECORD_ERRORS as exc:
+        work.failed = True
+        work.reasons.append(f"Note {source_id}: {exc}")
+        _journal(ctx, work, kind="comment", key=key, source_id=source_id, state="failed", reason=str(exc),
+                 conversation_id=conversation_id)
+        work.counts["notes_failed"] += 1
+        return seen
+    _journal(ctx, work, kind="comment", key=key, source_id=source_id, state="sent", comment_id=comment_id,
+             conversation_id=conversation_id)
+    work.counts["notes"] += 1
+    return seen
+
+
+def _mark_deleted(ctx: RunContext, work: TicketWork) -> bool:
+    """A ticket deleted in the source: its conversation (if we made one) is set to deleted in Front."""
+    rec = work.record
+    rec.deleted_in_source = True
+    if rec.applied.get("status") == "deleted":
+        return True
+    conversation_id = conversation_of(ctx, work) if (rec.front_id or work.journal) else None
+    if conversation_id is None and known_uids(work):
+        return False
+    if conversation_id:
+        ctx.client.update_conversation(conversation_id, status="deleted")
+        rec.applied["status"] = "deleted"
+        work.counts["deleted"] += 1
+        work.reasons.append("Deleted in the source: set to deleted in Front.")
+    else:
+        work.reasons.append("Deleted in the source before it was migrated: nothing to do.")
+    return True
+
+
+def _find_marker(ctx: RunContext, conversation_id: str, marker: str) -> str | None:
+    for comment in ctx.client.iter_comments(conversation_id):
+        if marker in (comment.get("body") or ""):
+            return comment["id"]
+    return None
+
+
+def _post_once(ctx: RunContext, work: TicketWork, *, key: str, body: str, author_id: str | None,
+               attachments: list[Attachment]) -> str:
+    """POST a comment through a client that never retries on its own (Front does not deduplicate
+    comments): after an ambiguous failure (dropped connection, 5xx) the marker is looked for first."""
+    marker = mapping.comment_marker(key)
+    conversation_id = work.conversation_id
+    for attempt in range(6):
+        try:
+            return _with_attachments(
+                ctx, work, attachments,
+                lambda uploads: ctx.comment_client.add_comment(conversation_id, body=body, author_id=author_id,
+                                                               attachments=uploads))
+        except RateLimited as exc:  # refused before processing: safe to send again
+            time.sleep(min(60.0, exc.retry_after if exc.retry_after is not None else 2.0 * (attempt + 1)))
+        except (Unreachable, VendorError):
+            time.sleep(min(10.0, 0.5 * (2 ** attempt)))
+            found = _find_marker(ctx, conversation_id, marker)
+            if found:
+                return found
+    raise Unreachable("Front kept failing while a note was added; the run will try again later.")
+
+
+def find_conversation_by_scan(ctx: RunContext, work: TicketWork) -> str | None:
+    """Last resort when Front holds a ticket's messages but no uid was ever recorded (a connection
+    dropped after Front accepted the import, so the re-send was refused as a duplicate): look through
+    the inbox for a conversation with the ticket's subject holding one of its external ids."""
+    keys = {r.key for r in work.journal.values() if r.kind == "message" and r.state == "sent"}
+    if not keys:
+        return None
+    subjects = {(m.subject or work.ticket.subject or "") for m in work.ticket.messages} | {work.ticket.subject or ""}
+    for conversation in ctx.client.iter_inbox_conversations(ctx.snapshot["inbox_id"]):
+        if (conversation.get("subject") or "") not in subjects:
+            continue
+        for message in ctx.client.iter_messages(conversation["id"]):
+            if (message.get("metadata") or {}).get("external_id") in keys:
+                return conversation["id"]
+    return None

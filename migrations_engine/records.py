@@ -1,0 +1,132 @@
+"""RecordMap and counter bookkeeping for the runner (one writer per run: the lease holder)."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from django.db import transaction
+from django.utils import timezone
+
+from connectors.base import Agent, Contact
+from migrations_engine.models import FrontWrite, RecordMap, Run
+
+ENTITIES = ("tickets", "messages", "notes", "contacts", "agents", "attachments")
+
+
+def empty_counters() -> dict[str, dict[str, int]]:
+    return {e: {"total": 0, "done": 0, "failed": 0, "skipped": 0} for e in ENTITIES}
+
+
+def add_counts(counters: dict[str, dict[str, int]], counts: Counter) -> None:
+    """Fold a ticket's work counts (messages, messages_failed, attachments_skipped...) into the run's."""
+    for key, value in counts.items():
+        entity, _, state = key.partition("_")
+        if entity not in counters:
+            continue
+        counters[entity][state or "done"] = counters[entity].get(state or "done", 0) + value
+
+
+def ensure_ticket_records(*, migration_id: int, ticket_ids: list[str]) -> dict[str, RecordMap]:
+    RecordMap.objects.bulk_create(
+        [RecordMap(migration_id=migration_id, entity="ticket", source_id=sid) for sid in ticket_ids],
+        ignore_conflicts=True,
+    )
+    rows = RecordMap.objects.filter(migration_id=migration_id, entity="ticket", source_id__in=ticket_ids)
+    return {r.source_id: r for r in rows}
+
+
+def journal_for(*, migration_id: int, lineage: str, ticket_ids: list[str]) -> dict[str, dict[str, FrontWrite]]:
+    grouped: dict[str, dict[str, FrontWrite]] = {sid: {} for sid in ticket_ids}
+    for row in FrontWrite.objects.filter(migration_id=migration_id, lineage=lineage, ticket_source_id__in=ticket_ids):
+        grouped.setdefault(row.ticket_source_id, {})[row.key] = row
+    return grouped
+
+
+def record_contact(ctx, *, contact: Contact, front_id: str, error: str) -> bool:
+    """Upsert the contact's RecordMap row; True when it is new for this run (counted once)."""
+    row, created = RecordMap.objects.get_or_create(
+        migration_id=ctx.migration.pk, entity="contact", source_id=contact.source_id,
+        defaults={"last_run_id": ctx.run.pk},
+    )
+    fresh = created or row.last_run_id != ctx.run.pk
+    row.state = RecordMap.State.FAILED if error else RecordMap.State.DONE
+    row.reason = error[:1000]
+    row.front_id = front_id
+    row.last_run_id = ctx.run.pk
+    row.attempts += 1
+    row.save(update_fields=["state", "reason", "front_id", "last_run", "attempts", "updated_at"])
+    return fresh and not error
+
+
+def record_agents(*, run: Run, agents: list[Agent], mapping_: dict[str, str], how: dict[str, str]) -> dict[str, int]:
+    """One row per source agent: done when matched, skipped (with the reason) when it fell to the default."""
+    counts = {"total": len(agents), "done": 0, "failed": 0, "skipped": 0}
+    for agent in agents:
+        teammate = mapping_.get(agent.source_id, "")
+        if how.get(agent.source_id) == "default":
+            state, reason = RecordMap.State.SKIPPED, _default_reason(agent)
+        else:
+            state, reason = RecordMap.State.DONE, f"Mapped to teammate {teammate} ({how.get(agent.source_id)})."
+        counts["done" if state == "done" else "skipped"] += 1
+        RecordMap.objects.update_or_create(
+            migration_id=run.migration_id, entity="agent", source_id=agent.source_id,
+            defaults={"state": state, "reason": reason, "front_id": teammate, "last_run": run},
+        )
+    return counts
+
+
+def _default_reason(agent: Agent) -> str:
+    if agent.deleted:
+        why = "deleted in the source"
+    elif not agent.active:
+        why = "inactive in the source"
+    else:
+        why = "no matching Front teammate"
+    return f"Agent {why}: their records go to the default teammate."
+
+
+def complete_ticket(ctx, work, *, counters: dict[str, dict[str, int]]) -> str:
+    """Save the ticket's final state for this run and fold its counts in, in one transaction."""
+    rec, t = work.record, work.ticket
+    if work.failed:
+        state = RecordMap.State.FAILED
+    elif t.deleted and not rec.front_id and not work.conversation_id:
+        state = RecordMap.State.SKIPPED
+    elif not t.messages and not t.deleted:
+        state = RecordMap.State.SKIPPED
+        work.reasons.append("The ticket has no messages or notes: there is nothing to put in a conversation.")
+    else:
+        state = RecordMap.State.DONE
+    rec.state = state
+    rec.reason = " ".join(work.reasons)[:2000]
+    rec.lineage = ctx.lineage
+    if work.conversation_id:
+        rec.front_id = work.conversation_id
+    rec.message_ids = [r.message_uid for r in work.journal.values() if r.kind == "message" and r.message_uid][-50:]
+    rec.comment_ids = [r.comment_id for r in work.journal.values() if r.kind == "comment" and r.comment_id][-50:]
+    if not t.deleted and state == RecordMap.State.DONE:
+        from migrations_engine.pipeline import _desired
+
+        applied = dict(rec.applied) if rec.lineage == ctx.lineage else {}
+        applied.update(_desired(ctx, work))
+        rec.applied = applied
+    rec.source_url = (t.url or "")[:500]
+    rec.last_run_id = ctx.run.pk
+    counters["tickets"][state] += 1
+    add_counts(counters, work.counts)
+    with transaction.atomic():
+        rec.save()
+        Run.objects.filter(pk=ctx.run.pk).update(counters=counters, heartbeat_at=timezone.now())
+    return state
+
+
+def reset_for_lineage(rec: RecordMap, lineage: str) -> None:
+    """Front ids of another lineage (an earlier demo, a removed generation) do not belong to this run."""
+    if rec.lineage != lineage:
+        rec.front_id = ""
+        rec.message_ids = []
+        rec.comment_ids = []
+        rec.applied = {}
+        rec.deleted_in_source = False
+        rec.lineage = lineage
+

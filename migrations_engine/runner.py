@@ -1,0 +1,314 @@
+"""Executing a run in chunks: lease, prepare once, pages with checkpoints, finish.
+
+One task execution at a time holds a run's *lease* (renewed by a heartbeat). A chunk handles whole
+source pages until CHUNK_SECONDS have passed, saves the cursor after each page, releases the lease and
+asks for the next chunk. A worker killed at any moment leaves a stale heartbeat; the periodic tick
+(tasks.py) hands the run to another execution, which re-reads the page from the checkpoint and skips
+what the record map and the journal say is done.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from datetime import timedelta
+
+from django.conf import settings
+from django.db.models import Q
+from django.utils import timezone
+
+from connectors.base import BadCredentials, ConnectorError, InvalidConfig, MissingPermission, TicketPage
+from migrations_engine import context as run_context
+from migrations_engine import pipeline, records
+from migrations_engine.models import Checkpoint, Run
+from migrations_engine.notify import notify_run_event
+
+logger = logging.getLogger(__name__)
+
+ATTENTION_ERRORS = (BadCredentials, MissingPermission, InvalidConfig)
+DEMO_LIMIT = 20
+RETRY_IDS_PAGE = 100
+
+
+class StopRequested(Exception):
+    """The run was paused, cancelled or left its window: stop after the current ticket."""
+
+
+def setting(name: str, default):
+    return getattr(settings, name, default)
+
+
+def acquire_lease(run_id: int) -> str | None:
+    owner = uuid.uuid4().hex
+    now = timezone.now()
+    stale = now - timedelta(seconds=setting("ENGINE_STALE_SECONDS", 60))
+    taken = Run.objects.filter(pk=run_id, state=Run.State.RUNNING).filter(
+        Q(lease_owner="") | Q(heartbeat_at__lt=stale) | Q(heartbeat_at__isnull=True)
+    ).filter(Q(resume_at__isnull=True) | Q(resume_at__lte=now)).update(lease_owner=owner, heartbeat_at=now)
+    return owner if taken else None
+
+
+def release_lease(run_id: int, owner: str) -> None:
+    Run.objects.filter(pk=run_id, lease_owner=owner).update(lease_owner="")
+
+
+class Heartbeat:
+    """Renews the lease and notices pause/cancel/window end, at most every second."""
+
+    def __init__(self, run: Run, owner: str) -> None:
+        self.run, self.owner, self.last = run, owner, 0.0
+
+    def beat(self, *, force: bool = False) -> None:
+        now = time.monotonic()
+        if not force and now - self.last < 1.0:
+            return
+        self.last = now
+        updated = Run.objects.filter(pk=self.run.pk, lease_owner=self.owner, state=Run.State.RUNNING).update(
+            heartbeat_at=timezone.now())
+        if not updated:
+            raise StopRequested
+        from migrations_engine.windows import outside_window
+
+        if outside_window(self.run):
+            raise StopRequested
+
+
+def execute_chunk(run_id: int) -> str:
+    """Work on a run for one chunk. Returns "continue" (enqueue the next), "done", "busy" or "wait"."""
+    owner = acquire_lease(run_id)
+    if owner is None:
+        return "busy"
+    run = Run.objects.select_related("migration").get(pk=run_id)
+    try:
+        outcome = _work(run, owner)
+    except StopRequested:
+        outcome = _stopped(run)
+    except ATTENTION_ERRORS as exc:
+        _pause_for_attention(run, str(exc))
+        outcome = "done"
+    except ConnectorError as exc:  # transient after the HTTP layer's own retries: back off, retry later
+        outcome = _back_off(run, exc)
+    finally:
+        release_lease(run_id, owner)
+    return outcome
+
+
+def _work(run: Run, owner: str) -> str:
+    started = time.monotonic()
+    heartbeat = Heartbeat(run, owner)
+    ctx = run_context.build(run)
+    try:
+        if run.phase == "prepare":
+            run_context.prepare(ctx)
+            run.phase = "cleanup" if run.kind == Run.Kind.REMIGRATION else "tickets"
+            Run.objects.filter(pk=run.pk).update(phase=run.phase, context=run.context, counters=run.counters)
+            ctx = run_context.build(run)
+        if run.phase == "cleanup":
+            from migrations_engine.cleanup import remove_lineage_conversations
+
+            remove_lineage_conversations(ctx, heartbeat=heartbeat.beat)
+            run.phase = "tickets"
+            Run.objects.filter(pk=run.pk).update(phase="tickets")
+            ctx = run_context.build(run)
+        if run.phase == "tickets":
+            if _tickets(ctx, heartbeat, deadline=started + setting("ENGINE_CHUNK_SECONDS", 30)) == "continue":
+                return "continue"
+        _finish(run)
+        return "done"
+    finally:
+        _account(run, ctx, started)
+        ctx.client.close()
+        ctx.source.close()
+
+
+def _account(run: Run, ctx, started: float) -> None:
+    stats = ctx.client.stats
+    calls = int(stats.get("requests", 0))
+    fresh = Run.objects.get(pk=run.pk)
+    series = (fresh.series or [])[-199:]
+    handled = sum(fresh.counters.get("tickets", {}).get(s, 0) for s in ("done", "failed", "skipped"))
+    series.append([int(time.time()), handled, fresh.front_calls + calls])
+    Run.objects.filter(pk=run.pk).update(
+        front_calls=fresh.front_calls + calls, series=series,
+        elapsed_seconds=fresh.elapsed_seconds + (time.monotonic() - started),
+    )
+
+
+def _selection(ctx, cursor):
+    run, snap = ctx.run, ctx.snapshot
+    ids = run.ids or (snap["demo_ids"] if run.kind == Run.Kind.DEMO else [])
+    if run.kind in (Run.Kind.RETRY,) or (run.kind == Run.Kind.DEMO and ids):
+        return _by_ids(ctx, [str(i) for i in ids], cursor)
+    since = run.since if run.kind == Run.Kind.DELTA else None
+    return ctx.source.tickets(since=since, filter=snap["source_filter"] or None, cursor=cursor)
+
+
+def _by_ids(ctx, ids: list[str], cursor):
+    offset = int((cursor or {}).get("engine_offset", 0))
+    while offset < len(ids):
+        chunk = ids[offset:offset + RETRY_IDS_PAGE]
+        offset += len(chunk)
+        tickets = []
+        for page in ctx.source.tickets(ids=chunk, filter=ctx.snapshot["source_filter"] or None):
+            tickets.extend(page.tickets)
+        yield TicketPage(tickets=tickets, cursor={"engine_offset": offset} if offset < len(ids) else None)
+    if not ids:
+        yield TicketPage(tickets=[], cursor=None)
+
+
+def _tickets(ctx, heartbeat: Heartbeat, *, deadline: float) -> str:
+    run = ctx.run
+    checkpoint, _ = Checkpoint.objects.get_or_create(run=run)
+    if checkpoint.exhausted:
+        return "done"
+    counters = run.counters or records.empty_counters()
+    for page in _selection(ctx, checkpoint.cursor):
+        tickets = page.tickets
+        if run.kind == Run.Kind.DEMO:
+            room = DEMO_LIMIT - run.context.get("demo_seen", 0)
+            tickets = tickets[:max(room, 0)]
+        _page(ctx, tickets, heartbeat, counters)
+        checkpoint.cursor = page.cursor
+        checkpoint.pages += 1
+        checkpoint.exhausted = page.cursor is None
+        if run.kind == Run.Kind.DEMO:
+            run.context["demo_seen"] = run.context.get("demo_seen", 0) + len(tickets)
+            checkpoint.exhausted = checkpoint.exhausted or run.context["demo_seen"] >= DEMO_LIMIT
+            Run.objects.filter(pk=run.pk).update(context=run.context)
+        checkpoint.save()
+        Run.objects.filter(pk=run.pk).update(context={**run.context, "transient_streak": 0})
+        if checkpoint.exhausted:
+            return "done"
+        if time.monotonic() > deadline:
+            return "continue"
+        heartbeat.beat()
+    return "done"
+
+
+def _page(ctx, tickets: list, heartbeat: Heartbeat, counters: dict) -> None:
+    """Both phases for one page of tickets; tickets already handled by this run are skipped."""
+    run = ctx.run
+    ids = [t.source_id for t in tickets]
+    recs = records.ensure_ticket_records(migration_id=run.migration_id, ticket_ids=ids)
+    journals = records.journal_for(migration_id=run.migration_id, lineage=ctx.lineage, ticket_ids=ids)
+    waiting: list[pipeline.TicketWork] = []
+    for ticket in tickets:
+        rec = recs[ticket.source_id]
+        if rec.last_run_id == run.pk and rec.state != "pending":
+            continue  # handled before an interruption
+        records.reset_for_lineage(rec, ctx.lineage)
+        if rec.last_run_id != run.pk:
+            rec.attempts = 0
+        rec.attempts += 1
+        rec.last_run_id = run.pk
+        rec.state = "pending"
+        work = pipeline.TicketWork(ticket=ticket, record=rec, journal=journals.get(ticket.source_id, {}))
+        try:
+            pipeline.import_phase(ctx, work)
+        except ATTENTION_ERRORS:
+            raise
+        except ConnectorError as exc:
+            if not _record_transient(ctx, work, exc, counters):
+                raise
+            continue
+        except Exception as exc:  # bad input is data: the record fails with a reason, the run goes on
+            logger.exception("ticket %s of run %s failed", ticket.source_id, run.pk)
+            work.failed = True
+            work.reasons.append(f"Unexpected error while migrating this ticket ({type(exc).__name__}).")
+        heartbeat.beat()
+        if work.needs_finish and not work.failed:
+            waiting.append(work)
+        else:
+            records.complete_ticket(ctx, work, counters=counters)
+    _finish_waiting(ctx, waiting, heartbeat, counters)
+
+
+def _finish_waiting(ctx, waiting: list, heartbeat: Heartbeat, counters: dict) -> None:
+    delay = 0.2
+    for attempt in range(8):
+        still = []
+        for work in waiting:
+            try:
+                finished = pipeline.finish_phase(ctx, work, final=attempt == 7)
+            except ATTENTION_ERRORS:
+                raise
+            except ConnectorError as exc:
+                if not _record_transient(ctx, work, exc, counters):
+                    raise
+                continue
+            except Exception as exc:
+                logger.exception("ticket %s of run %s failed", work.ticket.source_id, ctx.run.pk)
+                work.failed, finished = True, True
+                work.reasons.append(f"Unexpected error while migrating this ticket ({type(exc).__name__}).")
+            if finished:
+                records.complete_ticket(ctx, work, counters=counters)
+            else:
+                still.append(work)
+            heartbeat.beat()
+        if not still:
+            return
+        waiting = still
+        time.sleep(delay)
+        delay = min(delay * 2, 5.0)
+
+
+def _record_transient(ctx, work, exc: ConnectorError, counters: dict) -> bool:
+    """A transient error on one ticket: retried by the next chunk, unless it keeps failing (then failed)."""
+    if work.record.attempts < setting("ENGINE_MAX_ATTEMPTS", 5):
+        work.record.save(update_fields=["attempts", "last_run", "state", "lineage", "front_id", "applied"])
+        return False
+    work.failed = True
+    work.reasons.append(f"Gave up after {work.record.attempts} attempts: {exc}")
+    records.complete_ticket(ctx, work, counters=counters)
+    return True
+
+
+def _finish(run: Run) -> None:
+    fresh = Run.objects.get(pk=run.pk)
+    if fresh.state != Run.State.RUNNING:
+        return
+    tickets = fresh.counters.get("tickets", {})
+    if tickets.get("total", 0) < sum(tickets.get(s, 0) for s in ("done", "failed", "skipped")):
+        tickets["total"] = sum(tickets.get(s, 0) for s in ("done", "failed", "skipped"))
+    Run.objects.filter(pk=run.pk, state=Run.State.RUNNING).update(
+        state=Run.State.COMPLETED, finished_at=timezone.now(), phase="finish", counters=fresh.counters)
+    notify_run_event(run_id=run.pk, event="completed")
+
+
+def _stopped(run: Run) -> str:
+    fresh = Run.objects.get(pk=run.pk)
+    if fresh.state == Run.State.PAUSING:
+        Run.objects.filter(pk=run.pk, state=Run.State.PAUSING).update(state=Run.State.PAUSED)
+        return "done"
+    if fresh.state == Run.State.RUNNING:  # left its interval window
+        from migrations_engine.windows import pause_until_next_window
+
+        pause_until_next_window(fresh)
+    return "done"
+
+
+def _pause_for_attention(run: Run, reason: str) -> None:
+    Run.objects.filter(pk=run.pk, state=Run.State.RUNNING).update(
+        state=Run.State.PAUSED, reason=f"Paused: {reason}", resume_at=None)
+    _remember_error(run.pk, reason)
+    notify_run_event(run_id=run.pk, event="paused")
+
+
+def _back_off(run: Run, exc: ConnectorError) -> str:
+    fresh = Run.objects.get(pk=run.pk)
+    streak = int(fresh.context.get("transient_streak", 0)) + 1
+    _remember_error(run.pk, str(exc))
+    if streak > setting("ENGINE_MAX_TRANSIENT_STREAK", 12):
+        _pause_for_attention(run, f"the same problem kept coming back: {exc}")
+        return "done"
+    wait = min(300.0, 2.0 * (2 ** min(streak, 8)))
+    Run.objects.filter(pk=run.pk).update(
+        context={**fresh.context, "transient_streak": streak}, resume_at=timezone.now() + timedelta(seconds=wait))
+    return "wait"
+
+
+def _remember_error(run_id: int, message: str) -> None:
+    fresh = Run.objects.get(pk=run_id)
+    errors = (fresh.recent_errors or [])[-19:] + [{"at": timezone.now().isoformat(), "message": message[:500]}]
+    Run.objects.filter(pk=run_id).update(recent_errors=errors)

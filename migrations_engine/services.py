@@ -1,0 +1,240 @@
+"""Engine services: starting, pausing, resuming, cancelling runs; retries; demo clean-up; the tick.
+
+Keyword-only arguments; callers are the wizard's views, the CLI, staff actions and Celery tasks.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from billing import gate
+from migrations_engine import mapping
+from migrations_engine.models import EngineState, FrontWrite, RecordMap, Run
+
+logger = logging.getLogger(__name__)
+
+KIND_ALIASES = {"retry-failed": "retry", "retry_failed": "retry", "re-migration": "remigration"}
+MAX_DEMO_IDS = 20
+
+
+class RunRefused(Exception):
+    """A run cannot start; `reason` is a sentence for the user."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def _enqueue(run_id: int, *, countdown: float | None = None) -> None:
+    from migrations_engine.tasks import run_chunk
+
+    try:
+        run_chunk.apply_async((run_id,), countdown=countdown)
+    except Exception:  # broker down: the periodic tick enqueues it once the broker is back
+        logger.warning("could not enqueue run %s; the periodic tick will retry", run_id)
+
+
+def _snapshot(migration) -> dict:
+    snap = mapping.settings_snapshot(migration)
+    snap["windows"] = [
+        {"start_day": w.start_day, "start_time": w.start_time.strftime("%H:%M"), "end_day": w.end_day,
+         "end_time": w.end_time.strftime("%H:%M")}
+        for w in migration.windows.all()
+    ]
+    return snap
+
+
+def _last_full(migration) -> Run | None:
+    return migration.runs.filter(kind__in=["full", "remigration"], state="completed").order_by("-finished_at").first()
+
+
+def _refusal(migration, kind: str, ids: list[str] | None) -> str | None:
+    if kind not in Run.Kind.values:
+        return f"Unknown run kind {kind!r}: use demo, full, delta, remigration or retry-failed."
+    if migration.purged_at:
+        return "This migration's verification period is over and its credentials were purged."
+    if not (migration.source_type and migration.front_token and migration.front_inbox_id):
+        return "Connect the source and Front, and choose the Front inbox, before starting a run."
+    if migration.runs.filter(state__in=Run.ACTIVE_STATES).exists():
+        return "A run of this migration is already in progress: pause or cancel it first."
+    reason = gate.run_refusal(migration=migration, kind=kind)
+    if reason:
+        return reason
+    if kind == "demo":
+        if migration.runs.filter(kind__in=["full", "remigration"]).exclude(state="cancelled").exists():
+            return "The full migration has started: demos are for trying the settings before it."
+        if ids is not None and len(ids) > MAX_DEMO_IDS:
+            return f"A demo takes at most {MAX_DEMO_IDS} records."
+    if kind == "full":
+        other = (
+            Run.objects.filter(kind__in=["full", "remigration"], migration__front_inbox_id=migration.front_inbox_id,
+                               migration__front_api_url=migration.front_api_url)
+            .exclude(migration=migration).exclude(state__in=["cancelled"]).select_related("migration").first()
+        )
+        if other:
+            return (f"The Front inbox already received a full migration (“{other.migration.name}”): "
+                    "only one full migration per inbox, so its conversations are never duplicated.")
+    if kind in ("delta", "remigration") and _last_full(migration) is None:
+        return "Run the full migration to the end first."
+    if kind == "remigration":
+        days = getattr(settings, "ENGINE_REMIGRATION_DAYS", 10)
+        if _last_full(migration).finished_at + timedelta(days=days) < timezone.now():
+            return f"Re-migration is possible for {days} days after the full migration; that period is over."
+    return None
+
+
+def start_run(*, migration, kind: str, user=None, scheduled_for: datetime | None = None,
+              ids: list[str] | None = None) -> Run:
+    """Create a run from a snapshot of the migration's settings and start (or schedule) it."""
+    kind = KIND_ALIASES.get(kind, kind)
+    if kind == "retry":
+        return retry_failed(migration=migration, user=user)
+    ids = [str(i).strip() for i in ids if str(i).strip()] if ids is not None else None
+    reason = _refusal(migration, kind, ids)
+    if reason:
+        raise RunRefused(reason)
+    now = timezone.now()
+    later = scheduled_for is not None and scheduled_for > now
+    try:
+        with transaction.atomic():
+            state, _ = EngineState.objects.select_for_update().get_or_create(migration=migration)
+            context: dict = {}
+            if kind == "remigration":
+                context["remove_lineages"] = [state.lineage()]
+                state.generation += 1
+                state.save(update_fields=["generation"])
+            run = Run.objects.create(
+                migration=migration, kind=kind, started_by=user if getattr(user, "pk", None) else None,
+                settings=_snapshot(migration), context=context, lineage=state.lineage(), ids=ids or [],
+                state=Run.State.SCHEDULED if later else Run.State.RUNNING, scheduled_for=scheduled_for,
+                started_at=None if later else now, since=_delta_since(migration) if kind == "delta" else None,
+            )
+            if kind == "demo":
+                run.lineage = f"d{run.pk}"
+                run.save(update_fields=["lineage"])
+            if not later:
+                transaction.on_commit(lambda: _enqueue(run.pk))
+    except IntegrityError:
+        raise RunRefused("A run of this migration is already in progress: pause or cancel it first.") from None
+    return run
+
+
+def _delta_since(migration) -> datetime | None:
+    last = migration.runs.exclude(kind="demo").exclude(started_at=None).order_by("-created_at").first()
+    return last.started_at if last else None
+
+
+def retry_failed(*, migration, user=None) -> Run:
+    """A run over the failed ticket records only, in the lineage that failed them."""
+    last = migration.runs.exclude(state="cancelled").order_by("-created_at").first()
+    lineage = last.lineage if last else ""
+    failed = list(
+        RecordMap.objects.filter(migration=migration, entity="ticket", state="failed")
+        .filter(Q(lineage=lineage) | Q(lineage="")).order_by("pk").values_list("source_id", flat=True)
+    )
+    reason = _refusal(migration, "retry", None)
+    if reason:
+        raise RunRefused(reason)
+    if not failed:
+        raise RunRefused("There are no failed records to retry.")
+    try:
+        with transaction.atomic():
+            run = Run.objects.create(
+                migration=migration, kind=Run.Kind.RETRY, started_by=user if getattr(user, "pk", None) else None,
+                settings=last.settings if last else _snapshot(migration), lineage=lineage, ids=failed,
+                state=Run.State.RUNNING, started_at=timezone.now(),
+            )
+            transaction.on_commit(lambda: _enqueue(run.pk))
+    except IntegrityError:
+        raise RunRefused("A run of this migration is already in progress: pause or cancel it first.") from None
+    return run
+
+
+def _lease_alive(run: Run) -> bool:
+    stale = timezone.now() - timedelta(seconds=getattr(settings, "ENGINE_STALE_SECONDS", 60))
+    return bool(run.lease_owner) and run.heartbeat_at is not None and run.heartbeat_at >= stale
+
+
+def pause_run(*, run: Run) -> Run:
+    """Pause after the current ticket (the worker confirms), or at once when no worker holds the run."""
+    run.refresh_from_db()
+    if run.state == Run.State.RUNNING:
+        target = Run.State.PAUSING if _lease_alive(run) else Run.State.PAUSED
+        Run.objects.filter(pk=run.pk, state=Run.State.RUNNING).update(state=target, reason="Paused by a user.")
+    elif run.state == Run.State.SCHEDULED:
+        Run.objects.filter(pk=run.pk, state=Run.State.SCHEDULED).update(state=Run.State.PAUSED,
+                                                                        reason="Paused by a user.")
+    run.refresh_from_db()
+    return run
+
+
+def resume_run(*, run: Run) -> Run:
+    run.refresh_from_db()
+    if run.state in (Run.State.PAUSED, Run.State.PAUSING):
+        Run.objects.filter(pk=run.pk).update(state=Run.State.RUNNING, reason="", resume_at=None,
+                                             started_at=run.started_at or timezone.now())
+        transaction.on_commit(lambda: _enqueue(run.pk))
+    run.refresh_from_db()
+    return run
+
+
+def cancel_run(*, run: Run) -> Run:
+    run.refresh_from_db()
+    if run.is_active:
+        Run.objects.filter(pk=run.pk, state__in=Run.ACTIVE_STATES).update(
+            state=Run.State.CANCELLED, finished_at=timezone.now(), reason="Cancelled by a user.")
+    run.refresh_from_db()
+    return run
+
+
+def remove_demo_data(*, migration) -> int:
+    """Set to deleted every conversation earlier demos created; returns how many."""
+    from migrations_engine.cleanup import delete_lineages
+    from migrations_engine.context import front_client
+
+    if migration.runs.filter(kind="demo", state__in=Run.ACTIVE_STATES).exists():
+        raise RunRefused("A demo is running: wait for it to finish before removing demo data.")
+    lineages = list(
+        FrontWrite.objects.filter(migration=migration, lineage__startswith="d", removed=False)
+        .values_list("lineage", flat=True).distinct()
+    )
+    if not lineages:
+        return 0
+    with front_client(migration) as client:
+        return delete_lineages(client=client, migration_id=migration.pk, lineages=lineages)
+
+
+def dispatch_due(*, now: datetime | None = None) -> dict[str, int]:
+    """The periodic tick: start due scheduled runs, resume runs whose window opened, and hand runs whose
+    worker died (stale heartbeat) to a new execution. Schedules live in the database, never in ETAs."""
+    from migrations_engine.windows import in_window
+
+    now = now or timezone.now()
+    stale = now - timedelta(seconds=getattr(settings, "ENGINE_STALE_SECONDS", 60))
+    started = resumed = rescued = 0
+    for run in Run.objects.filter(state=Run.State.SCHEDULED, scheduled_for__lte=now):
+        if Run.objects.filter(pk=run.pk, state=Run.State.SCHEDULED).update(state=Run.State.RUNNING, started_at=now):
+            if run.kind == "delta":
+                Run.objects.filter(pk=run.pk).update(since=_delta_since(run.migration))
+            _enqueue(run.pk)
+            started += 1
+    for run in Run.objects.filter(state=Run.State.PAUSED, resume_at__lte=now):
+        if in_window(run, now) and Run.objects.filter(pk=run.pk, state=Run.State.PAUSED).update(
+                state=Run.State.RUNNING, resume_at=None, reason=""):
+            _enqueue(run.pk)
+            resumed += 1
+    Run.objects.filter(state=Run.State.PAUSING).filter(Q(heartbeat_at__lt=stale) | Q(heartbeat_at=None)).update(
+        state=Run.State.PAUSED, lease_owner="")
+    lost = Run.objects.filter(state=Run.State.RUNNING).filter(Q(heartbeat_at__lt=stale) | Q(heartbeat_at=None))
+    lost = lost.filter(Q(resume_at__isnull=True) | Q(resume_at__lte=now)).filter(
+        Q(started_at__lt=stale) | Q(started_at=None))
+    for run in lost:
+        _enqueue(run.pk)
+        rescued += 1
+    return {"started": started, "resumed": resumed, "rescued": rescued}

@@ -1,0 +1,193 @@
+"""A local Front (Core API) for tests, benchmarks and the offline try-out. See docs/front.md.
+
+    with FrontStandin(token="t", rpm=600, latency_ms=0, process_delay_s=0.05) as front:
+        front.url, front.state(), front.set_faults(error_rate=0.1)
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from typing import TYPE_CHECKING, Any
+
+from sandbox.front.limits import BurstLimit, CompanyBudget, Faults
+from sandbox.front.state import ALL_SCOPES, Company
+
+if TYPE_CHECKING:
+    from sandbox.front.server import Handler
+
+__all__ = ["ALL_SCOPES", "FrontStandin"]
+
+
+class FrontStandin:
+    def __init__(self, *, token: str = "sandbox-front-token", rpm: int = 100, latency_ms: int = 0,  # noqa: S107
+                 process_delay_s: float = 1.0, faults: float = 0.0, host: str = "127.0.0.1", port: int = 0,
+                 burst_per_second: int = 5, validate_responses: bool = True, budget_capacity: int | None = None,
+                 company_name: str = "Acme Support (Front sandbox)") -> None:
+        self.host, self.port = host, port
+        self.company = Company(name=company_name)
+        self.budget = CompanyBudget(rpm, budget_capacity)
+        self.burst = BurstLimit(burst_per_second)
+        self.faults = Faults()
+        # --faults RATE: that share of requests fails, half as 5xx answers, half as dropped connections.
+        self.faults.update({"error_rate": faults / 2, "drop_rate": faults / 2, "latency_ms": latency_ms})
+        self.process_delay_s = process_delay_s
+        self.validate_responses = validate_responses
+        admin = next(iter(self.company.teammates))
+        self.tokens: dict[str, tuple[frozenset[str], str]] = {token: (ALL_SCOPES, admin)}
+        self._server: Any = None
+        self._thread: threading.Thread | None = None
+        self.url = ""
+
+    # --- lifecycle -----------------------------------------------------------------------------
+    def start(self) -> FrontStandin:
+        from sandbox.front.server import FrontServer, Handler
+
+        handler = type("BoundHandler", (Handler,), {"standin": self})
+        self._server = FrontServer((self.host, self.port), handler)
+        self.port = self._server.server_address[1]
+        self.url = f"http://{self.host}:{self.port}"
+        self.company.base_url = self.url
+        from sandbox.front import spec
+
+        spec.openapi_for(self.url)  # parse the spec now, not on the first request
+        self._thread = threading.Thread(target=self._server.serve_forever, name="front-standin", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._server:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+
+    def __enter__(self) -> FrontStandin:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def serve_forever(self) -> None:
+        if self._server is None:
+            self.start()
+        try:
+            while True:
+                time.sleep(3600)
+        except KeyboardInterrupt:
+            self.stop()
+
+    # --- test helpers --------------------------------------------------------------------------
+    def state(self) -> dict:
+        return self.company.dump()
+
+    def set_faults(self, **switches: Any) -> None:
+        """error_rate, drop_rate, latency_ms, storm_seconds, script=[...], clear=True."""
+        self.faults.update(switches)
+
+    def add_token(self, token: str, *, scopes: set[str] | frozenset[str] = ALL_SCOPES) -> None:
+        admin = next(iter(self.company.teammates))
+        self.tokens[token] = (frozenset(scopes), admin)
+
+    def merge(self, source_id: str, target_id: str) -> None:
+        """Merge one conversation into another, as a Front user would: the old id then answers 301."""
+        with self.company.lock:
+            self.company.conversations[source_id].merged_into = target_id
+
+    def process_now(self) -> None:
+        with self.company.lock:
+            self.company.process_due(now=float("inf"))
+
+    def inbox_id(self, name: str = "Support") -> str:
+        return next(i for i, inbox in self.company.inboxes.items() if inbox["name"] == name)
+
+    def teammate_id(self, email: str) -> str:
+        return next(t for t, v in self.company.teammates.items() if v["email"] == email)
+
+    # --- request policing, called by the handler ------------------------------------------------
+    def _token(self, headers: dict[str, str]) -> str:
+        auth = headers.get("authorization", "")
+        return auth[7:].strip() if auth.lower().startswith("bearer ") else ""
+
+    def scopes_of(self, headers: dict[str, str]) -> frozenset[str]:
+        return self.tokens.get(self._token(headers), (frozenset(), ""))[0]
+
+    def teammate_of(self, headers: dict[str, str]) -> str | None:
+        return self.tokens.get(self._token(headers), (frozenset(), None))[1]
+
+    def api_request(self, handler: Handler, method: str, path: str, query: list, body: bytes) -> None:
+        from sandbox.front.routes import ApiError
+        from sandbox.front.server import api_answer
+
+        co = self.company
+        headers = {k.lower(): v for k, v in handler.headers.items()}
+        if self.faults.latency_ms:
+            time.sleep(self.faults.latency_ms / 1000)
+        extra: dict[str, str] = {}
+        remaining: str | None = None  # overrides x-ratelimit-remaining for injected 429s
+        fault = None
+        try:
+            fault = self.faults.next_fault()
+            if fault:
+                co.counters["faults_injected"] += 1
+            if fault == "drop":
+                co.counters["connections_dropped"] += 1
+                handler.drop()
+                return
+            if fault in ("500", "502", "503"):
+                raise ApiError(int(fault), "Server error", "Injected fault: the stand-in is pretending to fail")
+            if self._token(headers) not in self.tokens:
+                raise ApiError(401, "Unauthorized", "Invalid or missing API token")
+            if fault in ("storm", "429"):
+                co.counters["rate_limited_budget"] += 1
+                remaining = "0"
+                raise ApiError(429, "Too many requests", "Rate limit exceeded for this company")
+            if fault == "429burst":
+                co.counters["rate_limited_burst"] += 1
+                raise ApiError(429, "Too many requests", "Burst limit: at most 5 requests per second on this resource")
+            wait = self.budget.take()
+            if wait is not None:
+                co.counters["rate_limited_budget"] += 1
+                extra["retry-after"] = str(max(1, int(wait + 0.999)))
+                raise ApiError(429, "Too many requests", "Rate limit exceeded for this company")
+            status, payload, extra, _ = api_answer(self, method, path, query, body, headers,
+                                                          headers.get("content-type", ""))
+        except ApiError as exc:
+            status, payload = exc.status, {"_error": {"status": exc.status, "title": exc.title, "message": exc.message}}
+            if status == 429 and "retry-after" not in extra:
+                extra["retry-after"] = "1"
+        rate = self.budget.headers()
+        if status == 429 and payload["_error"]["message"].startswith("Burst"):
+            # A burst 429 leaves the company budget untouched: the headers say so.
+            rate["x-ratelimit-remaining"] = str(max(1, int(rate["x-ratelimit-remaining"])))
+        elif status == 429:
+            rate["x-ratelimit-remaining"] = remaining or "0"
+        with co.lock:
+            statuses = co.counters["statuses"]
+            statuses[str(status)] = statuses.get(str(status), 0) + 1
+        raw = json.dumps(payload).encode() if payload is not None else b""
+        handler.send(status, raw, headers={**rate, **extra})
+
+    # --- control routes (no auth, no budget) ----------------------------------------------------
+    def control(self, method: str, path: str, body: bytes) -> tuple[int, bytes, str]:
+        from sandbox.front.html import render
+
+        if method == "GET" and path in ("/", "/__sandbox", "/__sandbox/"):
+            return 200, render(self.state()).encode(), "text/html; charset=utf-8"
+        if method == "GET" and path == "/__sandbox/state":
+            return 200, json.dumps(self.state() | {"faults": self.faults.as_dict()}, indent=1).encode(), "application/json"
+        if method == "POST" and path == "/__sandbox/faults":
+            try:
+                self.set_faults(**json.loads(body or b"{}"))
+            except (ValueError, TypeError) as exc:
+                return 400, json.dumps({"error": str(exc)}).encode(), "application/json"
+            return 200, json.dumps(self.faults.as_dict()).encode(), "application/json"
+        if method == "POST" and path == "/__sandbox/rpm":
+            self.budget.set_rpm(int(json.loads(body or b"{}").get("rpm", self.budget.rpm)))
+            return 200, json.dumps({"rpm": self.budget.rpm}).encode(), "application/json"
+        if method == "POST" and path == "/__sandbox/merge":
+            data = json.loads(body or b"{}")
+            self.merge(data["source"], data["target"])
+            return 200, b"{}", "application/json"
+        return 404, json.dumps({"error": "unknown sandbox route"}).encode(), "application/json"
+

@@ -1,0 +1,34 @@
+"""`python -m sandbox.front --port P [--token T] [--rpm N] [--latency-ms MS] [--process-delay-s S] [--faults RATE]`."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from sandbox.front import FrontStandin
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m sandbox.front", description="A local stand-in for Front's Core API.")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=0, help="0 picks a free port (printed at start)")
+    parser.add_argument("--token", default="sandbox-front-token", help="the API token it accepts")
+    parser.add_argument("--rpm", type=int, default=100, help="company budget, requests per minute (Front: 50/100/200)")
+    parser.add_argument("--latency-ms", type=int, default=0, help="added to every API answer")
+    parser.add_argument("--process-delay-s", type=float, default=1.0, help="time before an import becomes visible")
+    parser.add_argument("--faults", type=float, default=0.0, help="share of requests that fail (5xx or dropped)")
+    parser.add_argument("--company", default="Acme Support (Front sandbox)")
+    args = parser.parse_args(argv)
+    standin = FrontStandin(token=args.token, rpm=args.rpm, latency_ms=args.latency_ms, host=args.host, port=args.port,
+                           process_delay_s=args.process_delay_s, faults=args.faults, company_name=args.company)
+    standin.start()
+    print(f"Front stand-in listening on {standin.url} (state: {standin.url}/__sandbox/state)", flush=True)
+    try:
+        standin.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,187 @@
+"""Front's official OpenAPI document, loaded once, used to check every request and answer.
+
+openapi-core matches paths only under a declared server, so the stand-in's own base URL is added to
+`servers` at load time, as a template (`http://{host}:{port}`) that matches every stand-in whatever
+port it got: the document is parsed once per process (about 1.5 s), not once per stand-in.
+"""
+
+from __future__ import annotations
+
+import copy
+import functools
+import json
+import threading
+from pathlib import Path
+from typing import Any
+
+from openapi_core import OpenAPI
+from openapi_core.datatypes import RequestParameters
+from werkzeug.datastructures import Headers, ImmutableMultiDict
+
+# A verbatim copy of shared/specs/front-core-api.json (Front's official document, see docs/front.md),
+# shipped with the stand-in so the offline try-out works on a fresh machine.
+SPEC_PATH = Path(__file__).resolve().parent / "front-core-api.json"
+_lock = threading.Lock()
+
+
+def spec_path() -> Path:
+    """The shared spec; FRONT_SPEC_PATH wins (the repository may be checked out elsewhere)."""
+    import os
+
+    return Path(os.environ.get("FRONT_SPEC_PATH") or SPEC_PATH)
+
+
+@functools.cache
+def spec_dict() -> dict[str, Any]:
+    return json.loads(spec_path().read_text())
+
+
+STANDIN_SERVER = {"url": "http://{host}:{port}",
+                  "variables": {"host": {"default": "127.0.0.1"}, "port": {"default": "80"}}}
+
+
+@functools.cache
+def _openapi() -> OpenAPI:
+    document = copy.deepcopy(spec_dict())
+    document["servers"] = [*document.get("servers", []), STANDIN_SERVER]
+    return OpenAPI.from_dict(document)
+
+
+def openapi_for(base_url: str) -> OpenAPI:
+    """The validator for a stand-in at `base_url` (any http://host:port matches the added server)."""
+    with _lock:
+        return _openapi()
+
+
+def operation(template: str, method: str) -> dict[str, Any]:
+    return spec_dict()["paths"][template][method.lower()]
+
+
+def required_scopes(template: str, method: str) -> list[str]:
+    return list(operation(template, method).get("x-required-scopes") or [])
+
+
+def resolve(schema: dict[str, Any]) -> dict[str, Any]:
+    """Follow $ref and merge allOf, enough to walk a request schema."""
+    while "$ref" in schema:
+        node: Any = spec_dict()
+        for part in schema["$ref"].lstrip("#/").split("/"):
+            node = node[part]
+        schema = {**node, **{k: v for k, v in schema.items() if k != "$ref"}}
+    if "allOf" in schema:
+        merged: dict[str, Any] = {k: v for k, v in schema.items() if k != "allOf"}
+        props: dict[str, Any] = dict(merged.get("properties", {}))
+        for part in schema["allOf"]:
+            part = resolve(part)
+            props.update(part.get("properties", {}))
+            merged.setdefault("required", [])
+            merged["required"] = list(merged["required"]) + list(part.get("required", []))
+        merged["properties"] = props
+        return merged
+    return schema
+
+
+def json_body_schema(template: str, method: str) -> dict[str, Any] | None:
+    content = (operation(template, method).get("requestBody") or {}).get("content") or {}
+    media = content.get("application/json")
+    return resolve(media["schema"]) if media else None
+
+
+def coerce_form(value: Any, schema: dict[str, Any]) -> Any:
+    """Give multipart strings the JSON types the operation's schema declares ("true" -> True, "12" -> 12)."""
+    schema = resolve(schema)
+    kind = schema.get("type")
+    if isinstance(value, dict):
+        props = schema.get("properties", {})
+        return {k: coerce_form(v, props.get(k, {})) for k, v in value.items()}
+    if isinstance(value, list):
+        return [coerce_form(v, schema.get("items", {})) for v in value]
+    if not isinstance(value, str):
+        return value
+    if kind == "boolean" and value.lower() in ("true", "false"):
+        return value.lower() == "true"
+    if kind == "integer" and value.lstrip("-").isdigit():
+        return int(value)
+    if kind == "number":
+        try:
+            return float(value)
+        except ValueError:
+            return value
+    return value
+
+
+# Where the document contradicts itself, the stand-in follows the documented behaviour: the schema of
+# assignee_id is a plain string, yet its description (and Front) accept null to unassign.
+NULL_UNASSIGNS = {("PATCH", "/conversations/{conversation_id}"), ("PUT", "/conversations/{conversation_id}/assignee")}
+
+
+def apply_errata(template: str, method: str, body: bytes) -> bytes:
+    """The body to validate: the request's own, except for the documented errata above."""
+    if (method, template) in NULL_UNASSIGNS and body:
+        try:
+            data = json.loads(body)
+        except ValueError:
+            return body
+        if isinstance(data, dict) and "assignee_id" in data and data["assignee_id"] is None:
+            data.pop("assignee_id")
+            if method == "PUT":
+                data["assignee_id"] = "unassign"
+            return json.dumps(data).encode()
+    return body
+
+
+class SpecRequest:
+    """A request in the shape openapi-core reads."""
+
+    def __init__(self, *, base_url: str, method: str, path: str, query: list[tuple[str, str]],
+                 headers: dict[str, str], body: bytes | None, content_type: str) -> None:
+        self.host_url = base_url
+        self.path = path
+        self.full_url_pattern = base_url + path
+        self.method = method.lower()
+        self.body = body
+        self.content_type = content_type
+        self.parameters = RequestParameters(query=ImmutableMultiDict(query), header=Headers(headers),
+                                            cookie=ImmutableMultiDict())
+
+
+class SpecResponse:
+    def __init__(self, status: int, body: bytes, content_type: str, headers: dict[str, str]) -> None:
+        self.status_code = status
+        self.data = body
+        self.content_type = content_type
+        self.headers = Headers(headers)
+
+
+def describe(exc: Exception) -> str:
+    """One readable line naming what broke the contract ("body.metadata.is_inbound: ... is not of type ...")."""
+    cause: Any = exc
+    seen: set[int] = set()
+    while cause is not None and id(cause) not in seen:
+        seen.add(id(cause))
+        errors = getattr(cause, "schema_errors", None)
+        if errors:
+            parts = []
+            for error in list(errors)[:5]:
+                where = ".".join(str(p) for p in error.absolute_path)
+                parts.append(f"{where or 'body'}: {error.message}")
+            return "; ".join(parts)
+        cause = cause.__cause__ or cause.__context__
+    return str(exc).split("\n", 1)[0][:500]
+
+
+def validate_request(base_url: str, request: SpecRequest) -> str | None:
+    """None when the request agrees with the spec, else a sentence naming the violation."""
+    try:
+        openapi_for(base_url).validate_request(request)
+    except Exception as exc:  # openapi-core raises a family of errors; all mean "not per spec"
+        return describe(exc)
+    return None
+
+
+def validate_response(base_url: str, request: SpecRequest, response: SpecResponse) -> str | None:
+    try:
+        openapi_for(base_url).validate_response(request, response)
+    except Exception as exc:
+        return describe(exc)
+    return None
