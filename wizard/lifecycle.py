@@ -128,3 +128,22 @@ def purge_schedule(*, migration: Migration) -> dict[str, Any]:
         return {"state": "scheduled", "at": migration.verification_ends_at,
                 "overdue": migration.verification_ends_at <= timezone.now()}
     return {"state": "after_full_run", "days": verification_days(plan=migration.plan)}
+
+
+@register_purger
+def purge_engine_cache(migration: Migration) -> dict[str, int]:
+    """The engine's copies of source content: what each run learned from the source (agent names,
+    emails), source cursors, the tags/status last applied, and error texts that may quote records.
+    Counters, record-map ids, Front ids and links stay, so the report keeps its numbers."""
+    if not apps.is_installed("migrations_engine"):
+        return {}
+    run_model = apps.get_model("migrations_engine", "Run")
+    checkpoint_model = apps.get_model("migrations_engine", "Checkpoint")
+    record_map = apps.get_model("migrations_engine", "RecordMap")
+    front_write = apps.get_model("migrations_engine", "FrontWrite")
+    return {
+        "runs": run_model.objects.filter(migration=migration).update(context={}, recent_errors=[]),
+        "checkpoints": checkpoint_model.objects.filter(run__migration=migration).update(cursor=None),
+        "record_maps": record_map.objects.filter(migration=migration).update(applied={}, reason=""),
+        "front_writes": front_write.objects.filter(migration=migration).exclude(reason="").update(reason=""),
+    }
