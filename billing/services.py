@@ -7,6 +7,7 @@ by the success redirect.
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
 import stripe
 from django.db import transaction
@@ -56,6 +57,27 @@ def create_order(*, migration, plan: Plan, user=None) -> Order:
     )
 
 
+def _open_checkout_for_same_price(*, migration, plan: Plan) -> Order | None:
+    """A pending order with the same frozen price whose Stripe session is still open (Pay pressed twice,
+    or the customer came back from the cancel page): reuse it rather than risk two payments."""
+    q = quote_for(migration=migration, plan=plan)
+    since = timezone.now() - timedelta(hours=23)  # Checkout Sessions live 24 hours
+    candidates = Order.objects.filter(
+        migration=migration, plan=plan.key, status=Order.Status.PENDING, total=q.total, currency=q.currency,
+        created_at__gte=since, stripe_session_id__isnull=False,
+    ).exclude(checkout_url="")
+    for order in candidates[:3]:
+        if order.counts != q.counts or order.lines != q.lines:
+            continue
+        try:
+            session = stripe_client().v1.checkout.sessions.retrieve(order.stripe_session_id)
+        except stripe.StripeError:
+            return None
+        if session.status == "open":
+            return order
+    return None
+
+
 def start_checkout(*, migration, plan_key: str, user, success_url: str, cancel_url: str) -> Order:
     """Create the order and its Stripe Checkout Session; the caller redirects to `order.checkout_url`.
 
@@ -65,6 +87,9 @@ def start_checkout(*, migration, plan_key: str, user, success_url: str, cancel_u
     if not billing_enabled():
         raise BillingError(_("Billing is disabled on this server: full migrations are allowed without payment."))
     plan = choose_plan(migration=migration, plan_key=plan_key)
+    reusable = _open_checkout_for_same_price(migration=migration, plan=plan)
+    if reusable is not None:
+        return reusable
     order = create_order(migration=migration, plan=plan, user=user)
     if order.total == 0:
         order.status = Order.Status.PAID

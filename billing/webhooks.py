@@ -16,6 +16,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from billing.models import Order, StripeEvent
+from wizard.models import Migration
 
 logger = logging.getLogger(__name__)
 
@@ -92,8 +93,8 @@ def _mark_paid(order: Order, session: dict) -> str:
     if email:
         order.customer_email = str(email)[:254]
     order.save(update_fields=["status", "paid_at", "stripe_payment_intent", "customer_email", "updated_at"])
-    if order.migration_id:
-        order.migration.__class__.objects.filter(pk=order.migration_id).update(plan=order.plan)
+    if order.migration_id:  # the paid plan is the migration's plan from now on
+        Migration.objects.filter(pk=order.migration_id).update(plan=order.plan)
     return "paid"
 
 

@@ -155,7 +155,9 @@ class StripeStandin:
         self.state.webhook_url = value
 
     def start(self) -> StripeStandin:
-        self._thread = threading.Thread(target=self.httpd.serve_forever, name="stripe-standin", daemon=True)
+        # A short poll interval keeps stop() quick (tests start and stop many stand-ins).
+        self._thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05},
+                                        name="stripe-standin", daemon=True)
         self._thread.start()
         return self
 

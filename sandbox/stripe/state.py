@@ -79,7 +79,7 @@ class StandinState:
                     raise StripeApiError(
                         400,
                         "Keys for idempotent requests can only be used with the same parameters they were first "
-                        "used with. Try using a key other than '%s' if you meant to execute a different request." % key,
+                        f"used with. Try using a key other than '{key}' if you meant to execute a different request.",
                         type_="idempotency_error",
                     )
                 return status, body, True
@@ -107,12 +107,12 @@ class StandinState:
             try:
                 unit, quantity = int(price["unit_amount"]), int(item.get("quantity", 1))
             except (KeyError, ValueError):
-                raise StripeApiError(400, "Missing required param: line_items[%d][price_data][unit_amount]." % index,
+                raise StripeApiError(400, f"Missing required param: line_items[{index}][price_data][unit_amount].",
                                      code="parameter_missing",
                                      param=f"line_items[{index}][price_data][unit_amount]") from None
             if not price.get("currency") or not name:
-                raise StripeApiError(400, "Missing required param: line_items[%d][price_data][currency] or "
-                                     "[product_data][name]." % index, code="parameter_missing",
+                raise StripeApiError(400, f"Missing required param: line_items[{index}][price_data][currency] or "
+                                     "[product_data][name].", code="parameter_missing",
                                      param=f"line_items[{index}][price_data]")
             if currency and price["currency"].lower() != currency:
                 raise StripeApiError(400, "All line items must use the same currency.", param="line_items")
