@@ -379,3 +379,5 @@ CELERY_BEAT_SCHEDULE = {
 }
 # Front's per-resource burst gate in the client; false only for unthrottled stand-ins (benchmarks, tests).
 ENGINE_FRONT_BURST_GATE = _env_bool("ENGINE_FRONT_BURST_GATE", True)
+# First back-off step (seconds) after a Front 5xx or dropped connection; doubles with jitter per retry.
+ENGINE_RETRY_BASE_DELAY = env.float("ENGINE_RETRY_BASE_DELAY", default=0.5)

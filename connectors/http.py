@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import ipaddress
 import logging
+import os
 import random
 import socket
+import threading
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -31,15 +33,21 @@ DEFAULT_TIMEOUT = httpx.Timeout(connect=10.0, read=60.0, write=60.0, pool=30.0)
 
 
 def setting(name: str, default: Any) -> Any:
-    """A Django setting when Django is configured (the app), else `default` (scripts, benchmarks)."""
+    """A Django setting when Django is configured (the app), else the environment variable of the same
+    name, else `default` (scripts, benchmarks and worker processes without Django)."""
     try:
         from django.conf import settings
 
         if settings.configured:
             return getattr(settings, name, default)
-    except Exception:  # noqa: S110 - Django missing or not set up: use the default
+    except Exception:  # noqa: S110 - Django missing or not set up: fall back to the environment
         pass
-    return default
+    raw = os.environ.get(name)
+    if raw is None:
+        return default
+    if isinstance(default, bool):
+        return raw.strip().lower() in ("1", "true", "yes", "on")
+    return raw
 
 
 def guard_url(url: str, *, allow_private: bool | None = None) -> str:
@@ -126,7 +134,7 @@ class HttpClient:
         timeout: httpx.Timeout | float = DEFAULT_TIMEOUT,
         sleep: Callable[[float], None] = time.sleep,
         transport: httpx.BaseTransport | None = None,
-        resource_of: Callable[[str], str | None] = lambda path: None,
+        resource_of: Callable[[str], str | None] | None = None,
     ) -> None:
         self.base_url = guard_url(base_url).rstrip("/")
         self.service_name = service_name
@@ -136,9 +144,15 @@ class HttpClient:
         self._http = httpx.Client(headers=headers or {}, timeout=timeout, follow_redirects=False, transport=transport)
         self.stats: Counter[str] = Counter()
         self._resource_of = resource_of
+        self._local = threading.local()
 
     def close(self) -> None:
         self._http.close()
+
+    @property
+    def last_attempts(self) -> int:
+        """How many sends this thread's last request took (2+ means an earlier answer was lost or refused)."""
+        return getattr(self._local, "attempts", 1)
 
     def url_for(self, path_or_url: str) -> str:
         if path_or_url.startswith(("http://", "https://")):
@@ -160,12 +174,13 @@ class HttpClient:
         """Send with pacing and retries; return the final response (2xx or a non-retryable 4xx).
 
         route: a label for counters ("POST /inboxes/:id/imported_messages"); resource: the key of a
-        per-resource burst limit (default: `resource_of(path)`, None = no burst limit). body: a factory returning httpx keyword arguments, called once
+        per-resource burst limit (default: `resource_of(path)` when given, else the path; None = none). body: a factory returning httpx keyword arguments, called once
         per attempt so streamed multipart bodies are rebuilt from the start on a retry.
         """
         url = self.url_for(path_or_url)
         route = route or f"{method} {urlsplit(url).path}"
-        resource = resource or self._resource_of(urlsplit(url).path)
+        path = urlsplit(url).path
+        resource = resource or (self._resource_of(path) if self._resource_of else path)
         redirects = 0
         attempt = 0
         while True:
@@ -217,4 +232,5 @@ class HttpClient:
                     wait += random.uniform(0, 0.25)  # de-synchronise workers that got the same value
                 self._sleep(min(wait, 120.0))
                 continue
+            self._local.attempts = attempt + 1
             return response

@@ -54,12 +54,19 @@ class EngineBudget(SharedBudget):
         return super()._burst_gate(resource)
 
 
+def retry_base_delay() -> float:
+    """First back-off step after a 5xx / dropped connection (doubles each time, with jitter)."""
+    return float(getattr(settings, "ENGINE_RETRY_BASE_DELAY", 0.5))
+
+
 def front_client(migration, *, retry: RetryPolicy | None = None, budget=None) -> FrontClient:
     api_url = migration.front_api_url or settings.FRONT_API_URL
     # One budget per Front company: the company when known, else the token itself.
     key = migration.front_company_name or migration.front_token
     budget_key = hashlib.sha256(f"{api_url}|{key}".encode()).hexdigest()[:24]
     budget = budget or EngineBudget(f"front:{budget_key}", default_limit=50)
+    if retry is None:
+        retry = RetryPolicy(base_delay=retry_base_delay())
     return FrontClient(token=migration.front_token, api_url=api_url, budget_key=budget_key, retry=retry,
                        budget=budget)
 
@@ -69,7 +76,8 @@ def build(run: Run) -> RunContext:
     state, _ = EngineState.objects.get_or_create(migration=migration)
     client = front_client(migration)
     # Comments are not deduplicated by Front: their client never retries by itself (pipeline._post_once).
-    comment_client = front_client(migration, retry=RetryPolicy(max_attempts=1), budget=client.budget)
+    comment_client = front_client(migration, retry=RetryPolicy(max_attempts=1, base_delay=retry_base_delay()),
+                                  budget=client.budget)
     source = get_connector(run.settings.get("source_type") or migration.source_type, migration.source_config)
     c = run.context or {}
     return RunContext(
@@ -78,6 +86,7 @@ def build(run: Run) -> RunContext:
         teammates=c.get("teammates", {}), default_teammate=c.get("default_teammate", ""),
         teammate_emails=c.get("teammate_emails", {}), inbox_address=c.get("inbox_address", ""),
         front_custom_fields=set(c.get("custom_fields", [])), agent_names=c.get("agent_names", {}),
+        retry_delay=retry_base_delay(),
     )
 
 

@@ -64,6 +64,7 @@ class RunContext:
     inbox_address: str
     front_custom_fields: set[str]
     agent_names: dict[str, str] = field(default_factory=dict)
+    retry_delay: float = 0.5
     contacts: dict[str, str] = field(default_factory=dict)
 
     def teammate_name(self, agent_id: str | None) -> str | None:
@@ -520,7 +521,7 @@ def _post_once(ctx: RunContext, work: TicketWork, *, key: str, body: str, author
         except RateLimited as exc:  # refused before processing: safe to send again
             time.sleep(min(60.0, exc.retry_after if exc.retry_after is not None else 2.0 * (attempt + 1)))
         except (Unreachable, VendorError):
-            time.sleep(min(10.0, 0.5 * (2 ** attempt)))
+            time.sleep(min(10.0, ctx.retry_delay * (2 ** attempt)))
             found = _find_marker(ctx, conversation_id, marker)
             if found:
                 return found

@@ -7,7 +7,7 @@ order of the steps on top, so a request cannot skip the demo or the plan.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.utils.translation import gettext as _
 
@@ -15,6 +15,15 @@ from billing.gate import run_refusal
 from wizard.models import Migration
 from wizard.selectors import demo_succeeded, full_run_done, latest_run
 from wizard.steps import Step, advance
+
+
+def billing_enabled() -> bool:
+    """Whether a payment provider is configured (the billing app decides; off when it is absent)."""
+    try:
+        from billing.selectors import billing_enabled as enabled
+    except ImportError:
+        return False
+    return enabled()
 
 
 class WizardRefused(Exception):
@@ -29,13 +38,10 @@ def _engine():
 
 def _start(*, migration: Migration, kind: str, user, scheduled_for: datetime | None = None, ids=None):
     engine = _engine()
-    refused = getattr(engine, "RunRefused", None)
     try:
         return engine.start_run(migration=migration, kind=kind, user=user, scheduled_for=scheduled_for, ids=ids)
-    except Exception as exc:
-        if refused is not None and isinstance(exc, refused):
-            raise WizardRefused(getattr(exc, "reason", None) or str(exc)) from exc
-        raise
+    except engine.RunRefused as exc:
+        raise WizardRefused(exc.reason) from exc
 
 
 def demo_start(*, migration: Migration, user, remove_previous: bool = False):
@@ -48,13 +54,34 @@ def demo_start(*, migration: Migration, user, remove_previous: bool = False):
 
 def demo_remove(*, migration: Migration) -> int:
     """Delete (in Front) the conversations earlier demos created; returns how many."""
-    return _engine().remove_demo_data(migration=migration)
+    engine = _engine()
+    try:
+        return engine.remove_demo_data(migration=migration)
+    except engine.RunRefused as exc:
+        raise WizardRefused(exc.reason) from exc
 
 
 def sync_demo_step(*, migration: Migration) -> None:
     """A completed demo opens the plan step."""
     if migration.furthest_step == Step.DEMO and demo_succeeded(migration=migration):
         advance(migration, past=Step.DEMO)
+
+
+def sync_verification(*, migration: Migration) -> None:
+    """Once the full migration completed, the verification period (plan dependent) starts counting."""
+    if migration.verification_ends_at is not None:
+        return
+    run = latest_run(migration=migration, kind="full")
+    if run is None or run.state != "completed" or not run.finished_at:
+        return
+    try:
+        from billing.gate import plan_for
+
+        days = plan_for(migration=migration).verification_days
+    except ImportError:
+        days = 5
+    migration.verification_ends_at = run.finished_at + timedelta(days=days)
+    migration.save(update_fields=["verification_ends_at", "updated_at"])
 
 
 def plan_refusal(*, migration: Migration) -> str | None:

@@ -69,6 +69,7 @@ def get_run(*, migration: Migration, run_id) -> Any:
 class EntityProgress:
     name: str
     label: str
+    report_key: str
     total: int
     done: int
     failed: int
@@ -115,6 +116,36 @@ class Progress:
         return sum(e.skipped for e in self.entities)
 
 
+# Entities of the progress counters -> the report's entity keys.
+REPORT_KEY = {"tickets": "ticket", "contacts": "contact", "agents": "agent", "messages": "message",
+              "notes": "note", "ticket": "ticket", "contact": "contact", "agent": "agent",
+              "message": "message", "note": "note"}
+
+
+def throughput(series: list) -> list[list[float]]:
+    """Cumulative (time, handled) points -> records per minute between consecutive points."""
+    points = []
+    for p in series:
+        if isinstance(p, dict):
+            points.append((float(p.get("t") or 0), float(p.get("handled") or 0)))
+        elif isinstance(p, list | tuple) and len(p) >= 2:
+            points.append((float(p[0]), float(p[1])))
+    out = []
+    for (t1, h1), (t2, h2) in zip(points, points[1:], strict=False):
+        if t2 > t1:
+            out.append([t2, round(max(0.0, h2 - h1) * 60.0 / (t2 - t1), 1)])
+    return out[-240:]
+
+
+def _error(e: Any) -> dict:
+    """One recent error as {at, text} whatever shape the engine keeps (newest shown first)."""
+    if not isinstance(e, dict):
+        return {"at": "", "text": str(e)}
+    label = " ".join(str(e[k]) for k in ("entity", "source_id") if e.get(k))
+    text = str(e.get("message") or e.get("reason") or e.get("error") or "")
+    return {"at": str(e.get("at") or "")[11:19], "text": f"{label}: {text}" if label else text}
+
+
 def _int(value) -> int:
     try:
         return int(value or 0)
@@ -129,11 +160,12 @@ def run_progress(*, run) -> Progress:
     raw = engine_progress(run=run) or {}
     entities_raw = raw.get("entities") or {}
     if isinstance(entities_raw, dict):
-        entities_raw = [{"name": k, **(v or {})} for k, v in entities_raw.items()]
+        entities_raw = [{"name": k, **v} for k, v in entities_raw.items() if isinstance(v, dict)]
     entities = [
         EntityProgress(
             name=str(e.get("name") or e.get("entity")),
             label=str(ENTITY_LABELS.get(str(e.get("name") or e.get("entity")), e.get("name") or e.get("entity"))),
+            report_key=REPORT_KEY.get(str(e.get("name") or e.get("entity")), ""),
             total=_int(e.get("total")), done=_int(e.get("done")),
             failed=_int(e.get("failed")), skipped=_int(e.get("skipped")),
         )
@@ -145,8 +177,8 @@ def run_progress(*, run) -> Progress:
         run=run, entities=entities,
         rate_per_min=float(rate) if rate not in (None, "") else None,
         eta_seconds=int(eta) if eta not in (None, "") else None,
-        errors=list(raw.get("recent_errors") or raw.get("errors") or [])[:20],
-        series=list(raw.get("series") or raw.get("time_series") or []),
+        errors=[_error(e) for e in list(raw.get("recent_errors") or raw.get("errors") or [])[-10:]][::-1],
+        series=throughput(list(raw.get("series") or raw.get("time_series") or [])),
     )
 
 
@@ -175,18 +207,77 @@ def dashboard_rows(*, user) -> list[DashboardRow]:
 class ReportPage:
     entity: str
     state: str | None
-    rows: list[Any]
-    page: int
-    has_next: bool
+    rows: list[dict]
+    next_after: int | None  # keyset cursors: the pk to continue after / before
+    prev_before: int | None
 
 
-def report_page(*, migration: Migration, entity: str, state: str | None, page: int) -> ReportPage:
-    from migrations_engine.selectors import report_rows
+REPORT_ENTITIES = ("ticket", "message", "note", "contact", "agent")
+STATE_LABELS = {"done": _("Migrated"), "failed": _("Failed"), "skipped": _("Skipped"), "pending": _("Pending")}
+_WRITE_STATE = {"done": "sent"}  # the journal says "sent" where reports say "done"
 
-    page = max(1, page)
-    start = (page - 1) * REPORT_PAGE_SIZE
-    rows = list(report_rows(migration=migration, entity=entity, state=state or None)[start : start + REPORT_PAGE_SIZE + 1])
-    return ReportPage(entity, state, rows[:REPORT_PAGE_SIZE], page, len(rows) > REPORT_PAGE_SIZE)
+
+def report_page(*, migration: Migration, entity: str, state: str | None, after: int | None = None,
+                before: int | None = None) -> ReportPage:
+    """One page of a per-entity report, by keyset (primary key), so page 1 and page 2,000 cost the same.
+
+    Same rows and order as the engine's `report_rows` export (which streams everything for CSV/JSON);
+    a page reads at most REPORT_PAGE_SIZE + 1 rows through an index, never an OFFSET or a COUNT.
+    """
+    from migrations_engine.models import FrontWrite, RecordMap
+
+    if entity in ("message", "note"):
+        qs = FrontWrite.objects.filter(migration=migration, kind="message" if entity == "message" else "comment")
+        if state:
+            qs = qs.filter(state=_WRITE_STATE.get(state, state))
+        fields = ("pk", "source_id", "ticket_source_id", "state", "reason", "message_id", "message_uid",
+                  "comment_id", "conversation_id")
+    else:
+        qs = RecordMap.objects.filter(migration=migration, entity=entity)
+        if state:
+            qs = qs.filter(state=state)
+        fields = ("pk", "source_id", "state", "reason", "front_id", "source_url")
+    if before:
+        rows = list(qs.filter(pk__lt=before).order_by("-pk").values(*fields)[: REPORT_PAGE_SIZE + 1])
+        more_before = len(rows) > REPORT_PAGE_SIZE
+        rows = rows[:REPORT_PAGE_SIZE][::-1]
+        more_after = True
+    else:
+        if after:
+            qs = qs.filter(pk__gt=after)
+        rows = list(qs.order_by("pk").values(*fields)[: REPORT_PAGE_SIZE + 1])
+        more_after = len(rows) > REPORT_PAGE_SIZE
+        rows = rows[:REPORT_PAGE_SIZE]
+        more_before = bool(after)
+    shaped = [_report_row(migration, entity, r) for r in rows]
+    return ReportPage(
+        entity, state, shaped,
+        next_after=rows[-1]["pk"] if rows and more_after else None,
+        prev_before=rows[0]["pk"] if rows and more_before else None,
+    )
+
+
+def _report_row(migration: Migration, entity: str, r: dict) -> dict:
+    state = str(r.get("state") or "")
+    if entity in ("message", "note"):
+        state = "done" if state == "sent" else state
+        front_id = r.get("comment_id") or r.get("message_id") or r.get("message_uid") or ""
+        conversation = r.get("conversation_id")
+    else:
+        front_id = r.get("front_id") or ""
+        conversation = front_id if entity == "ticket" else None
+    return {
+        "source_id": r.get("source_id"), "front_id": front_id, "state": state,
+        "state_label": STATE_LABELS.get(state, state), "reason": r.get("reason") or "",
+        "source_url": _safe_link(r.get("source_url")),
+        "front_url": front_conversation_url(migration=migration, conversation_id=conversation),
+        "ticket_source_id": r.get("ticket_source_id") or "",
+    }
+
+
+def _safe_link(url: str | None) -> str | None:
+    """Only http(s) links from a source reach an href (never javascript: or data:)."""
+    return url if url and url.startswith(("https://", "http://")) else None
 
 
 def front_conversation_url(*, migration: Migration, conversation_id: str | None) -> str | None:
@@ -196,7 +287,8 @@ def front_conversation_url(*, migration: Migration, conversation_id: str | None)
     api = (migration.front_api_url or "").rstrip("/")
     if not api or "frontapp.com" in api:
         return f"https://app.frontapp.com/open/{conversation_id}"
-    return f"{api}/_sandbox/conversations/{conversation_id}"
+    # The offline Front stand-in lists every imported conversation on its home page.
+    return f"{api}/#{conversation_id}"
 
 
 def runs_after_demo(*, migration: Migration) -> list[Any]:

@@ -111,7 +111,8 @@ def inbox_refusal(*, migration: Migration, inbox_id: str) -> str | None:
     except ImportError:
         return None
     taken = (
-        Run.objects.filter(migration__front_inbox_id=inbox_id, kind="full")
+        Run.objects.filter(migration__front_inbox_id=inbox_id, migration__front_api_url=migration.front_api_url,
+                           kind__in=["full", "remigration"])
         .exclude(migration=migration)
         .exclude(state__in=["cancelled"])
         .select_related("migration")

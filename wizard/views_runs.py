@@ -15,7 +15,7 @@ from django.views.decorators.http import require_POST
 from wizard import run_services, selectors
 from wizard.access import Level
 from wizard.forms import ScheduleForm
-from wizard.run_services import WizardRefused
+from wizard.run_services import WizardRefused, billing_enabled
 from wizard.steps import Step, step_url
 from wizard.views_common import render_step, wizard_step
 
@@ -83,24 +83,32 @@ def progress_series(request, migration, run_id):
     return JsonResponse({"series": progress.series, "state": run.state, "rate_per_min": progress.rate_per_min})
 
 
+
 @wizard_step(Step.DEMO, level=Level.VIEWER)
 def report(request, migration):
-    entity = request.GET.get("entity") or "tickets"
+    entity = request.GET.get("entity") or "ticket"
+    if entity not in selectors.REPORT_ENTITIES:
+        entity = "ticket"
     state = request.GET.get("state") or None
     if state not in (None, *REPORT_STATES):
         state = None
-    try:
-        page = int(request.GET.get("page", "1"))
-    except ValueError:
-        page = 1
-    result = selectors.report_page(migration=migration, entity=entity, state=state, page=page)
-    rows = [{"row": r, "front_url": selectors.front_conversation_url(
-        migration=migration, conversation_id=getattr(r, "front_conversation_id", None))} for r in result.rows]
+    result = selectors.report_page(migration=migration, entity=entity, state=state,
+                                   after=_positive(request.GET.get("after")), before=_positive(request.GET.get("before")))
     run = selectors.latest_run(migration=migration)
-    return render_step(request, "wizard/report.html", Step.DEMO if migration.furthest_step < Step.FULL else Step.FULL, {
-        "report": result, "rows": rows, "run": run, "progress": _progress_or_none(run),
-        "entities": ["tickets", "contacts", "agents"], "states": REPORT_STATES,
+    current = Step.FULL if migration.furthest_step >= Step.FULL else Step.DEMO
+    return render_step(request, "wizard/report.html", current, {
+        "report": result, "rows": result.rows, "run": run, "progress": _progress_or_none(run),
+        "entities": [(e, selectors.ENTITY_LABELS[e]) for e in selectors.REPORT_ENTITIES],
+        "states": list(selectors.STATE_LABELS.items()),
     })
+
+
+def _positive(value) -> int | None:
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        return None
+    return number if number > 0 else None
 
 
 @wizard_step(Step.PLAN, level=Level.VIEWER)
@@ -113,10 +121,12 @@ def plan(request, migration):
             return redirect(step_url(migration, Step.FULL))
         except WizardRefused as exc:
             messages.error(request, str(exc))
-    try:
-        billing_url = reverse("billing:plan", args=[migration.pk])
-    except NoReverseMatch:
-        billing_url = None
+    billing_url = None
+    if billing_enabled():
+        try:
+            billing_url = reverse("billing:plan", args=[migration.pk])
+        except NoReverseMatch:
+            billing_url = None
     return render_step(request, "wizard/plan.html", Step.PLAN, {
         "billing_url": billing_url, "refusal": run_services.plan_refusal(migration=migration),
         "counts": migration.record_counts or {},
@@ -126,6 +136,7 @@ def plan(request, migration):
 
 @wizard_step(Step.FULL, level=Level.VIEWER, post_level=Level.OWNER)
 def full(request, migration):
+    run_services.sync_verification(migration=migration)
     run = selectors.latest_run(migration=migration)
     if run is not None and run.kind == "demo":
         run = None

@@ -20,6 +20,7 @@ import httpx
 
 from connectors.budget import SharedBudget
 from connectors.front import errors
+from connectors.front.errors import raise_for_front
 from connectors.front.forms import flatten_form, spool_uploads
 from connectors.front.types import MAX_TAG_NAME, ImportedMessage, Preflight, Upload
 from connectors.front.uids import UidTimer
@@ -45,41 +46,6 @@ SCOPE_PROBES: list[tuple[str, str, str, dict | None]] = [
     ("comments:read", "GET", "/conversations/cnv_preflight/comments", None),
     ("comments:write", "POST", "/conversations/cnv_preflight/comments", {}),
 ]
-
-
-def _error_message(response: httpx.Response) -> str:
-    try:
-        body = response.json()
-    except ValueError:
-        return ""
-    error = body.get("_error") if isinstance(body, dict) else None
-    if isinstance(error, dict):
-        return str(error.get("message") or error.get("title") or "")[:300]
-    return ""
-
-
-def raise_for_front(response: httpx.Response, *, what: str) -> None:
-    """Turn a final non-2xx answer into a typed error a user can read."""
-    status = response.status_code
-    if status < 400:
-        return
-    detail = _error_message(response)
-    suffix = f" ({detail})" if detail else ""
-    if status == 401:
-        raise errors.BadCredentials(
-            "Front rejected the API token: check that it was copied whole and has not been revoked."
-        )
-    if status == 403:
-        raise errors.MissingPermission(f"The Front API token is not allowed to {what}{suffix}.")
-    if status == 404:
-        raise errors.NotFound(f"Front could not find what was asked while trying to {what}{suffix}.")
-    if status == 409 and "external" in detail.lower():
-        raise errors.DuplicateExternalId(f"Front already has this message{suffix}.")
-    if status == 413:
-        raise errors.AttachmentTooLarge(f"Front refused an attachment as too large{suffix}.")
-    if status in (400, 409, 422):
-        raise errors.InvalidRequest(f"Front refused the request to {what}{suffix}.")
-    raise errors.VendorError(f"Front answered with error {status} while trying to {what}{suffix}.")
 
 
 _ID_PATH = re.compile(r"^/(?:inboxes|conversations|contacts|messages|comments|tags|teammates|channels)/[^/]+")
@@ -322,26 +288,39 @@ class FrontClient:
 
     def import_message(self, inbox_id: str, message: ImportedMessage, attachments: list[Upload] | None = None) -> str:
         """Import one historical message; returns Front's message_uid (the import is asynchronous)."""
-        response = self._send_with_files(
-            "POST", f"/inboxes/{inbox_id}/imported_messages", route="POST /inboxes/:id/imported_messages",
-            what="import a message", payload=self.import_body(message), attachments=attachments or [], ok=(202,))
+        try:
+            response = self._send_with_files(
+                "POST", f"/inboxes/{inbox_id}/imported_messages", route="POST /inboxes/:id/imported_messages",
+                what="import a message", payload=self.import_body(message), attachments=attachments or [],
+                ok=(202,))
+        except errors.DuplicateExternalId as exc:
+            exc.external_id = message.external_id
+            # A retry after a lost answer finds the first attempt's import: the message *is* in Front.
+            exc.after_retry = self.http.last_attempts > 1
+            raise
         uid = response.json()["message_uid"]
         self.uids.started(uid)
         self._stats["messages_imported"] += 1
         return uid
 
-    def resolve_uid(self, message_uid: str, *, wait: bool = True) -> tuple[str, str] | None:
+    def uid_ready_in(self, message_uid: str, *, imported_at: float | None = None) -> float:
+        """Seconds before resolving this uid is probably worth a call (0: now). Lets the engine resolve late."""
+        return self.uids.seconds_left(message_uid, imported_at)
+
+    def resolve_uid(self, message_uid: str, *, wait: bool = True,
+                    imported_at: float | None = None) -> tuple[str, str] | None:
         """(message id, conversation id) of an imported message, or None while Front still processes it.
 
         With wait=True, first sleeps until the message is probably processed (learned from earlier
-        answers), so the poll is rarely empty; empty polls are counted in stats["empty_uid_polls"].
+        answers), so the poll is rarely empty. imported_at (UNIX time of the import) lets a process that
+        did not import the message wait just as well. Empty polls count in stats["empty_uid_polls"].
         """
         if wait:
-            self.uids.wait_until_ready(message_uid)
+            self.uids.wait_until_ready(message_uid, imported_at)
         response = self.http.request("GET", f"/messages/alt:uid:{message_uid}", route="GET /messages/alt:uid")
         if response.status_code == 404:
             self._stats["empty_uid_polls"] += 1
-            self.uids.was_not_ready(message_uid)
+            self.uids.was_not_ready(message_uid, imported_at)
             return None
         raise_for_front(response, what="look up an imported message")
         self.uids.was_ready(message_uid)

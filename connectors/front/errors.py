@@ -5,6 +5,8 @@ Every message is a sentence a user can read: no stack trace, no token, no raw JS
 
 from __future__ import annotations
 
+import httpx
+
 from connectors.base import (
     BadCredentials,
     ConnectorError,
@@ -42,9 +44,11 @@ class DuplicateExternalId(InvalidRequest):
 
     code = "duplicate_external_id"
 
-    def __init__(self, message: str, external_id: str | None = None) -> None:
+    def __init__(self, message: str, external_id: str | None = None, after_retry: bool = False) -> None:
         super().__init__(message)
         self.external_id = external_id
+        # True when our own earlier attempt (whose answer was lost) imported it: not a user-visible error.
+        self.after_retry = after_retry
 
 
 class AttachmentTooLarge(ConnectorError):
@@ -56,3 +60,38 @@ class AttachmentTooLarge(ConnectorError):
         super().__init__(message)
         self.filename = filename
         self.size = size
+
+
+def _error_message(response: httpx.Response) -> str:
+    try:
+        body = response.json()
+    except ValueError:
+        return ""
+    error = body.get("_error") if isinstance(body, dict) else None
+    if isinstance(error, dict):
+        return str(error.get("message") or error.get("title") or "")[:300]
+    return ""
+
+
+def raise_for_front(response: httpx.Response, *, what: str) -> None:
+    """Turn a final non-2xx answer into a typed error a user can read."""
+    status = response.status_code
+    if status < 400:
+        return
+    detail = _error_message(response)
+    suffix = f" ({detail})" if detail else ""
+    if status == 401:
+        raise BadCredentials(
+            "Front rejected the API token: check that it was copied whole and has not been revoked."
+        )
+    if status == 403:
+        raise MissingPermission(f"The Front API token is not allowed to {what}{suffix}.")
+    if status == 404:
+        raise NotFound(f"Front could not find what was asked while trying to {what}{suffix}.")
+    if status == 409 and "external" in detail.lower():
+        raise DuplicateExternalId(f"Front already has this message{suffix}.")
+    if status == 413:
+        raise AttachmentTooLarge(f"Front refused an attachment as too large{suffix}.")
+    if status in (400, 409, 422):
+        raise InvalidRequest(f"Front refused the request to {what}{suffix}.")
+    raise VendorError(f"Front answered with error {status} while trying to {what}{suffix}.")

@@ -82,7 +82,9 @@ class FrontStandin:
         return self.company.dump()
 
     def set_faults(self, **switches: Any) -> None:
-        """error_rate, drop_rate, latency_ms, storm_seconds, script=[...], clear=True."""
+        """error_rate, drop_rate, latency_ms, storm_seconds, clear=True, and script=[...]: the fate of the
+        next requests, in order: "500"/"502"/"503", "drop" (before handling), "drop_after" (handled, answer
+        lost), "429" (budget), "429burst"."""
         self.faults.update(switches)
 
     def add_token(self, token: str, *, scopes: set[str] | frozenset[str] = ALL_SCOPES) -> None:
@@ -92,7 +94,16 @@ class FrontStandin:
     def merge(self, source_id: str, target_id: str) -> None:
         """Merge one conversation into another, as a Front user would: the old id then answers 301."""
         with self.company.lock:
-            self.company.conversations[source_id].merged_into = target_id
+            source, target = self.company.conversations[source_id], self.company.conversations[target_id]
+            source.merged_into = target_id
+            # Like Front, the merged conversation's messages and comments now live in the target.
+            target.message_ids += source.message_ids
+            target.comment_ids += source.comment_ids
+            for mid in source.message_ids:
+                self.company.messages[mid]["conversation_id"] = target_id
+            for com in source.comment_ids:
+                self.company.comments[com]["conversation_id"] = target_id
+            source.message_ids, source.comment_ids = [], []
 
     def process_now(self) -> None:
         with self.company.lock:
@@ -129,9 +140,9 @@ class FrontStandin:
         try:
             fault = self.faults.next_fault()
             if fault:
-                co.counters["faults_injected"] += 1
+                co.count("faults_injected")
             if fault == "drop":
-                co.counters["connections_dropped"] += 1
+                co.count("connections_dropped")
                 handler.drop()
                 return
             if fault in ("500", "502", "503"):
@@ -139,19 +150,23 @@ class FrontStandin:
             if self._token(headers) not in self.tokens:
                 raise ApiError(401, "Unauthorized", "Invalid or missing API token")
             if fault in ("storm", "429"):
-                co.counters["rate_limited_budget"] += 1
+                co.count("rate_limited_budget")
                 remaining = "0"
                 raise ApiError(429, "Too many requests", "Rate limit exceeded for this company")
             if fault == "429burst":
-                co.counters["rate_limited_burst"] += 1
+                co.count("rate_limited_burst")
                 raise ApiError(429, "Too many requests", "Burst limit: at most 5 requests per second on this resource")
             wait = self.budget.take()
             if wait is not None:
-                co.counters["rate_limited_budget"] += 1
+                co.count("rate_limited_budget")
                 extra["retry-after"] = str(max(1, int(wait + 0.999)))
                 raise ApiError(429, "Too many requests", "Rate limit exceeded for this company")
             status, payload, extra, _ = api_answer(self, method, path, query, body, headers,
                                                           headers.get("content-type", ""))
+            if fault == "drop_after":  # done, but the answer is lost on the way back
+                co.count("connections_dropped")
+                handler.drop()
+                return
         except ApiError as exc:
             status, payload = exc.status, {"_error": {"status": exc.status, "title": exc.title, "message": exc.message}}
             if status == 429 and "retry-after" not in extra:
@@ -162,9 +177,7 @@ class FrontStandin:
             rate["x-ratelimit-remaining"] = str(max(1, int(rate["x-ratelimit-remaining"])))
         elif status == 429:
             rate["x-ratelimit-remaining"] = remaining or "0"
-        with co.lock:
-            statuses = co.counters["statuses"]
-            statuses[str(status)] = statuses.get(str(status), 0) + 1
+        co.count("statuses", str(status))
         raw = json.dumps(payload).encode() if payload is not None else b""
         handler.send(status, raw, headers={**rate, **extra})
 

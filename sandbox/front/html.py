@@ -30,6 +30,10 @@ def _text(body: str) -> str:
     return unescape(re.sub(r"<[^>]+>", "", text)).strip()
 
 
+def _count(n: int, word: str) -> str:
+    return f"{n} {word}" + ("" if n == 1 else "s")
+
+
 def _when(ts: float | None) -> str:
     return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%d %H:%M UTC") if ts else ""
 
@@ -54,13 +58,16 @@ def render(state: dict) -> str:
     if not state["conversations"]:
         parts.append("<p class='empty'>Nothing imported yet. Run a demo migration in Frontport, then refresh.</p>")
     for c in sorted(state["conversations"], key=lambda c: c["id"], reverse=True):
+        if c["merged_into"]:
+            continue  # its messages are listed under the conversation it was merged into
         tags = "".join(f"<span class='pill'>{escape(t)}</span>" for t in c["tags"])
         parts.append(
             f"<details><summary><span class='subject'>{escape(c['subject'] or '(no subject)')}</span>"
             f"<span class='pill'>{escape(inbox_names.get(c['inbox_id'], c['inbox_id']))}</span>"
             f"<span class='pill {escape(c['status'])}'>{escape(c['status'])}</span>"
             f"<span class='pill'>{escape(c['assignee'] or 'unassigned')}</span>{tags}"
-            f"<span class='pill'>{len(c['messages'])} msg · {len(c['comments'])} notes</span></summary>")
+            f"<span class='pill'>{_count(len(c['messages']), 'message')} · {_count(len(c['comments']), 'comment')}"
+            "</span></summary>")
         for m in c["messages"]:
             direction = "from customer" if m["inbound"] else "from team"
             files = f" · 📎 {escape(', '.join(m['attachments']))}" if m["attachments"] else ""

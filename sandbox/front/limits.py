@@ -84,7 +84,7 @@ class Faults:
     drop_rate: float = 0.0  # share of API requests whose connection is closed without an answer
     latency_ms: int = 0  # added to every API answer
     storm_until: float = 0.0  # monotonic time until which every API request gets a budget 429
-    script: list[str] = field(default_factory=list)  # next requests' fate: "500", "503", "drop", "429", "429burst"
+    script: list[str] = field(default_factory=list)  # next requests' fate, see FrontStandin.set_faults
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def update(self, data: dict) -> None:

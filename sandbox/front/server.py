@@ -169,14 +169,12 @@ def api_answer(standin: FrontStandin, method: str, path: str, query: list[tuple[
     if not found:
         raise ApiError(404, "Not found", f"The stand-in has no route {method} {path}")
     template, params = found
-    if co.counters["routes"] is not None:
-        key = f"{method} {template}"
-        co.counters["routes"][key] = co.counters["routes"].get(key, 0) + 1
+    co.count("routes", f"{method} {template}")
     if params:
         resource = f"{template}:{next(iter(params.values()))}"
         wait = standin.burst.take(resource)
         if wait is not None:
-            co.counters["rate_limited_burst"] += 1
+            co.count("rate_limited_burst")
             raise ApiError(429, "Too many requests", "Burst limit: at most 5 requests per second on this resource")
     cid = params.get("conversation_id")
     if cid and cid in co.conversations and co.conversations[cid].merged_into:
@@ -196,8 +194,8 @@ def api_answer(standin: FrontStandin, method: str, path: str, query: list[tuple[
                                content_type=content_type or "application/json")
     violation = spec.validate_request(standin.url, request)
     if violation:
-        co.counters["spec_violations"] += 1
-        co.violations.append({"at": time.time(), "request": f"{method} {path}", "violation": violation})
+        co.count("spec_violations")
+        co.violation(at=time.time(), request=f"{method} {path}", violation=violation)
         raise ApiError(400, "Bad request", f"Request does not match Front's API: {violation}")
     if json_body is None and body:
         try:
@@ -213,6 +211,6 @@ def api_answer(standin: FrontStandin, method: str, path: str, query: list[tuple[
         problem = spec.validate_response(standin.url, request, spec.SpecResponse(
             status, raw, "application/json", {"Content-Type": "application/json"}))
         if problem:
-            co.counters["response_violations"] += 1
-            co.violations.append({"at": time.time(), "response": f"{status} {method} {template}", "violation": problem})
+            co.count("response_violations")
+            co.violation(at=time.time(), response=f"{status} {method} {template}", violation=problem)
     return status, payload, {}, template

@@ -5,6 +5,7 @@ Everything lives in memory behind one lock; `Company.dump()` is the JSON state p
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import itertools
 import threading
@@ -77,6 +78,19 @@ class Company:
                                          "faults_injected": 0, "connections_dropped": 0}
         self.violations: list[dict] = []
         self._seed()
+
+    def count(self, name: str, key: str | None = None) -> None:
+        """Add one to a counter (or to `key` inside a counter dict); request threads call this concurrently."""
+        with self.lock:
+            if key is None:
+                self.counters[name] += 1
+            else:
+                self.counters[name][key] = self.counters[name].get(key, 0) + 1
+
+    def violation(self, **entry: str | float) -> None:
+        with self.lock:
+            self.violations.append(entry)
+            del self.violations[:-200]  # keep the recent ones
 
     def new_id(self, prefix: str) -> str:
         return f"{prefix}_{next(self._ids):x}"
@@ -212,8 +226,7 @@ class Company:
     def contact_json(self, crd: str) -> dict:
         c = self.contacts[crd]
         return {"_links": {"self": self.link(f"/contacts/{crd}"), "related": {
-                    "notes": self.link(f"/contacts/{crd}/notes"), "conversations": self.link(f"/contacts/{crd}/conversations"),
-                    "owner": None}},
+                    "notes": self.link(f"/contacts/{crd}/notes"), "conversations": self.link(f"/contacts/{crd}/conversations")}},
                 "id": crd, "name": c.get("name") or "", "description": c.get("description") or "", "avatar_url": "",
                 "links": c.get("links", []), "groups": [], "lists": [], "handles": c["handles"],
                 "custom_fields": c.get("custom_fields", {}), "is_private": False}
@@ -297,8 +310,8 @@ class Company:
                 "contacts": [{"id": c["id"], "name": c.get("name"), "handles": c["handles"]} for c in self.contacts.values()],
                 "conversations": conversations,
                 "pending_imports": len(self.pending),
-                "counters": self.counters,
-                "violations": self.violations[-50:],
+                "counters": copy.deepcopy(self.counters),  # a snapshot, not the live counters
+                "violations": copy.deepcopy(self.violations[-50:]),
             }
 
 

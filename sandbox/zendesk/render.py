@@ -24,6 +24,11 @@ SYSTEM_FIELDS = (("subject", "Subject", 1), ("description", "Description", 2), (
 _TAG_RE = re.compile(r"<[^>]+>")
 
 
+def compact(record: dict[str, Any]) -> dict[str, Any]:
+    """Leave out empty values: Zendesk's document marks most fields non-nullable (absent is valid)."""
+    return {k: v for k, v in record.items() if v is not None}
+
+
 def iso(dt: datetime) -> str:
     return dt.strftime("%Y-%m-%dT%H:%M:%SZ")
 
@@ -67,37 +72,39 @@ def _name(name: str | None, emails: list[str]) -> str:
 
 def agent_user(agent: Agent, base: str) -> dict[str, Any]:
     uid = int(agent.source_id)
-    return {
+    return compact({
         "id": uid, "url": f"{base}/api/v2/users/{uid}.json", "name": _name(agent.name, [agent.email or ""]),
         "email": agent.email, "role": "admin" if uid == 1 else "agent", "active": not agent.deleted,
         "suspended": not agent.active and not agent.deleted, "verified": True, "time_zone": "UTC",
         "created_at": "2018-06-01T09:00:00Z", "updated_at": "2018-06-01T09:00:00Z", "phone": None,
         "shared": False, "moderator": uid == 1, "restricted_agent": False, "tags": [], "user_fields": {},
-    }
+    })
 
 
 def contact_user(contact: Contact, base: str) -> dict[str, Any]:
     uid = int(contact.source_id)
-    return {
+    return compact({
         "id": uid, "url": f"{base}/api/v2/users/{uid}.json", "name": _name(contact.name, contact.emails),
         "email": contact.emails[0] if contact.emails else None, "role": "end-user", "active": True,
         "verified": bool(contact.emails), "time_zone": "UTC", "phone": contact.phones[0] if contact.phones else None,
         "created_at": "2018-06-01T09:00:00Z", "updated_at": "2018-06-01T09:00:00Z", "photo": None,
-    }
+    })
 
 
-def deleted_user(agent: Agent) -> dict[str, Any]:
-    return {"id": int(agent.source_id), "name": _name(agent.name, [agent.email or ""]), "email": agent.email,
-            "active": False, "created_at": "2018-06-01T09:00:00Z", "updated_at": "2024-01-01T00:00:00Z",
-            "locale": "en-US", "locale_id": 1, "organization_id": None, "phone": None, "shared_phone_number": None,
-            "time_zone": "UTC", "url": f"/api/v2/deleted_users/{agent.source_id}.json", "photo": None}
+def deleted_user(agent: Agent, base: str) -> dict[str, Any]:
+    """A deleted agent as /deleted_users lists it (every field the document requires, nullable ones null)."""
+    return {"id": int(agent.source_id), "url": f"{base}/api/v2/deleted_users/{agent.source_id}.json",
+            "name": _name(agent.name, [agent.email or ""]), "email": agent.email or "",
+            "created_at": "2018-06-01T09:00:00Z", "updated_at": "2024-01-01T00:00:00Z", "time_zone": "UTC",
+            "phone": None, "shared_phone_number": None, "photo": None, "locale_id": 1, "locale": "en-US",
+            "organization_id": 1, "role": "agent", "active": False}
 
 
 def ticket_json(t: Ticket, ds: SampleDataset, base: str) -> dict[str, Any]:
     tid = int(t.source_id)
     first = t.messages[0] if t.messages else None
     cc_ids = [int(c.source_id) for c in t.cc_contacts]
-    return {
+    return compact({
         "id": tid, "url": f"{base}/api/v2/tickets/{tid}.json", "external_id": None, "type": "question",
         "subject": t.subject, "raw_subject": t.subject,
         "description": plain(first.body, first.body_format) if first else "",
@@ -112,7 +119,7 @@ def ticket_json(t: Ticket, ds: SampleDataset, base: str) -> dict[str, Any]:
         "allow_channelback": False, "allow_attachments": True, "from_messaging_channel": False,
         "created_at": iso(t.created_at), "updated_at": iso(t.updated_at),
         "generated_timestamp": int(t.updated_at.timestamp()), "via": {"channel": "email", "source": {}},
-    }
+    })
 
 
 def plain(body: str, body_format: str) -> str:
@@ -121,10 +128,10 @@ def plain(body: str, body_format: str) -> str:
 
 def attachment_json(a: Attachment, base: str) -> dict[str, Any]:
     url = attachment_url(a, base)
-    return {"id": int(a.source_id), "url": f"{base}/api/v2/attachments/{a.source_id}.json", "file_name": a.filename,
+    return compact({"id": int(a.source_id), "url": f"{base}/api/v2/attachments/{a.source_id}.json", "file_name": a.filename,
             "content_url": url, "mapped_content_url": url, "content_type": a.content_type, "size": a.size,
             "width": None, "height": None, "inline": a.inline, "deleted": False,
-            "malware_access_override": False, "malware_scan_result": "malware_not_found", "thumbnails": []}
+            "malware_access_override": False, "malware_scan_result": "malware_not_found", "thumbnails": []})
 
 
 def attachment_url(a: Attachment, base: str) -> str:
@@ -140,7 +147,7 @@ def comment_json(m: Message, base: str, *, include_inline: bool) -> dict[str, An
         for a in m.attachments:  # inline images point at the account's own attachment URLs
             if a.url:
                 inner = inner.replace(a.url, attachment_url(a, base))
-    return {
+    return compact({
         "id": int(m.source_id), "type": "Comment", "author_id": int(author) if author else -1,
         "body": plain(m.body, m.body_format), "html_body": f'<div class="zd-comment" dir="auto">{inner}</div>',
         "plain_body": plain(m.body, m.body_format), "public": m.kind != "private_note",
@@ -148,7 +155,7 @@ def comment_json(m: Message, base: str, *, include_inline: bool) -> dict[str, An
         "audit_id": int(m.source_id) * 10, "created_at": iso(m.created_at),
         "via": {"channel": "email" if m.inbound else "web", "source": {"from": {}, "to": {}, "rel": None}},
         "metadata": {"system": {"client": "Frontport sample"}, "custom": {}},
-    }
+    })
 
 
 def brands(base: str) -> list[dict[str, Any]]:

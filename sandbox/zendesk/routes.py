@@ -69,7 +69,7 @@ def route(h: ZendeskHandler, path: str, query: dict[str, list[str]], user: dict[
     elif path == "/api/v2/users":
         users(h, query)
     elif path == "/api/v2/deleted_users":
-        deleted = [render.deleted_user(a) for a in h.server.state.dataset.agents() if a.deleted]
+        deleted = [render.deleted_user(a, h.base) for a in h.server.state.dataset.agents() if a.deleted]
         h._json(200, {"deleted_users": deleted, "next_page": None, "previous_page": None, "count": len(deleted)})
     elif path == "/api/v2/ticket_fields":
         fields = render.ticket_fields(h.base)
@@ -120,7 +120,7 @@ def export_tickets(h: ZendeskHandler, query: dict[str, list[str]]) -> None:
     batch = list(islice(positions, per_page + 1))  # one more tells whether the stream goes on
     more = len(batch) > per_page
     batch = batch[:per_page]
-    tickets = [ds.ticket(i) for _seg, i in batch]
+    tickets = [h.server.state.ticket(i) for _seg, i in batch]
     if batch:
         cursor = {"s": cursor["s"], "g": batch[-1][0], "i": batch[-1][1]}
     after_cursor = _encode(cursor)
@@ -141,7 +141,7 @@ def comments(h: ZendeskHandler, ticket_id: int, query: dict[str, list[str]]) -> 
     if not ds.exists(ticket_id) or ds.deleted_revision(ticket_id) is not None:
         h._error(404, "RecordNotFound", "Not found")
         return
-    ticket = ds.ticket(ticket_id)
+    ticket = h.server.state.ticket(ticket_id)
     h.server.state.count("comment_pages")
     try:
         size = min(COMMENTS_MAX_PAGE, max(1, int(_one(query, "page[size]", str(COMMENTS_MAX_PAGE)) or 100)))
@@ -189,7 +189,7 @@ def show_many(h: ZendeskHandler, query: dict[str, list[str]]) -> None:
         return
     ids = [int(x) for x in raw if x.strip().isdigit()]
     # Soft-deleted tickets are not returned, as on Zendesk.
-    tickets = [ds.ticket(i) for i in ids if ds.exists(i) and ds.deleted_revision(i) is None]
+    tickets = [h.server.state.ticket(i) for i in ids if ds.exists(i) and ds.deleted_revision(i) is None]
     payload: dict[str, Any] = {"tickets": [render.ticket_json(t, ds, h.base) for t in tickets],
                                "next_page": None, "previous_page": None, "count": len(tickets)}
     if "users" in (_one(query, "include", "") or "").split(","):

@@ -16,13 +16,14 @@ import math
 import re
 import threading
 import time
-from collections import deque
+from collections import OrderedDict, deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from connectors.base import Ticket
 from connectors.sample.generator import SampleDataset
 from sandbox.zendesk import render
 
@@ -56,6 +57,25 @@ class StandinState:
     early_retries: int = 0
     log: deque = field(default_factory=lambda: deque(maxlen=200_000))
     counters: dict[str, int] = field(default_factory=dict)
+
+    _tickets: OrderedDict = field(default_factory=OrderedDict)
+
+    def ticket(self, i: int) -> Ticket:
+        """The dataset's ticket i, remembered for a while: an export page and then each ticket's
+        comments ask for the same records, and generating them is the stand-in's main cost."""
+        dataset = self.dataset
+        key = (dataset, i)  # datasets compare by value: equal ones generate identical tickets
+        with self.lock:
+            hit = self._tickets.get(key)
+            if hit is not None:
+                self._tickets.move_to_end(key)
+                return hit
+        ticket = dataset.ticket(i)
+        with self.lock:
+            self._tickets[key] = ticket
+            while len(self._tickets) > 4096:
+                self._tickets.popitem(last=False)
+        return ticket
 
     def count(self, name: str) -> None:
         self.counters[name] = self.counters.get(name, 0) + 1
@@ -106,6 +126,9 @@ class ZendeskHandler(BaseHTTPRequestHandler):
         if self._rate_limited(path):
             return
         if path.startswith("/attachments/token/"):
+            if self.headers.get("Authorization"):
+                with state.lock:
+                    state.count("attachment_with_credentials")  # clients should not leak them there
             self._attachment(path)  # token URLs need no credentials, like Zendesk's
             return
         user = self._authenticate()
@@ -206,7 +229,7 @@ class ZendeskServer(ThreadingHTTPServer):
         ds = self.state.dataset
         if not ds.exists(ticket_id):
             return None
-        for m in ds.ticket(ticket_id).messages:
+        for m in self.state.ticket(ticket_id).messages:
             if int(m.source_id) == message_id:
                 for a in m.attachments:
                     if a.source_id == attachment_id:

@@ -72,6 +72,7 @@ class ZendeskStandin:
             self.state.dataset = SampleDataset(tickets=ds.tickets if tickets is None else tickets,
                                                seed=ds.seed if seed is None else seed,
                                                revision=ds.revision if revision is None else revision)
+            self.state._tickets.clear()
 
     def set_limits(self, *, rpm: int | None = None, export_rpm: int | None = None,
                    window_s: float | None = None) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+
 import pytest
 
 from connectors.base import BadCredentials, InvalidConfig, MissingPermission, NotFound
@@ -159,3 +161,21 @@ def test_delta_after_the_source_changed(standin):
     grown = [i for i, t in delta.items() if i in before and not t.deleted]
     assert grown and all(len(delta[i].messages) > len(before[i].messages) for i in grown)
     assert any(t.deleted for t in delta.values()) and any(i not in before for i in delta)
+
+
+def test_big_attachment_streams_exactly(standin):
+    connector = get_connector("zendesk", standin.admin_config(**FAST))
+    standin.reset_log()
+    ticket = next(t for p in connector.tickets(ids=["67"]) for t in p.tickets)
+    big = next(a for m in ticket.messages for a in m.attachments if a.filename == "huge-video.mp4")
+    digest, size, largest = hashlib.sha256(), 0, 0
+    for chunk in connector.download(big):
+        digest.update(chunk)
+        size += len(chunk)
+        largest = max(largest, len(chunk))
+    truth = hashlib.sha256()
+    for chunk in SampleDataset(tickets=120, seed=5).attachment_bytes(big.source_id, big.size):
+        truth.update(chunk)
+    assert size == big.size > 25 * 1024 * 1024 and digest.hexdigest() == truth.hexdigest()
+    assert largest <= 1024 * 1024  # streamed, never held whole
+    assert standin.counters.get("attachment_with_credentials", 0) == 0  # credentials never sent there

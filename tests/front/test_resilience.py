@@ -7,7 +7,14 @@ import socket
 import httpx
 import pytest
 
-from connectors.front import FrontClient, InvalidConfig, InvalidRequest, Unreachable, VendorError
+from connectors.front import (
+    DuplicateExternalId,
+    FrontClient,
+    InvalidConfig,
+    InvalidRequest,
+    Unreachable,
+    VendorError,
+)
 from connectors.http import RetryPolicy, guard_url
 from sandbox.front.pytest_plugin import FRONT_TEST_TOKEN
 from tests.front.test_client import message, resolve
@@ -79,6 +86,7 @@ def test_merged_conversation_is_followed_with_the_same_method(front_client, fron
     assert front_client.stats["redirects"] == 3
     merged = next(c for c in front_standin.state()["conversations"] if c["id"] == new)
     assert [c["body"] for c in merged["comments"]] == ["Lands in the merged conversation"]
+    assert [m["external_id"] for m in merged["messages"]] == ["mg-2", "mg-1"]
     assert merged["status"] == "open"
 
 
@@ -105,3 +113,25 @@ def test_ssrf_guard(settings):
             guard_url(url)
     settings.ALLOW_PRIVATE_URLS = True
     assert guard_url("http://127.0.0.1:9") == "http://127.0.0.1:9"
+
+
+def test_an_import_whose_answer_was_lost_is_reported_as_already_there(front_client, front_standin):
+    front_standin.set_faults(script=["drop_after"])
+    with pytest.raises(DuplicateExternalId) as caught:
+        front_client.import_message(front_standin.inbox_id(), message("lost-1"))
+    assert caught.value.after_retry and caught.value.external_id == "lost-1"
+    front_standin.process_now()
+    assert [m["external_id"] for c in front_standin.state()["conversations"] for m in c["messages"]] == ["lost-1"]
+
+
+def test_uid_resolution_waits_with_an_import_time_from_elsewhere(front_client, front_standin):
+    front_standin.process_delay_s = 0.3
+    uid = front_client.import_message(front_standin.inbox_id(), message("el-1"))
+    other = FrontClient(token=FRONT_TEST_TOKEN, api_url=front_standin.url, budget_key="other-proc",
+                        uid_initial_delay=0.5)
+    imported_at = front_client.uids.imported_at(uid)
+    assert other.uid_ready_in(uid, imported_at=imported_at + 10) > 0
+    assert other.uid_ready_in(uid) == 0  # without the import time it cannot know
+    # Waiting from the real import time (0.5 s estimate > 0.3 s processing) finds it at the first poll.
+    assert other.resolve_uid(uid, imported_at=imported_at)
+    assert other.stats.get("empty_uid_polls", 0) == 0

@@ -1,0 +1,101 @@
+"""Stream N tickets from a source and print throughput and memory: `python bench/source_stream.py`.
+
+Default: 20,000 tickets from the Zendesk stand-in (run as its own process, so only the connector's
+memory is measured), unthrottled. Memory (RSS) is printed as the stream goes: it must stay flat, since
+the connector holds one page at a time. Options:
+  --source sample|zendesk   --tickets N   --seed S   --page-size N
+  --zendesk-limits          keep Zendesk's real limits (700 requests/min, 10 exports/min)
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import psutil
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+
+def rss_mb() -> float:
+    return psutil.Process().memory_info().rss / 1024 / 1024
+
+
+def start_standin(tickets: int, seed: int, limits: bool) -> tuple[subprocess.Popen, str]:
+    args = [sys.executable, "-m", "sandbox.zendesk", "--port", "0", "--tickets", str(tickets), "--seed", str(seed)]
+    if not limits:
+        args += ["--rpm", "0", "--export-rpm", "0"]
+    proc = subprocess.Popen(args, cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    line = proc.stdout.readline() if proc.stdout else ""
+    if " on " not in line:
+        proc.kill()
+        raise SystemExit(f"the Zendesk stand-in did not start: {line!r}")
+    return proc, line.split(" on ")[1].split(" ")[0]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--source", choices=("zendesk", "sample"), default="zendesk")
+    parser.add_argument("--tickets", type=int, default=20_000)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--page-size", type=int, default=1000)
+    parser.add_argument("--zendesk-limits", action="store_true")
+    args = parser.parse_args()
+
+    from django.conf import settings
+
+    settings.configure(ALLOW_PRIVATE_URLS=True)  # the stand-in listens on loopback
+    from connectors.registry import get_connector
+
+    proc = None
+    if args.source == "zendesk":
+        proc, url = start_standin(args.tickets, args.seed, args.zendesk_limits)
+        config = {"url": url, "email": "agent1@example.com", "token": "zd-admin-token", "page_size": args.page_size}
+        if not args.zendesk_limits:
+            config["export_per_minute"] = 100_000
+    else:
+        config = {"tickets": args.tickets, "seed": args.seed, "page_size": args.page_size}
+    try:
+        connector = get_connector(args.source, config)
+        connector.check()
+        gc.collect()
+        start_rss = rss_mb()
+        peak = start_rss
+        print(f"source={args.source} tickets={args.tickets} page_size={args.page_size} start_rss={start_rss:.1f} MB",
+              flush=True)
+        started = time.perf_counter()
+        count = messages = 0
+        report_every = max(1, args.tickets // 10)
+        for page in connector.tickets():
+            for ticket in page.tickets:
+                count += 1
+                messages += len(ticket.messages)
+                if count % report_every == 0:
+                    now_rss = rss_mb()
+                    peak = max(peak, now_rss)
+                    elapsed = time.perf_counter() - started
+                    print(f"  {count:>8} tickets  {count / elapsed:8.1f} tickets/s  rss={now_rss:7.1f} MB", flush=True)
+        elapsed = time.perf_counter() - started
+        end_rss = rss_mb()
+        stats = getattr(getattr(connector, "client", None), "http", None)
+        calls = stats.stats["requests"] if stats else 0
+        print(f"done: {count} tickets, {messages} messages in {elapsed:.1f} s = {count / elapsed:.1f} tickets/s; "
+              f"rss start {start_rss:.1f} MB, peak {max(peak, end_rss):.1f} MB, end {end_rss:.1f} MB "
+              f"(growth {max(peak, end_rss) - start_rss:+.1f} MB)" + (f"; {calls} HTTP calls" if calls else ""),
+              flush=True)
+    finally:
+        if proc:
+            proc.terminate()
+            proc.wait(timeout=10)
+    return 0
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("PYTHONUNBUFFERED", "1")
+    sys.exit(main())

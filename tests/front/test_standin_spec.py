@@ -1,0 +1,104 @@
+"""The stand-in's own answers agree with Front's OpenAPI document: a walk over every route it serves."""
+
+from __future__ import annotations
+
+import hashlib
+
+import httpx
+
+from connectors.front import FrontClient, Upload
+from sandbox.front import FrontStandin, spec
+from sandbox.front.pytest_plugin import FRONT_TEST_TOKEN
+from sandbox.front.routes import ROUTES
+from tests.front.test_client import message, resolve
+
+
+def test_vendored_spec_is_fronts_official_document():
+    assert hashlib.sha256(spec.spec_path().read_bytes()).hexdigest() == spec.SPEC_SHA256
+
+
+def test_every_route_answers_per_spec(front_client: FrontClient, front_standin: FrontStandin):
+    inbox = front_standin.inbox_id()
+    agent = front_standin.teammate_id("agent1@example.com")
+    front_client.preflight()
+    front_client.teammates()
+    front_client.conversation_custom_fields()
+    front_client.contact_custom_fields()
+    contact = front_client.ensure_contact(name="Walker", emails=["walker@example.org"], phones=["+4411111111"])
+    front_client.update_contact(contact, description="walked")
+    front_client.add_contact_handle(contact, source="email", handle="walker2@example.org")
+    tag = front_client.ensure_tag("walk")
+    uid = front_client.import_message(inbox, message("w-1", tags=["walk"], assignee_id=agent),
+                                      attachments=[Upload("a.txt", "text/plain", 3, [b"abc"])])
+    _, conv = resolve(front_client, uid)
+    front_client.import_message(inbox, message("w-2", conversation_id=conv, is_inbound=False, author_id=agent,
+                                               sender_handle="support@acme.example"))
+    front_standin.process_now()
+    front_client.add_comment(conv, body="walk", author_id=agent, attachments=[Upload("b.txt", "text/plain", 1, [b"b"])])
+    front_client.update_conversation(conv, status="open", assignee_id=agent, tag_ids=[tag], custom_fields={"Region": "EU"})
+    front_client.get_conversation(conv)
+    list(front_client.iter_inbox_conversations(inbox))
+    messages = list(front_client.iter_messages(conv))
+    assert len(messages) == 2 and any(m["attachments"] for m in messages)
+    list(front_client.iter_comments(conv))
+    front_client.http.request("GET", f"/messages/{messages[0]['id']}")
+
+    counters = front_standin.state()["counters"]
+    served = set(counters["routes"])
+    assert served == {f"{m} {t}" for (m, t) in ROUTES}, "the walk must reach every route the stand-in serves"
+    assert counters["response_violations"] == 0, front_standin.state()["violations"]
+    # Only preflight's write probes broke the contract, on purpose (an empty body proves a scope
+    # without creating anything).
+    probes = [v["request"] for v in front_standin.state()["violations"] if "request" in v]
+    assert len(probes) == counters["spec_violations"] == 5, probes
+
+
+def test_a_broken_answer_would_be_caught(front_standin: FrontStandin):
+    """The response check is real: corrupt what a route returns and the violation is recorded."""
+    original = front_standin.company.teammate_json
+    front_standin.company.teammate_json = lambda tid: {k: v for k, v in original(tid).items() if k != "email"}
+    httpx.get(f"{front_standin.url}/teammates", headers={"Authorization": f"Bearer {FRONT_TEST_TOKEN}"})
+    state = front_standin.state()
+    assert state["counters"]["response_violations"] == 1
+    assert "'email' is a required property" in state["violations"][-1]["violation"]
+
+
+def test_state_page_and_control_routes(front_standin: FrontStandin):
+    html = httpx.get(front_standin.url + "/").text
+    assert "Nothing imported yet" in html and "Acme Support" in html
+    faults = httpx.post(front_standin.url + "/__sandbox/faults", json={"latency_ms": 5, "error_rate": 0.5}).json()
+    assert faults["latency_ms"] == 5 and faults["error_rate"] == 0.5
+    state = httpx.get(front_standin.url + "/__sandbox/state").json()
+    assert state["faults"]["error_rate"] == 0.5
+    assert [i["addresses"] for i in state["inboxes"]] == [["support@acme.example"], ["billing@acme.example"],
+                                                          ["sales@acme.example"]]
+
+
+def test_command_line_standin_serves(tmp_path):
+    """`python -m sandbox.front --port P --token T` (what the embedded launcher runs) answers like Front."""
+    import os
+    import socket
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    root = Path(__file__).resolve().parents[2]
+    proc = subprocess.Popen([sys.executable, "-m", "sandbox.front", "--port", str(port), "--token", "cli-token",
+                             "--rpm", "200", "--process-delay-s", "0.1"], cwd=root, env={**os.environ},
+                            stdout=subprocess.PIPE, text=True)
+    try:
+        assert "listening on" in proc.stdout.readline()
+        for _ in range(50):
+            try:
+                me = httpx.get(f"http://127.0.0.1:{port}/me", headers={"Authorization": "Bearer cli-token"})
+                break
+            except httpx.TransportError:
+                time.sleep(0.1)
+        assert me.status_code == 200 and me.headers["x-ratelimit-limit"] == "200"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
