@@ -363,7 +363,7 @@ BILLING_COUNT_TOLERANCE_PERCENT = env.int("BILLING_COUNT_TOLERANCE_PERCENT", def
 # --- Sharing and data lifecycle (docs/sharing-and-access.md) -----------------------------------
 # Days an emailed invitation / a share link can still be accepted (0 = no limit for links).
 SHARE_INVITE_TTL_DAYS = env.int("SHARE_INVITE_TTL_DAYS", default=14)
-SHARE_LINK_TTL_DAYS = env.int("SHARE_LINK_TTL_DAYS", default=7)
+SHARE_LINK_TTL_DAYS = env.int("SHARE_LINK_TTL_DAYS", default=7)  # the link form's default choice
 # Verification period after a full run (days) for a migration with no plan; plans set their own
 # (BILLING_PLANS[...]["verification_days"]). Then credentials and cached source content are purged.
 VERIFICATION_DAYS = env.int("VERIFICATION_DAYS", default=5)

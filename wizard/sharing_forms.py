@@ -1,4 +1,5 @@
 from django import forms
+from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 from wizard.models import Share
@@ -25,6 +26,11 @@ class LinkForm(forms.Form):
     expires_in_days = forms.TypedChoiceField(
         label=_("Link valid for"), choices=LINK_EXPIRY_CHOICES, coerce=int, initial=7
     )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if settings.SHARE_LINK_TTL_DAYS in dict(LINK_EXPIRY_CHOICES):  # the operator's default choice
+            self.fields["expires_in_days"].initial = settings.SHARE_LINK_TTL_DAYS
 
 
 class LevelForm(forms.Form):
