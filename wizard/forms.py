@@ -9,6 +9,7 @@ from typing import Any
 from django import forms
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from connectors.base import SourceConnector
 from wizard.models import Migration
@@ -144,7 +145,8 @@ class ObjectsForm(forms.Form):
         return chosen
 
 
-FRONT_STATES = [("open", _("Open")), ("archived", _("Archived"))]
+FRONT_STATES = [("open", pgettext_lazy("conversation state", "Open")),
+                ("archived", pgettext_lazy("conversation state", "Archived"))]
 
 
 class TicketsForm(forms.Form):
