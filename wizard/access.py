@@ -99,6 +99,17 @@ def get_order_for(user, order_id, *, level: Level = Level.OWNER, migration: Migr
     return get_object_for(user, "billing.Order", order_id, level=level, migration=migration)
 
 
+def editor_emails(migration: Migration) -> list[str]:
+    """Addresses of colleagues with at least editor level (the engine emails them about runs)."""
+    shares = (
+        Share.objects.not_revoked()
+        .filter(migration=migration, level__gte=Level.EDITOR, accepted_by__isnull=False, accepted_by__is_active=True)
+        .exclude(accepted_by__email="")
+        .order_by("accepted_at", "pk")
+    )
+    return list(dict.fromkeys(shares.values_list("accepted_by__email", flat=True)))
+
+
 def require_staff(user) -> None:
     """Staff pages: anyone who is not active staff gets a 404, like any object they cannot see."""
     if not (getattr(user, "is_authenticated", False) and user.is_active and user.is_staff):

@@ -46,3 +46,13 @@ def test_revoked_share_and_inactive_user_grant_nothing(world):
     assert level_for(viewer, world.victim) is None and not migrations_visible_to(viewer).exists()
     with pytest.raises(Http404):
         get_object_for(world.users["outsider"], Share, world.victim_ids["share"], level=Level.OWNER)
+
+
+def test_run_emails_go_to_the_owner_and_editors(world):
+    from migrations_engine.notify import recipients
+
+    emails = recipients(world.victim)
+    assert emails[0] == "owner@acme.test"
+    assert sorted(emails[1:]) == ["colleague-editor@acme.test", "colleague-owner@acme.test"]  # not viewers
+    Share.objects.filter(accepted_by=world.users["editor_level"]).update(revoked_at=world.victim.created_at)
+    assert "colleague-editor@acme.test" not in recipients(world.victim)
