@@ -32,6 +32,7 @@ _NEW_LINK_SESSION_KEY = "fp_new_share_url"
 def _sharing_page(request, migration, *, invite_form=None, link_form=None, status=200):
     context = {
         "migration": migration,
+        "is_owner": True,  # only owner-level users reach this page
         "shares": shares_of(migration=migration),
         "invite_form": invite_form or InviteForm(),
         "link_form": link_form or LinkForm(),

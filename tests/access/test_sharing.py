@@ -200,3 +200,25 @@ def test_a_share_opens_one_migration_only(owner_client):
     assert _can_open(colleague, migration)
     assert not _can_open(colleague, other)
     assert list(migrations_visible_to(colleague)) == [migration]
+
+
+def test_sharing_page_is_linked_and_renames(owner_client):
+    owner, migration, client = owner_client
+    page = client.get(reverse("wizard:sharing", args=[migration.pk])).content.decode()
+    assert 'data-testid="nav-share"' in page
+    response = client.post(reverse("wizard:rename", args=[migration.pk]),
+                           {"name": "Support inbox move", "next": reverse("wizard:sharing", args=[migration.pk])})
+    assert response.status_code == 302 and response["Location"] == reverse("wizard:sharing", args=[migration.pk])
+    migration.refresh_from_db()
+    assert migration.name == "Support inbox move"
+
+
+def test_wizard_pages_link_sharing_for_owners_only(owner_client):
+    owner, migration, client = owner_client
+    url = reverse("wizard:checklist", args=[migration.pk, "before"])
+    assert 'data-testid="nav-share"' in client.get(url).content.decode()
+    viewer = make_user("v@acme.test")
+    client.post(reverse("wizard:share_invite", args=[migration.pk]), {"email": "v@acme.test", "level": 1})
+    _client(viewer).post(reverse("wizard:share_accept", args=[_token_from_mail()]))
+    page = _client(viewer).get(url)
+    assert page.status_code == 200 and 'data-testid="nav-share"' not in page.content.decode()
