@@ -222,3 +222,9 @@ def test_wizard_pages_link_sharing_for_owners_only(owner_client):
     _client(viewer).post(reverse("wizard:share_accept", args=[_token_from_mail()]))
     page = _client(viewer).get(url)
     assert page.status_code == 200 and 'data-testid="nav-share"' not in page.content.decode()
+
+
+def test_sharing_pages_speak_french(owner_client):
+    owner, migration, client = owner_client
+    page = client.get(reverse("wizard:sharing", args=[migration.pk]), HTTP_ACCEPT_LANGUAGE="fr").content.decode()
+    assert "Inviter par e-mail" in page and "Créer un lien de partage" in page and "Supprimer mes données maintenant" in page
