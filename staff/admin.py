@@ -20,3 +20,21 @@ class AuditLogAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
+
+
+from wizard.models import Share  # noqa: E402
+
+
+@admin.register(Share)
+class ShareAdmin(admin.ModelAdmin):
+    """Who has access to what. Staff can see and withdraw shares; tokens (hashes) are never shown."""
+
+    list_display = ("id", "migration", "kind", "level", "email", "accepted_by", "created_at", "expires_at", "revoked_at")
+    list_filter = ("kind", "level")
+    search_fields = ("email", "accepted_by__email", "migration__name")
+    exclude = ("token_hash",)
+    readonly_fields = ("migration", "kind", "email", "created_by", "created_at", "accepted_by", "accepted_at",
+                       "revoked_by")
+
+    def has_add_permission(self, request) -> bool:
+        return False

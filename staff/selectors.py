@@ -61,6 +61,11 @@ def runs_of(*, migration: Migration) -> list[Any]:
     runs = list(run_model.objects.filter(migration=migration).order_by("-created_at")[:50])
     for run in runs:
         run.summary = counters_summary(run.counters)
+        run.live = None
+        if run.is_active:  # rate, ETA and calls per ticket from the engine's own progress selector
+            from migrations_engine.selectors import run_progress
+
+            run.live = run_progress(run=run)
     return runs
 
 

@@ -24,6 +24,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from staff.services import audit
 from wizard.models import Migration, Share
 
 SESSION_PENDING_TOKEN = "fp_pending_share_token"  # noqa: S105 (a session key name, not a secret)
@@ -79,6 +80,7 @@ def share_invite(
             created_by=invited_by,
             expires_at=_expiry(expires_in_days),
         )
+    audit(actor=invited_by, action="share.invite", target=share, details={"email": email, "level": level})
     url = share_url(token=token)
     context = {"migration": migration, "share": share, "url": url, "inviter": invited_by}
     send_mail(
@@ -101,6 +103,8 @@ def share_link_create(*, migration: Migration, level: int, created_by, expires_i
         created_by=created_by,
         expires_at=_expiry(expires_in_days),
     )
+    audit(actor=created_by, action="share.link", target=share,
+          details={"level": level, "expires_at": share.expires_at.isoformat() if share.expires_at else None})
     return NewShare(share=share, url=share_url(token=token))
 
 
@@ -151,6 +155,7 @@ def share_accept(*, token: str, user) -> Share:
             share.accepted_by = user
             share.accepted_at = timezone.now()
             share.save(update_fields=["accepted_by", "accepted_at"])
+            audit(actor=user, action="share.accept", target=share, details={"level": share.level})
     return share
 
 
@@ -159,12 +164,16 @@ def share_revoke(*, share: Share, revoked_by) -> Share:
         share.revoked_at = timezone.now()
         share.revoked_by = revoked_by
         share.save(update_fields=["revoked_at", "revoked_by"])
+        audit(actor=revoked_by, action="share.revoke", target=share,
+              details={"accepted_by": share.accepted_by.email if share.accepted_by else None})
     return share
 
 
-def share_set_level(*, share: Share, level: int) -> Share:
+def share_set_level(*, share: Share, level: int, changed_by=None) -> Share:
+    before = share.level
     share.level = level
     share.save(update_fields=["level"])
+    audit(actor=changed_by, action="share.level", target=share, details={"before": before, "after": level})
     return share
 
 

@@ -102,7 +102,7 @@ def change_level(request, pk, share_id):
     share, _level = get_object_for(request.user, Share, share_id, level=Level.OWNER, migration=migration)
     form = LevelForm(request.POST)
     if form.is_valid() and not share.is_revoked:
-        share_set_level(share=share, level=form.cleaned_data["level"])
+        share_set_level(share=share, level=form.cleaned_data["level"], changed_by=request.user)
         messages.success(request, _("Access level changed."))
     else:
         messages.error(request, _("That access level could not be set."))

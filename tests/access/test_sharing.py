@@ -14,6 +14,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from staff.models import AuditLog
 from tests.access.conftest import make_migration, make_user
 from wizard.access import Level, level_for, migrations_visible_to
 from wizard.models import Share
@@ -133,6 +134,9 @@ def test_revoked_share_stops_at_once(owner_client):
     # ...and the link cannot be used again.
     again = c.post(reverse("wizard:share_accept", args=[token]))
     assert again.status_code == 410 and b"withdrawn" in again.content
+    # Who shared, who accepted and who withdrew: all in the audit log staff read.
+    log = list(AuditLog.objects.filter(migration_id=migration.pk).order_by("id").values_list("action", "actor_email"))
+    assert log == [("share.link", "boss@acme.test"), ("share.accept", "c@acme.test"), ("share.revoke", "boss@acme.test")]
 
 
 def test_expired_link_does_not_work(owner_client):

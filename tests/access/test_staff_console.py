@@ -34,6 +34,8 @@ def customer_migration():
     run = Run.objects.create(
         migration=migration, kind="full", state="running", lineage="g0", started_at=timezone.now(),
         counters={"tickets": {"total": 10, "done": 6, "failed": 2, "skipped": 1}},
+        recent_errors=[{"at": "2026-11-26T04:00:00", "message": "Front answered 502 for ticket 17"}],
+        elapsed_seconds=90.0,
     )
     RecordMap.objects.create(migration=migration, entity="ticket", source_id="41", state="failed",
                              reason="Attachment is larger than 25 MB", lineage="g0")
@@ -65,6 +67,8 @@ def test_console_lists_searches_and_shows_failures(staff_client, customer_migrat
     detail = client.get(reverse("staff:migration", args=[migration.pk])).content.decode()
     assert "Malformed date in message 3" in detail and "Attachment is larger than 25 MB" in detail
     assert "Running" in detail and "Failed records: 2" in detail
+    assert "Front answered 502 for ticket 17" in detail
+    assert 'data-testid="staff-live"' in detail and "6.0/min" in detail  # 9 handled in 90 s
     # Credentials are never shown, even to staff.
     assert "front-token-PLAINTEXT" not in detail
 
