@@ -110,8 +110,12 @@ def purge_migration_data(*, migration: Migration, actor=None, reason: str) -> Pu
 def purge_due_migrations(*, now: datetime | None = None) -> list[int]:
     """The scheduled job: start missing verification periods, then purge every migration past its own."""
     now = now or timezone.now()
-    for migration in Migration.objects.filter(purged_at__isnull=True, verification_ends_at__isnull=True):
-        start_verification_period(migration=migration)
+    if apps.is_installed("migrations_engine"):  # only migrations whose full run completed need a start
+        waiting = Migration.objects.filter(
+            purged_at__isnull=True, verification_ends_at__isnull=True, runs__kind="full", runs__state="completed"
+        ).distinct()
+        for migration in waiting:
+            start_verification_period(migration=migration)
     due = Migration.objects.filter(purged_at__isnull=True, verification_ends_at__lte=now).order_by("pk")
     purged = []
     for migration in due:
