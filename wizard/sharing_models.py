@@ -70,7 +70,7 @@ class Share(models.Model):
 
     def __str__(self) -> str:
         who = self.email or (self.accepted_by and self.accepted_by.email) or _("share link")
-        return f"{who} → {self.migration_id} ({self.get_level_display()})"
+        return f"{who} → migration {self.migration_id} ({self.level_name})"
 
     @property
     def level_name(self) -> str:
