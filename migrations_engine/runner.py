@@ -20,7 +20,7 @@ from django.utils import timezone
 
 from connectors.base import BadCredentials, ConnectorError, InvalidConfig, MissingPermission, TicketPage
 from migrations_engine import context as run_context
-from migrations_engine import pipeline, records
+from migrations_engine import finish, pipeline, records
 from migrations_engine.models import Checkpoint, Run
 from migrations_engine.notify import notify_run_event
 
@@ -230,7 +230,7 @@ def _finish_waiting(ctx, waiting: list, heartbeat: Heartbeat, counters: dict) ->
         still = []
         for work in waiting:
             try:
-                finished = pipeline.finish_phase(ctx, work, final=attempt == 7)
+                finished = finish.finish_phase(ctx, work, final=attempt == 7)
             except ATTENTION_ERRORS:
                 raise
             except ConnectorError as exc:

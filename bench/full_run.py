@@ -1,0 +1,177 @@
+"""Benchmark a full run: sample source -> Front stand-in (issue 5, acceptance 6).
+
+    python bench/full_run.py throttled [--tickets 100] [--rpm 100] [--latency-ms 200]
+    python bench/full_run.py unthrottled [--tickets 10000]
+
+The Front stand-in runs in its own process (as Front would); the engine runs chunk after chunk in this
+process, exactly what one Celery worker does, so the memory figures are a worker's. Prints tickets/hour,
+calls per ticket against the minimum the API allows, budget used, wasted calls and memory growth.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+TOKEN = "bench-front-token"  # noqa: S105 - the stand-in's token, not a secret
+
+
+def serve_front(port_file: str, rpm: int, latency_ms: int, process_delay_s: float, burst: int) -> None:
+    from sandbox.front import FrontStandin
+
+    standin = FrontStandin(token=TOKEN, rpm=rpm, latency_ms=latency_ms, process_delay_s=process_delay_s,
+                           burst_per_second=burst, validate_responses=False).start()
+    Path(port_file).write_text(standin.url)
+    standin.serve_forever()
+
+
+def start_front(args) -> tuple[subprocess.Popen, str]:
+    port_file = Path(tempfile.mkdtemp(prefix="bench-front-")) / "url"
+    code = (f"import sys; sys.path.insert(0, {str(ROOT)!r}); from bench.full_run import serve_front; "
+            f"serve_front({str(port_file)!r}, {args.rpm}, {args.latency_ms}, {args.process_delay_s}, {args.burst})")
+    proc = subprocess.Popen([sys.executable, "-c", code], cwd=ROOT)
+    for _ in range(300):
+        if port_file.exists() and port_file.read_text():
+            return proc, port_file.read_text()
+        time.sleep(0.1)
+    raise SystemExit("the Front stand-in did not start")
+
+
+def setup_django(data_dir: str, burst_gate: bool) -> None:
+    os.environ.setdefault("SECRET_KEY", "bench-" + "x" * 50)
+    os.environ.setdefault("FIELD_ENCRYPTION_KEY", "V2hhdCBhIHRlc3Qga2V5IGZvciBGcm9udHBvcnQhIT0=")
+    os.environ["FRONTPORT_DATA_DIR"] = data_dir
+    os.environ.setdefault("DATABASE_URL", f"sqlite:///{data_dir}/bench.sqlite3")
+    os.environ["ALLOW_PRIVATE_URLS"] = "true"
+    os.environ["ENGINE_FRONT_BURST_GATE"] = "true" if burst_gate else "false"
+    os.environ["LOG_LEVEL"] = "WARNING"
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+
+
+def minimum_calls(source) -> tuple[int, int]:
+    """(tickets, fewest Front calls they need): DESIGN.md §7's arithmetic over the actual source data."""
+    tickets = calls = 0
+    requesters: set[str] = set()
+    for page in source.tickets():
+        for t in page.tickets:
+            if t.deleted or not t.messages:
+                continue
+            tickets += 1
+            public = [m for m in t.messages if m.kind != "private_note"]
+            notes = len(t.messages) - len(public)
+            fields = any(v not in (None, "", []) for v in t.custom_fields.values())
+            calls += max(1, len(public))
+            if notes or fields:
+                calls += 1 + notes + (1 if fields else 0)  # one uid lookup, then the comments
+            if t.requester and (t.requester.emails or t.requester.phones) and t.requester.source_id not in requesters:
+                requesters.add(t.requester.source_id)
+                calls += 1  # the lookup; a create follows when Front does not know them
+    return tickets, calls + 2  # teammates + inbox channels, once per run
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("mode", choices=["throttled", "unthrottled"])
+    parser.add_argument("--tickets", type=int)
+    parser.add_argument("--rpm", type=int)
+    parser.add_argument("--latency-ms", type=int)
+    parser.add_argument("--process-delay-s", type=float, default=None)
+    args = parser.parse_args()
+    throttled = args.mode == "throttled"
+    args.tickets = args.tickets or (100 if throttled else 10_000)
+    args.rpm = args.rpm or (100 if throttled else 1_000_000)
+    args.latency_ms = args.latency_ms if args.latency_ms is not None else (200 if throttled else 0)
+    args.process_delay_s = args.process_delay_s if args.process_delay_s is not None else (1.0 if throttled else 0.05)
+    args.burst = 5 if throttled else 1_000_000
+    data_dir = tempfile.mkdtemp(prefix="bench-engine-")
+    front_proc, front_url = start_front(args)
+    try:
+        setup_django(data_dir, burst_gate=throttled)
+        return run(args, front_url)
+    finally:
+        front_proc.terminate()
+        front_proc.wait(timeout=10)
+
+
+def run(args, front_url: str) -> int:
+    import psutil
+    from django.contrib.auth import get_user_model
+
+    from connectors.registry import get_connector
+    from migrations_engine import runner
+    from migrations_engine.models import Run
+    from migrations_engine.services import start_run
+    from wizard.models import Migration
+
+    state = json.load(urllib.request.urlopen(f"{front_url}/__sandbox/state"))  # noqa: S310 - loopback
+    owner = get_user_model().objects.create_user(username="bench", email="bench@example.com")
+    config = {"tickets": args.tickets, "seed": 1, "page_size": 100}
+    migration = Migration.objects.create(
+        owner=owner, name="bench", source_type="sample", source_config=config, front_api_url=front_url,
+        front_token=TOKEN, front_inbox_id=state["inboxes"][0]["id"], options={"tag": "migrated"})
+    tickets, minimum = minimum_calls(get_connector("sample", config))
+    process = psutil.Process()
+    rss_start = process.memory_info().rss
+    rss_at_1k = None
+    cpu_start = process.cpu_times()
+    started = time.monotonic()
+    run = start_run(migration=migration, kind="full")
+    while True:
+        run.refresh_from_db()
+        if run.state != Run.State.RUNNING:
+            break
+        if runner.execute_chunk(run.pk) in ("wait", "busy"):
+            time.sleep(0.5)
+        handled = sum(run.counters.get("tickets", {}).get(s, 0) for s in ("done", "failed", "skipped"))
+        if rss_at_1k is None and handled >= 1000:
+            rss_at_1k = process.memory_info().rss
+    elapsed = time.monotonic() - started
+    cpu = process.cpu_times()
+    engine_cpu = (cpu.user - cpu_start.user) + (cpu.system - cpu_start.system)
+    rss_end = process.memory_info().rss
+    counters = json.load(urllib.request.urlopen(f"{front_url}/__sandbox/state"))["counters"]  # noqa: S310
+    calls = sum(counters["routes"].values())
+    statuses = counters["statuses"]
+    wasted = statuses.get("429", 0) + counters["routes"].get("GET /messages/{message_id}", 0) - _resolves(run)
+    report = {
+        "mode": args.mode, "tickets": tickets, "state": run.state, "counts": run.counters["tickets"],
+        "elapsed_s": round(elapsed, 1), "tickets_per_s": round(tickets / elapsed, 2),
+        "tickets_per_hour": round(tickets * 3600 / elapsed),
+        "front_calls": calls, "calls_per_ticket": round(calls / tickets, 3),
+        "minimum_calls_per_ticket": round(minimum / tickets, 3),
+        "budget_rpm": args.rpm, "budget_used_pct": round(100 * calls / (args.rpm * elapsed / 60), 1)
+        if args.rpm < 100_000 else None,
+        "wasted_calls": {"429": statuses.get("429", 0), "empty_uid_polls": max(0, wasted - statuses.get("429", 0)),
+                         "pct": round(100 * wasted / calls, 2)},
+        "engine_cpu_s": round(engine_cpu, 1), "engine_cpu_tickets_per_s": round(tickets / engine_cpu, 1),
+        "worker_rss_mb": {"start": rss_start >> 20, "at_1k": (rss_at_1k or rss_end) >> 20, "end": rss_end >> 20,
+                          "growth_after_1k": ((rss_end - (rss_at_1k or rss_start)) >> 20)},
+    }
+    print(json.dumps(report, indent=1))
+    return 0 if run.state == "completed" else 1
+
+
+def _resolves(run) -> int:
+    """uid lookups that found their message (the useful ones): one per ticket that needed a conversation id."""
+    from migrations_engine.models import FrontWrite
+
+    return FrontWrite.objects.filter(run=run, kind="comment").values("ticket_source_id").distinct().count()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,199 @@
+"""The pipeline's second phase: what needs the conversation id (see pipeline.py for the first).
+
+Notes become comments headed by the original author and date; custom fields one comment (or Front
+custom fields); status/assignee/tags are updated in place only when no import carried them; tickets
+deleted in the source are set to deleted. Comments are written exactly once (journal intent + marker).
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from connectors.base import Attachment, Message
+from connectors.front import RateLimited, Unreachable, VendorError
+from migrations_engine import mapping
+from migrations_engine.models import FrontWrite
+from migrations_engine.pipeline import (
+    RECORD_ERRORS,
+    FrontStillProcessing,
+    RunContext,
+    TicketWork,
+    _custom_fields,
+    _front_fields,
+    _journal,
+    _notes,
+    _update_needed,
+    _wanted_attachments,
+    _with_attachments,
+    conversation_of,
+    known_uids,
+)
+
+
+def finish_phase(ctx: RunContext, work: TicketWork, *, final: bool) -> bool:
+    """Notes, custom fields, deletion and in-place updates. False when the conversation id is not known
+    yet (Front still processing): the runner asks again later; `final` means there is no later."""
+    t = work.ticket
+    if t.deleted:
+        return _mark_deleted(ctx, work)
+    conversation_id = conversation_of(ctx, work)
+    if conversation_id is None:
+        if not final:
+            return False
+        if known_uids(work):
+            raise FrontStillProcessing("Front is still processing imported messages.")
+        conversation_id = find_conversation_by_scan(ctx, work)
+    if conversation_id is None:
+        work.failed = True
+        work.reasons.append("Front accepted the messages but did not say which conversation holds them; "
+                            "notes were not added (retry the failed records).")
+        return True
+    work.conversation_id = conversation_id
+    comments_seen: dict[str, str] | None = None
+    for note in _notes(ctx, work):
+        key = mapping.comment_key(lineage=ctx.lineage, ticket_id=t.source_id, note_id=note.source_id)
+        author = (ctx.teammate_name(note.author_agent_id) if note.author_agent_id else None) or note.author_name or "Unknown"
+        body = mapping.note_body(author=author, created_at=note.created_at, body=_note_text(note),
+                                 marker=mapping.comment_marker(key))
+        comments_seen = _post_comment(ctx, work, key=key, source_id=note.source_id, body=body,
+                                      author_id=ctx.teammates.get(note.author_agent_id or "") or None,
+                                      attachments=_wanted_attachments(ctx, work, list(note.attachments)),
+                                      seen=comments_seen)
+    fields = _custom_fields(ctx, work)
+    mode = ctx.snapshot["custom_fields"]
+    if fields and mode == "comment":
+        key = mapping.custom_fields_key(lineage=ctx.lineage, ticket_id=t.source_id, fields=fields)
+        body = mapping.custom_fields_body(fields=fields, marker=mapping.comment_marker(key))
+        comments_seen = _post_comment(ctx, work, key=key, source_id="custom_fields", body=body, author_id=None,
+                                      attachments=[], seen=comments_seen)
+    elif fields and mode == "fields":
+        wanted = _front_fields(ctx, fields)
+        if wanted and work.record.applied.get("custom_fields") != wanted:
+            ctx.client.update_conversation(conversation_id, custom_fields=wanted)
+            work.record.applied["custom_fields"] = wanted
+    change = _update_needed(ctx, work)
+    if change:
+        kwargs: dict[str, Any] = {}
+        if "status" in change:
+            kwargs["status"] = change["status"]
+        if "assignee_id" in change:
+            kwargs["assignee_id"] = change["assignee_id"]
+        if "tags" in change:
+            kwargs["tag_ids"] = [ctx.client.ensure_tag(name) for name in change["tags"]]
+        ctx.client.update_conversation(conversation_id, **kwargs)
+        work.counts["updates"] += 1
+    return True
+
+
+def _note_text(note: Message) -> str:
+    if note.body_format == "html":
+        return note.body or ""
+    return note.body or ""
+
+
+def _post_comment(ctx: RunContext, work: TicketWork, *, key: str, source_id: str, body: str,
+                  author_id: str | None, attachments: list[Attachment],
+                  seen: dict[str, str] | None) -> dict[str, str] | None:
+    """Post one comment exactly once: intent first, then the call, then the confirmation.
+
+    An intent left unconfirmed by a crash may or may not have reached Front: the conversation's
+    comments are read (once per ticket) and searched for the marker before anything is sent again.
+    """
+    row = work.journal.get(key)
+    if row is not None and row.state in (FrontWrite.State.SENT, FrontWrite.State.SKIPPED):
+        return seen
+    conversation_id = work.conversation_id
+    if row is not None and row.state == FrontWrite.State.INTENT:
+        if seen is None:
+            seen = {}
+            for comment in ctx.client.iter_comments(conversation_id):
+                text = comment.get("body") or ""
+                start = text.find(mapping.COMMENT_MARKER_PREFIX)
+                if start >= 0:
+                    seen[text[start:start + len(mapping.COMMENT_MARKER_PREFIX) + 16]] = comment["id"]
+        found = seen.get(mapping.comment_marker(key))
+        if found:
+            _journal(ctx, work, kind="comment", key=key, source_id=source_id, state="sent", comment_id=found,
+                     conversation_id=conversation_id)
+            work.counts["notes"] += 1
+            return seen
+    _journal(ctx, work, kind="comment", key=key, source_id=source_id, state="intent", conversation_id=conversation_id)
+    try:
+        comment_id = _post_once(ctx, work, key=key, body=body, author_id=author_id, attachments=attachments)
+    except RECORD_ERRORS as exc:
+        work.failed = True
+        work.reasons.append(f"Note {source_id}: {exc}")
+        _journal(ctx, work, kind="comment", key=key, source_id=source_id, state="failed", reason=str(exc),
+                 conversation_id=conversation_id)
+        work.counts["notes_failed"] += 1
+        return seen
+    _journal(ctx, work, kind="comment", key=key, source_id=source_id, state="sent", comment_id=comment_id,
+             conversation_id=conversation_id)
+    work.counts["notes"] += 1
+    return seen
+
+
+def _mark_deleted(ctx: RunContext, work: TicketWork) -> bool:
+    """A ticket deleted in the source: its conversation (if we made one) is set to deleted in Front."""
+    rec = work.record
+    rec.deleted_in_source = True
+    if rec.applied.get("status") == "deleted":
+        return True
+    conversation_id = conversation_of(ctx, work) if (rec.front_id or work.journal) else None
+    if conversation_id is None and known_uids(work):
+        return False
+    if conversation_id:
+        ctx.client.update_conversation(conversation_id, status="deleted")
+        rec.applied["status"] = "deleted"
+        work.counts["deleted"] += 1
+        work.reasons.append("Deleted in the source: set to deleted in Front.")
+    else:
+        work.reasons.append("Deleted in the source before it was migrated: nothing to do.")
+    return True
+
+
+def _find_marker(ctx: RunContext, conversation_id: str, marker: str) -> str | None:
+    for comment in ctx.client.iter_comments(conversation_id):
+        if marker in (comment.get("body") or ""):
+            return comment["id"]
+    return None
+
+
+def _post_once(ctx: RunContext, work: TicketWork, *, key: str, body: str, author_id: str | None,
+               attachments: list[Attachment]) -> str:
+    """POST a comment through a client that never retries on its own (Front does not deduplicate
+    comments): after an ambiguous failure (dropped connection, 5xx) the marker is looked for first."""
+    marker = mapping.comment_marker(key)
+    conversation_id = work.conversation_id
+    for attempt in range(6):
+        try:
+            return _with_attachments(
+                ctx, work, attachments,
+                lambda uploads: ctx.comment_client.add_comment(conversation_id, body=body, author_id=author_id,
+                                                               attachments=uploads))
+        except RateLimited as exc:  # refused before processing: safe to send again
+            time.sleep(min(60.0, exc.retry_after if exc.retry_after is not None else 2.0 * (attempt + 1)))
+        except (Unreachable, VendorError):
+            time.sleep(min(10.0, ctx.retry_delay * (2 ** attempt)))
+            found = _find_marker(ctx, conversation_id, marker)
+            if found:
+                return found
+    raise Unreachable("Front kept failing while a note was added; the run will try again later.")
+
+
+def find_conversation_by_scan(ctx: RunContext, work: TicketWork) -> str | None:
+    """Last resort when Front holds a ticket's messages but no uid was ever recorded (a connection
+    dropped after Front accepted the import, so the re-send was refused as a duplicate): look through
+    the inbox for a conversation with the ticket's subject holding one of its external ids."""
+    keys = {r.key for r in work.journal.values() if r.kind == "message" and r.state == "sent"}
+    if not keys:
+        return None
+    subjects = {(m.subject or work.ticket.subject or "") for m in work.ticket.messages} | {work.ticket.subject or ""}
+    for conversation in ctx.client.iter_inbox_conversations(ctx.snapshot["inbox_id"]):
+        if (conversation.get("subject") or "") not in subjects:
+            continue
+        for message in ctx.client.iter_messages(conversation["id"]):
+            if (message.get("metadata") or {}).get("external_id") in keys:
+                return conversation["id"]
+    return None
