@@ -137,6 +137,26 @@ def run_pause(*, migration: Migration, run) -> None:
     _engine().pause_run(run=run)
 
 
+def run_cancel(*, migration: Migration, run) -> None:
+    """Only a run that has not started yet is cancelled from the wizard (a running one is paused)."""
+    if run.migration_id != migration.pk:
+        raise WizardRefused(_("This run belongs to another migration."))
+    if run.state != "scheduled":
+        raise WizardRefused(_("Only a scheduled run can be cancelled; pause a running one."))
+    _engine().cancel_run(run=run)
+
+
+def retry_failed(*, migration: Migration, user):
+    """A run over the failed tickets only (after the user fixed what the report says)."""
+    if not full_run_done(migration=migration, include_active=False):
+        raise WizardRefused(_("Failed records are retried after the full migration."))
+    engine = _engine()
+    try:
+        return engine.retry_failed(migration=migration, user=user)
+    except engine.RunRefused as exc:
+        raise WizardRefused(exc.reason) from exc
+
+
 def run_resume(*, migration: Migration, run) -> None:
     if run.migration_id != migration.pk:
         raise WizardRefused(_("This run belongs to another migration."))

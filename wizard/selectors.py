@@ -80,9 +80,10 @@ class EntityProgress:
         return self.done + self.failed + self.skipped
 
     @property
-    def percent(self) -> int:
+    def percent(self) -> int | None:
+        """None when the source gives no total for this entity (counted as found: no bar to show)."""
         if not self.total:
-            return 100 if self.handled else 0
+            return None
         return min(100, round(100 * self.handled / self.total))
 
 
@@ -101,11 +102,13 @@ class Progress:
 
     @property
     def percent(self) -> int:
-        total = sum(e.total for e in self.entities)
-        handled = sum(min(e.handled, e.total) if e.total else e.handled for e in self.entities)
-        if not total:
-            return 100 if self.run.state == "completed" else 0
-        return min(100, round(100 * handled / total))
+        """Tickets drive the run (everything else hangs off them), so overall progress is theirs."""
+        if self.run.state == "completed":
+            return 100
+        tickets = next((e for e in self.entities if e.name in ("tickets", "ticket")), None)
+        if tickets is None or not tickets.total:
+            return 0
+        return min(100, round(100 * tickets.handled / tickets.total))
 
     @property
     def failed(self) -> int:

@@ -61,11 +61,15 @@ def is_reachable(migration: Migration, step: int) -> bool:
     return step <= migration.furthest_step
 
 
-def step_items(migration: Migration, current: int | None) -> list[StepItem]:
+# Steps whose page needs more than viewing rights (the connection form holds credentials).
+EDITOR_ONLY_STEPS = {Step.CONNECT}
+
+
+def step_items(migration: Migration, current: int | None, *, can_edit: bool = True) -> list[StepItem]:
     """The step indicator: every step, its link when reachable, done/current/todo."""
     items = []
     for step in Step:
-        reachable = is_reachable(migration, step)
+        reachable = is_reachable(migration, step) and (can_edit or step not in EDITOR_ONLY_STEPS)
         if step == current:
             state = "current"
         elif step < migration.furthest_step:

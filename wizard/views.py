@@ -11,7 +11,7 @@ from wizard.access import Level, get_migration_for
 from wizard.forms import NewMigrationForm, RenameForm
 from wizard.selectors import dashboard_rows
 from wizard.services import migration_create, migration_rename
-from wizard.steps import step_url
+from wizard.steps import EDITOR_ONLY_STEPS, step_url
 
 
 @login_required
@@ -30,8 +30,12 @@ def create_migration(request):
 
 @login_required
 def open_migration(request, pk):
-    migration, _level = get_migration_for(request.user, pk, level=Level.VIEWER)
-    return redirect(step_url(migration, migration.furthest_step))
+    migration, level = get_migration_for(request.user, pk, level=Level.VIEWER)
+    step = migration.furthest_step
+    if level < Level.EDITOR and step in EDITOR_ONLY_STEPS:
+        messages.info(request, _("“%(name)s” is still being set up by its editors.") % {"name": migration.name})
+        return redirect("wizard:dashboard")
+    return redirect(step_url(migration, step))
 
 
 @login_required

@@ -50,7 +50,7 @@ def render_step(request, template: str, step: int, context: dict, *, status: int
         "level": request.level,
         "can_edit": request.level >= Level.EDITOR,
         "is_owner": request.level >= Level.OWNER,
-        "steps": step_items(migration, step),
+        "steps": step_items(migration, step, can_edit=request.level >= Level.EDITOR),
         "current_step": step,
         "guard_unsaved": step in MAPPING_STEPS,
         **context,

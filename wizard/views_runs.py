@@ -138,7 +138,7 @@ def plan(request, migration):
 def full(request, migration):
     run_services.sync_verification(migration=migration)
     run = selectors.latest_run(migration=migration)
-    if run is not None and run.kind == "demo":
+    if run is not None and (run.kind == "demo" or run.state == "cancelled"):
         run = None
     initial = {"when": "now", "time_zone": migration.time_zone or "UTC"}
     form = ScheduleForm(request.POST or None, initial=initial)
@@ -161,6 +161,7 @@ def full(request, migration):
     runs = selectors.runs_after_demo(migration=migration)
     return render_step(request, "wizard/full.html", Step.FULL, {
         "run": run, "progress": _progress_or_none(run), "form": form, "runs": runs,
+        "show_start": not selectors.full_run_done(migration=migration, include_active=True),
         "refusal": run_services.full_refusal(migration=migration),
         "full_done": selectors.full_run_done(migration=migration, include_active=False),
         "verification_ends_at": migration.verification_ends_at,
@@ -176,6 +177,12 @@ def full_action(request, migration):
         if action == "delta":
             run_services.delta_start(migration=migration, user=request.user)
             messages.success(request, _("The delta migration has started."))
+        elif action == "retry":
+            run_services.retry_failed(migration=migration, user=request.user)
+            messages.success(request, _("The failed records are being migrated again."))
+        elif action == "cancel" and run is not None:
+            run_services.run_cancel(migration=migration, run=run)
+            messages.success(request, _("The scheduled run is cancelled."))
         elif action in ("pause", "resume") and run is not None:
             (run_services.run_pause if action == "pause" else run_services.run_resume)(migration=migration, run=run)
             messages.success(request, _("Paused.") if action == "pause" else _("Resumed."))

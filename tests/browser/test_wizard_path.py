@@ -132,10 +132,21 @@ def test_whole_wizard_path(page, live_server, front_standin, stripe_live_billing
     page.go_back()
     page.check("input[name=confirm]")
     shoot(page, "16-full-start")
+    front_standin.set_faults(latency_ms=250)  # slow Front down so the live run can be watched and paused
     page.click('[data-testid="start-full"]')
+    page.wait_for_function(
+        "() => { const c = document.querySelector('[data-testid=\"done-tickets\"]'); return c && c.textContent.trim() !== '0'; }",
+        timeout=RUN_TIMEOUT_MS)
+    shoot(page, "17a-full-running")
+    page.click('[data-testid="pause"]')
+    page.wait_for_selector('[data-testid="progress-panel"][data-state="paused"]', timeout=RUN_TIMEOUT_MS)
+    shoot(page, "17b-full-paused")
+    front_standin.set_faults(latency_ms=0)
+    page.reload()
+    page.click('[data-testid="resume"]')
     _wait_finished(page)
     expect(page.locator('[data-testid="verification"]')).to_be_visible()
-    shoot(page, "17-full-done")
+    shoot(page, "17c-full-done")
     page.click('[data-testid="open-report"]')
     shoot(page, "18-full-report")
 

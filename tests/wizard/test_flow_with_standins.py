@@ -109,6 +109,11 @@ def test_scheduled_full_run_uses_the_users_time_zone(owner_client, migration, fr
     run = Run.objects.get(migration=migration, kind="full")
     assert run.state == "scheduled"
     assert run.scheduled_for.isoformat().startswith("2099-01-03T01:00")  # 20:00 in New York = 01:00 UTC
+    page = owner_client.get(_url("full", migration)).content.decode()
+    assert "(America/New_York)" in page and 'data-testid="cancel-run"' in page
+    owner_client.post(_url("full_action", migration), {"action": "cancel", "run": run.pk})
+    run.refresh_from_db()
+    assert run.state == "cancelled"
 
 
 def test_schedule_form_errors_say_what_to_fix(owner_client, migration, front_standin):
