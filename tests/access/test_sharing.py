@@ -232,3 +232,21 @@ def test_sharing_pages_speak_french(owner_client):
     owner, migration, client = owner_client
     page = client.get(reverse("wizard:sharing", args=[migration.pk]), HTTP_ACCEPT_LANGUAGE="fr").content.decode()
     assert "Inviter par e-mail" in page and "Créer un lien de partage" in page and "Supprimer mes données maintenant" in page
+
+
+def test_invited_newcomer_signs_up_verifies_and_gets_access(owner_client):
+    """Sign-up with mandatory email verification: the invitation waits in the session until sign-in."""
+    owner, migration, client = owner_client
+    client.post(reverse("wizard:share_invite", args=[migration.pk]), {"email": "fresh@acme.test", "level": 2})
+    token = _token_from_mail()
+    visitor = Client()
+    visitor.get(reverse("wizard:share_accept", args=[token]))
+    password = "Lighthouse-keeper-42"
+    signup = visitor.post(reverse("account_signup"),
+                          {"email": "fresh@acme.test", "password1": password, "password2": password})
+    assert signup.status_code == 302
+    confirm = re.search(r"https?://[^/\s]+(/accounts/confirm-email/\S+)", mail.outbox[-1].body).group(1)
+    visitor.post(confirm)
+    visitor.post(reverse("account_login"), {"login": "fresh@acme.test", "password": password})
+    newcomer = EmailAddress.objects.get(email="fresh@acme.test").user
+    assert level_for(newcomer, migration) == Level.EDITOR
