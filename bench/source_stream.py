@@ -5,6 +5,8 @@ memory is measured), unthrottled. Memory (RSS) is printed as the stream goes: it
 the connector holds one page at a time. Options:
   --source sample|zendesk   --tickets N   --seed S   --page-size N
   --zendesk-limits          keep Zendesk's real limits (700 requests/min, 10 exports/min)
+  --latency-ms MS           the stand-in answers each request after MS (a real API's round trip)
+  --workers N               parallel comment fetches of the Zendesk connector (default 4)
 """
 
 from __future__ import annotations
@@ -27,8 +29,9 @@ def rss_mb() -> float:
     return psutil.Process().memory_info().rss / 1024 / 1024
 
 
-def start_standin(tickets: int, seed: int, limits: bool) -> tuple[subprocess.Popen, str]:
-    args = [sys.executable, "-m", "sandbox.zendesk", "--port", "0", "--tickets", str(tickets), "--seed", str(seed)]
+def start_standin(tickets: int, seed: int, limits: bool, latency_ms: int) -> tuple[subprocess.Popen, str]:
+    args = [sys.executable, "-m", "sandbox.zendesk", "--port", "0", "--tickets", str(tickets), "--seed", str(seed),
+            "--latency-ms", str(latency_ms)]
     if not limits:
         args += ["--rpm", "0", "--export-rpm", "0"]
     proc = subprocess.Popen(args, cwd=ROOT, stdout=subprocess.PIPE, text=True)
@@ -46,6 +49,8 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--page-size", type=int, default=1000)
     parser.add_argument("--zendesk-limits", action="store_true")
+    parser.add_argument("--latency-ms", type=int, default=0)
+    parser.add_argument("--workers", type=int, default=4)
     args = parser.parse_args()
 
     from django.conf import settings
@@ -55,8 +60,9 @@ def main() -> int:
 
     proc = None
     if args.source == "zendesk":
-        proc, url = start_standin(args.tickets, args.seed, args.zendesk_limits)
-        config = {"url": url, "email": "agent1@example.com", "token": "zd-admin-token", "page_size": args.page_size}
+        proc, url = start_standin(args.tickets, args.seed, args.zendesk_limits, args.latency_ms)
+        config = {"url": url, "email": "agent1@example.com", "token": "zd-admin-token", "page_size": args.page_size,
+                  "workers": args.workers}
         if not args.zendesk_limits:
             config["export_per_minute"] = 100_000
     else:
@@ -87,7 +93,8 @@ def main() -> int:
         calls = stats.stats["requests"] if stats else 0
         print(f"done: {count} tickets, {messages} messages in {elapsed:.1f} s = {count / elapsed:.1f} tickets/s; "
               f"rss start {start_rss:.1f} MB, peak {max(peak, end_rss):.1f} MB, end {end_rss:.1f} MB "
-              f"(growth {max(peak, end_rss) - start_rss:+.1f} MB)" + (f"; {calls} HTTP calls" if calls else ""),
+              f"(growth {max(peak, end_rss) - start_rss:+.1f} MB)" + (f"; {calls} HTTP calls = {calls / elapsed * 60:.0f}/min, {stats.stats['status_429']} answered 429, "
+                 f"{stats.stats['paced_seconds']:.0f} s paced" if stats else ""),
               flush=True)
     finally:
         if proc:

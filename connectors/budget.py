@@ -1,21 +1,23 @@
 """A request budget shared by every process that talks to one vendor account (a Front company).
 
 Front counts requests per company per minute, whatever token or worker sends them, so pacing must be
-shared: a token bucket kept in Redis (one atomic Lua script) when REDIS_URL is set, else in a SQLite
-file under DATA_DIR (BEGIN IMMEDIATE makes each read-modify-write atomic across processes).
+shared: token buckets kept in Redis (one atomic Lua script) when REDIS_URL is set, else in a SQLite
+file under DATA_DIR (BEGIN IMMEDIATE makes each read-modify-write atomic across processes, so no
+separate file lock is needed).
 
-The bucket refills at `limit/60 * SAFETY` per second and holds only a couple of tokens, so callers are
-spread evenly instead of bursting; `limit` is learned from `x-ratelimit-limit`. A budget 429 blocks
-every process until its `retry-after`; a burst 429 (per-resource, budget not exhausted) only slows
-the resource that drew it, locally.
+The company bucket refills at `limit/60 * SAFETY` per second and holds only ~1.2 s of refill, so callers
+are spread evenly instead of bursting; `limit` is learned from `x-ratelimit-limit`. Each resource (an
+endpoint with an id) has its own one-token bucket, shared the same way, that keeps every process together
+under Front's burst limit of 5 requests per second. A budget 429 blocks every process until its
+`retry-after`; a burst 429 (budget not exhausted) blocks only that resource.
 """
 
 from __future__ import annotations
 
+import hashlib
 import sqlite3
 import threading
 import time
-from collections import defaultdict
 from pathlib import Path
 
 import httpx
@@ -23,9 +25,10 @@ import httpx
 from connectors.http import retry_after_seconds, setting
 
 SAFETY = 0.985  # a hair under the vendor's rate: clocks and network jitter never tip us over
-BUCKET_SECONDS = 1.2  # bucket depth in seconds of refill: enough to absorb scheduling jitter
+BUCKET_SECONDS = 1.2  # company bucket depth in seconds of refill: absorbs scheduling jitter
 BURST_PER_SECOND = 5  # Front's per-resource burst limit
-BURST_WINDOW = 1.1  # seconds
+BURST_WINDOW = 1.1  # seconds: a little over one, as Front measures on arrival and arrivals jitter
+BURST_LIMIT_PER_MINUTE = BURST_PER_SECOND * 60 / BURST_WINDOW
 
 _LUA = """
 local key = KEYS[1]
@@ -55,10 +58,10 @@ return tostring(wait)
 """
 
 
-def _take(tokens: float, ts: float, limit: float, blocked: float, now: float) -> tuple[float, float]:
+def _take(tokens: float, ts: float, limit: float, blocked: float, now: float, depth: float) -> tuple[float, float]:
     """The same arithmetic as the Lua script, for the SQLite store: returns (new tokens, wait)."""
     rate = limit / 60.0 * SAFETY
-    cap = max(1.0, rate * BUCKET_SECONDS)
+    cap = max(1.0, rate * depth)
     tokens = min(cap, tokens + max(0.0, now - ts) * rate)
     if now < blocked:
         return tokens, blocked - now
@@ -92,11 +95,9 @@ class SharedBudget:
                     "CREATE TABLE IF NOT EXISTS budget (key TEXT PRIMARY KEY, tokens REAL, ts REAL,"
                     " lim REAL, blocked_until REAL)"
                 )
-        self._local = threading.Lock()
-        self._burst: dict[str, list[float]] = defaultdict(list)
-        self._burst_blocked: dict[str, float] = {}
         self.waited = 0.0
         self._known_limit: int | None = None
+        self._takes = 0
         self.budget_429 = 0
         self.burst_429 = 0
 
@@ -114,24 +115,33 @@ class SharedBudget:
             self._threads.db = db
         return db
 
-    # --- the shared bucket ------------------------------------------------------------------
-    def _try_take(self) -> float:
+    def _burst_key(self, resource: str) -> str:
+        return f"{self.key}:burst:{hashlib.sha1(resource.encode(), usedforsecurity=False).hexdigest()[:16]}"
+
+    # --- the shared buckets -------------------------------------------------------------------
+    def _try_take(self, key: str | None = None, *, limit: float | None = None, depth: float = BUCKET_SECONDS) -> float:
+        """Take one token from a bucket (the company's by default); 0 when taken, else seconds to wait."""
+        key = key or self.key
+        default = limit or self.default_limit
         now = time.time()
         if self._redis is not None:
-            return float(self._script(keys=[self.key], args=[now, self.default_limit, SAFETY, BUCKET_SECONDS]))
+            return float(self._script(keys=[key], args=[now, default, SAFETY, depth]))
         db = self._connect()
         try:
             db.execute("BEGIN IMMEDIATE")
-            row = db.execute("SELECT tokens, ts, lim, blocked_until FROM budget WHERE key=?", (self.key,)).fetchone()
-            limit = row[2] if row else self.default_limit
-            cap = max(1.0, limit / 60.0 * SAFETY * BUCKET_SECONDS)
+            row = db.execute("SELECT tokens, ts, lim, blocked_until FROM budget WHERE key=?", (key,)).fetchone()
+            lim = row[2] if row else default
+            cap = max(1.0, lim / 60.0 * SAFETY * depth)
             tokens, ts, blocked = (row[0], row[1], row[3]) if row else (cap, now, 0.0)
-            tokens, wait = _take(tokens, ts, limit, blocked, now)
+            tokens, wait = _take(tokens, ts, lim, blocked, now, depth)
             db.execute(
                 "INSERT INTO budget (key, tokens, ts, lim, blocked_until) VALUES (?,?,?,?,?) ON CONFLICT(key)"
                 " DO UPDATE SET tokens=excluded.tokens, ts=excluded.ts",
-                (self.key, tokens, now, limit, blocked),
+                (key, tokens, now, lim, blocked),
             )
+            self._takes += 1
+            if self._takes % 1000 == 0:  # per-resource rows of long-finished conversations
+                db.execute("DELETE FROM budget WHERE key LIKE ? AND ts < ?", (f"{self.key}:burst:%", now - 3600))
             db.execute("COMMIT")
             return wait
         except BaseException:
@@ -139,20 +149,22 @@ class SharedBudget:
                 db.execute("ROLLBACK")
             raise
 
-    def _set(self, **fields: float) -> None:
+    def _set(self, key: str | None = None, **fields: float) -> None:
+        key = key or self.key
         if self._redis is not None:
-            self._redis.hset(self.key, mapping={k: str(v) for k, v in fields.items()})
+            self._redis.hset(key, mapping={k: str(v) for k, v in fields.items()})
+            self._redis.expire(key, 3600)
             return
         db = self._connect()
         try:
             db.execute("BEGIN IMMEDIATE")
-            row = db.execute("SELECT 1 FROM budget WHERE key=?", (self.key,)).fetchone()
-            if not row:
+            if not db.execute("SELECT 1 FROM budget WHERE key=?", (key,)).fetchone():
+                default = self.default_limit if key == self.key else BURST_LIMIT_PER_MINUTE
                 db.execute("INSERT INTO budget (key, tokens, ts, lim, blocked_until) VALUES (?, 0, ?, ?, 0)",
-                           (self.key, time.time(), self.default_limit))
+                           (key, time.time(), default))
             column = {"limit": "lim", "blocked_until": "blocked_until", "tokens": "tokens", "ts": "ts"}
             for name, value in fields.items():
-                db.execute(f"UPDATE budget SET {column[name]}=? WHERE key=?", (value, self.key))  # noqa: S608
+                db.execute(f"UPDATE budget SET {column[name]}=? WHERE key=?", (value, key))  # noqa: S608
             db.execute("COMMIT")
         except BaseException:
             if db.in_transaction:
@@ -173,7 +185,7 @@ class SharedBudget:
         return self._get("limit") or self.default_limit
 
     def reset(self) -> None:
-        """Forget the bucket (tests, or after a plan change)."""
+        """Forget the company bucket (tests, or after a plan change)."""
         if self._redis is not None:
             self._redis.delete(self.key)
         else:
@@ -181,37 +193,25 @@ class SharedBudget:
                 db.execute("DELETE FROM budget WHERE key=?", (self.key,))
 
     # --- Pacer protocol -----------------------------------------------------------------------
-    def acquire(self, resource: str | None) -> float:
+    def _wait_for(self, key: str | None = None, **bucket: float) -> float:
         waited = 0.0
         while True:
-            wait = self._try_take()
+            wait = self._try_take(key, **bucket)
             if wait <= 0:
-                break
+                return waited
             time.sleep(min(wait, 5.0))
             waited += min(wait, 5.0)
+
+    def acquire(self, resource: str | None) -> float:
+        waited = self._wait_for()
         if resource:
             waited += self._burst_gate(resource)
         self.waited += waited
         return waited
 
     def _burst_gate(self, resource: str) -> float:
-        """Keep one process under 5 requests/second on one resource (Front's burst limit)."""
-        waited = 0.0
-        with self._local:
-            now = time.monotonic()
-            blocked = self._burst_blocked.get(resource, 0.0)
-            recent = [t for t in self._burst[resource] if now - t < BURST_WINDOW]
-            delay = max(blocked - now, 0.0)
-            if len(recent) >= BURST_PER_SECOND:
-                # A little over one second: Front measures on arrival, and arrivals jitter.
-                delay = max(delay, BURST_WINDOW - (now - recent[0]))
-            if delay > 0:
-                time.sleep(delay)
-                waited = delay
-                now = time.monotonic()
-            recent.append(now)
-            self._burst[resource] = recent[-BURST_PER_SECOND:]
-        return waited
+        """Keep every process together under 5 requests per second on one resource (one token, spaced)."""
+        return self._wait_for(self._burst_key(resource), limit=BURST_LIMIT_PER_MINUTE, depth=0.0)
 
     def observe(self, response: httpx.Response, resource: str | None) -> None:
         headers = response.headers
@@ -231,14 +231,14 @@ class SharedBudget:
                 self._set(blocked_until=time.time() + 60.0 / limit)
             return
         retry_after = retry_after_seconds(response) or 1.0
+        now = time.time()
         if remaining is not None and remaining > 0:
-            # Budget left, so this is the per-resource burst limit: slow this resource only.
+            # Budget left, so this is the per-resource burst limit: only this resource waits.
             self.burst_429 += 1
-            with self._local:
-                self._burst_blocked[resource or ""] = time.monotonic() + retry_after
+            if resource:
+                self._set(self._burst_key(resource), blocked_until=now + retry_after, tokens=0, ts=now)
         else:
             self.budget_429 += 1
             # The company budget is spent (perhaps by someone else): every process waits, and the
             # bucket restarts empty so nobody bursts when the block lifts.
-            now = time.time()
             self._set(blocked_until=now + retry_after, tokens=0, ts=now)

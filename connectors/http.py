@@ -32,6 +32,9 @@ RETRYABLE_STATUSES = frozenset({429, 500, 502, 503, 504})
 DEFAULT_TIMEOUT = httpx.Timeout(connect=10.0, read=60.0, write=60.0, pool=30.0)
 
 
+ENV_NAMES = {"DATA_DIR": "FRONTPORT_DATA_DIR"}  # settings whose environment variable is named differently
+
+
 def setting(name: str, default: Any) -> Any:
     """A Django setting when Django is configured (the app), else the environment variable of the same
     name, else `default` (scripts, benchmarks and worker processes without Django)."""
@@ -42,7 +45,7 @@ def setting(name: str, default: Any) -> Any:
             return getattr(settings, name, default)
     except Exception:  # noqa: S110 - Django missing or not set up: fall back to the environment
         pass
-    raw = os.environ.get(name)
+    raw = os.environ.get(ENV_NAMES.get(name, name))
     if raw is None:
         return default
     if isinstance(default, bool):
@@ -156,7 +159,7 @@ class HttpClient:
 
     def url_for(self, path_or_url: str) -> str:
         if path_or_url.startswith(("http://", "https://")):
-            return path_or_url
+            return guard_url(path_or_url)  # a link the server gave (pagination): it passes the guard too
         return f"{self.base_url}{path_or_url}"
 
     def request(

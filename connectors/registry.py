@@ -6,10 +6,13 @@ The wizard's platform list comes from `SOURCES` (in this order); the engine buil
 
 from __future__ import annotations
 
+import logging
 from importlib import import_module
 from typing import Any
 
 from connectors.base import InvalidConfig, SourceConnector
+
+log = logging.getLogger(__name__)
 
 # key -> "module:Class". Imported lazily so one broken connector cannot take the whole app down.
 _CONNECTORS: dict[str, str] = {
@@ -22,7 +25,8 @@ def _load(path: str) -> type[SourceConnector] | None:
     module, _, name = path.partition(":")
     try:
         return getattr(import_module(module), name)
-    except ImportError:  # a connector whose package is not on this branch yet
+    except ImportError as exc:  # a connector whose package (or a dependency of it) is missing
+        log.warning("Source connector %s is unavailable: %s", path, exc)
         return None
 
 

@@ -109,9 +109,10 @@ class FrontClient:
             raise_for_front(response, what=what)
         return response
 
-    def _iterate(self, path: str, *, what: str, route: str, params: dict | None = None) -> Iterator[dict]:
+    def _iterate(self, path: str, *, what: str, route: str, paged: bool = False) -> Iterator[dict]:
+        """Every result of a listing, following `_pagination.next` (paged routes take `limit`, max 100)."""
         url: str | None = path
-        params = {"limit": 100, **(params or {})}
+        params: dict[str, Any] | None = {"limit": 100} if paged else None
         while url:
             body = self._call("GET", url, what=what, route=route, params=params).json()
             yield from body.get("_results", [])
@@ -166,7 +167,7 @@ class FrontClient:
 
     # --- tags --------------------------------------------------------------------------------
     def tags(self) -> list[dict]:
-        return list(self._iterate("/tags", what="list tags", route="GET /tags"))
+        return list(self._iterate("/tags", what="list tags", route="GET /tags", paged=True))
 
     def ensure_tag(self, name: str) -> str:
         """The id of the tag with this name (cut to 64 characters), created once if missing."""
@@ -203,6 +204,7 @@ class FrontClient:
         """The id of the contact owning these handles; created (or completed) without duplicates."""
         handles = [("email", e.strip().lower()) for e in emails or [] if e and e.strip()]
         handles += [("phone", p.strip()) for p in phones or [] if p and p.strip()]
+        handles = list(dict.fromkeys(handles))  # the same address twice is one handle
         if not handles:
             raise errors.InvalidRequest("A contact needs at least one email address or phone number.")
         for source, handle in handles:
@@ -369,11 +371,11 @@ class FrontClient:
 
     def iter_inbox_conversations(self, inbox_id: str) -> Iterator[dict]:
         return self._iterate(f"/inboxes/{inbox_id}/conversations", what="list the inbox's conversations",
-                             route="GET /inboxes/:id/conversations")
+                             route="GET /inboxes/:id/conversations", paged=True)
 
     def iter_messages(self, conversation_id: str) -> Iterator[dict]:
         return self._iterate(f"/conversations/{conversation_id}/messages", what="list a conversation's messages",
-                             route="GET /conversations/:id/messages")
+                             route="GET /conversations/:id/messages", paged=True)
 
     def iter_comments(self, conversation_id: str) -> Iterator[dict]:
         return self._iterate(f"/conversations/{conversation_id}/comments", what="list a conversation's comments",

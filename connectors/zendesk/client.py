@@ -5,9 +5,6 @@ from __future__ import annotations
 import base64
 import ipaddress
 import re
-import threading
-import time
-from collections import deque
 from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlsplit
@@ -16,10 +13,10 @@ import httpx
 
 from connectors.base import BadCredentials, InvalidConfig, MissingPermission, NotFound, VendorError
 from connectors.http import HttpClient, setting
+from connectors.zendesk.pacing import EXPORTS_PER_MINUTE, ZendeskPacer
 
 ZENDESK_HOST = re.compile(r"^[a-z0-9][a-z0-9-]*\.zendesk\.com$")
 SUBDOMAIN = re.compile(r"^[a-z0-9][a-z0-9-]*$")
-EXPORTS_PER_MINUTE = 10  # Zendesk's limit for incremental export endpoints
 
 
 def normalize_url(raw: str, *, allow_private: bool | None = None) -> str:
@@ -72,34 +69,6 @@ def auth_header(*, email: str | None, token: str | None, oauth_token: str | None
     return "Basic " + base64.b64encode(raw).decode()
 
 
-class ExportPacer:
-    """Keeps incremental-export calls under Zendesk's 10 per minute so they never draw a 429."""
-
-    def __init__(self, per_minute: int = EXPORTS_PER_MINUTE, window_s: float = 60.0) -> None:
-        self.per_minute = per_minute
-        self.window_s = window_s
-        self._calls: deque[float] = deque()
-        self._lock = threading.Lock()
-
-    def acquire(self, resource: str) -> float:
-        if "/incremental/" not in resource or not self.per_minute:
-            return 0.0
-        with self._lock:
-            now = time.monotonic()
-            while self._calls and self._calls[0] <= now - self.window_s:
-                self._calls.popleft()
-            wait = 0.0
-            if len(self._calls) >= self.per_minute:
-                wait = self._calls[0] + self.window_s - now
-            self._calls.append(now + wait)
-        if wait > 0:
-            time.sleep(wait)
-        return max(wait, 0.0)
-
-    def observe(self, response: httpx.Response, resource: str) -> None:
-        return None
-
-
 class ZendeskClient:
     """Authenticated GETs returning JSON, with Zendesk's answers turned into typed errors."""
 
@@ -112,7 +81,7 @@ class ZendeskClient:
             headers={"Authorization": auth_header(email=email, token=token, oauth_token=oauth_token),
                      "Accept": "application/json", "User-Agent": "Frontport migration"},
             service_name="Zendesk",
-            pacer=ExportPacer(export_per_minute, export_window_s),
+            pacer=ZendeskPacer(export_per_minute=export_per_minute, minute_s=export_window_s),
         )
         # Attachments live at token URLs (often on another host): never send the credentials there.
         self.files = HttpClient(self.base_url, service_name="Zendesk", headers={"User-Agent": "Frontport migration"})

@@ -27,8 +27,9 @@ from connectors.base import (
     TicketPage,
 )
 from connectors.downloads import stream_download
-from connectors.zendesk.client import EXPORTS_PER_MINUTE, ZendeskClient, normalize_url
+from connectors.zendesk.client import ZendeskClient, normalize_url
 from connectors.zendesk.mapping import FieldNames, build_ticket, to_agent
+from connectors.zendesk.pacing import EXPORTS_PER_MINUTE
 
 EXPORT_PAGE = 1000  # Zendesk's maximum per export page
 COMMENT_PAGE = 100  # Zendesk's maximum per comments page

@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import json
+import math
 import threading
 import time
 from typing import TYPE_CHECKING, Any
@@ -152,6 +153,8 @@ class FrontStandin:
             if fault in ("storm", "429"):
                 co.count("rate_limited_budget")
                 remaining = "0"
+                if fault == "storm":  # like Front, say when the budget is back: the storm's end
+                    extra["retry-after"] = str(max(1, math.ceil(self.faults.storm_until - time.monotonic())))
                 raise ApiError(429, "Too many requests", "Rate limit exceeded for this company")
             if fault == "429burst":
                 co.count("rate_limited_burst")
@@ -161,6 +164,7 @@ class FrontStandin:
                 co.count("rate_limited_budget")
                 extra["retry-after"] = str(max(1, int(wait + 0.999)))
                 raise ApiError(429, "Too many requests", "Rate limit exceeded for this company")
+            co.count("budget_spent")
             status, payload, extra, _ = api_answer(self, method, path, query, body, headers,
                                                           headers.get("content-type", ""))
             if fault == "drop_after":  # done, but the answer is lost on the way back

@@ -75,7 +75,8 @@ class Company:
         self.counters: dict[str, Any] = {"routes": {}, "statuses": {}, "rate_limited_budget": 0,
                                          "rate_limited_burst": 0, "duplicate_imports_refused": 0,
                                          "spec_violations": 0, "response_violations": 0,
-                                         "faults_injected": 0, "connections_dropped": 0}
+                                         "faults_injected": 0, "connections_dropped": 0,
+                                         "budget_spent": 0}
         self.violations: list[dict] = []
         self._seed()
 

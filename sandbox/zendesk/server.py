@@ -94,6 +94,11 @@ class ZendeskHandler(BaseHTTPRequestHandler):
               headers: dict[str, str] | None = None) -> None:
         self.send_response(status)
         self.send_header("Content-Type", content_type)
+        limits = self.server.state.limits
+        if limits.rpm and not (headers and "X-Rate-Limit" in headers):  # Zendesk announces its budget
+            used = len(self.server.state.account_hits)
+            self.send_header("X-Rate-Limit", str(limits.rpm))
+            self.send_header("X-Rate-Limit-Remaining", str(max(0, limits.rpm - used)))
         self.send_header("Content-Length", str(len(body)))
         for k, v in (headers or {}).items():
             self.send_header(k, v)

@@ -1,2 +1,4 @@
-"""Front tests use the stand-in fixtures from sandbox/front/pytest_plugin.py (registered in the root
-conftest.py): `front_standin` and `front_client`."""
+"""Front tests: the stand-in fixtures live in sandbox/front/pytest_plugin.py (registered for the whole suite
+in the root conftest.py); importing them here keeps this package self-sufficient."""
+
+from sandbox.front.pytest_plugin import front_client, front_standin  # noqa: F401

@@ -211,3 +211,24 @@ def test_listings_follow_pagination(front_client, front_standin):
         front_standin.company.create_tag(f"bulk-{n}")
     assert len(front_client.tags()) == 105 + 2
     assert front_client.stats["route:GET /tags"] == 2
+
+
+def test_concurrent_workers_on_one_standin(front_standin):
+    """Several threads (each its own client, one shared company budget) import at once: nothing lost."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    inbox = front_standin.inbox_id()
+
+    def worker(n: int) -> list[str]:
+        client = FrontClient(token=FRONT_TEST_TOKEN, api_url=front_standin.url, budget_key="shared-threads")
+        return [client.import_message(inbox, message(f"t{n}-{k}", thread_ref=f"thread-{n}")) for k in range(4)]
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        uids = [uid for batch in pool.map(worker, range(4)) for uid in batch]
+    front_standin.process_now()
+    state = front_standin.state()
+    assert len(set(uids)) == 16
+    assert sorted(len(c["messages"]) for c in state["conversations"]) == [4, 4, 4, 4]
+    # One inbox is one resource for Front's burst limit: the shared gate kept all threads under it.
+    assert state["counters"]["routes"]["POST /inboxes/{inbox_id}/imported_messages"] == 16
+    assert state["counters"]["rate_limited_burst"] == 0 and state["counters"]["spec_violations"] == 0

@@ -71,7 +71,7 @@ def test_a_429_storm_is_waited_out(front_client, front_standin):
     front_client.me()
     front_standin.set_faults(storm_seconds=1.5)
     assert front_client.me()["name"]
-    assert front_client.stats["budget_429"] >= 1
+    assert front_client.stats["budget_429"] == 1  # retry-after named the storm's end: one wasted call
     assert front_standin.state()["counters"]["rate_limited_budget"] == front_client.stats["budget_429"]
 
 

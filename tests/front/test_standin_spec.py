@@ -102,3 +102,13 @@ def test_command_line_standin_serves(tmp_path):
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+def test_state_page_lists_imports_and_escapes_them(front_client: FrontClient, front_standin: FrontStandin):
+    uid = front_client.import_message(front_standin.inbox_id(), message(
+        "x-1", subject="<script>alert(1)</script> refund", body="<p>Hello <b>there</b></p><img src=x onerror=alert(2)>"))
+    resolve(front_client, uid)
+    html = httpx.get(front_standin.url + "/").text
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; refund" in html
+    assert "<script>" not in html and "onerror" not in html
+    assert "Hello there" in html and "1 message" in html
