@@ -100,7 +100,10 @@ def _post_comment(ctx: RunContext, work: TicketWork, *, key: str, source_id: str
     An intent left unconfirmed by a crash may or may not have reached Front: the conversation's
     comments are read (once per ticket) and searched for the marker before anything is sent again.
     """
-    row = work.journal.get(key)
+    # Read the row afresh: an execution that took this run over may have written it meanwhile.
+    row = FrontWrite.objects.filter(migration_id=ctx.migration.pk, key=key).first()
+    if row is not None:
+        work.journal[key] = row
     if row is not None and row.state in (FrontWrite.State.SENT, FrontWrite.State.SKIPPED):
         return seen
     conversation_id = work.conversation_id

@@ -15,6 +15,7 @@ import uuid
 from datetime import timedelta
 
 from django.conf import settings
+from django.db import InterfaceError, OperationalError
 from django.db.models import Q
 from django.utils import timezone
 
@@ -29,10 +30,20 @@ logger = logging.getLogger(__name__)
 ATTENTION_ERRORS = (BadCredentials, MissingPermission, InvalidConfig)
 DEMO_LIMIT = 20
 RETRY_IDS_PAGE = 100
+FINISH_BATCH = 25
+FINISH_AFTER_SECONDS = 20.0
 
 
 class StopRequested(Exception):
-    """The run was paused, cancelled or left its window: stop after the current ticket."""
+    """The run was paused or cancelled: stop after the current ticket."""
+
+
+class LeaseLost(StopRequested):
+    """Another execution took the run over (this one looked dead): stop without touching the run."""
+
+
+class OutsideWindow(StopRequested):
+    """The interval window closed: pause until the next one."""
 
 
 def setting(name: str, default):
@@ -67,11 +78,20 @@ class Heartbeat:
         updated = Run.objects.filter(pk=self.run.pk, lease_owner=self.owner, state=Run.State.RUNNING).update(
             heartbeat_at=timezone.now())
         if not updated:
+            if Run.objects.filter(pk=self.run.pk, state=Run.State.RUNNING).exists():
+                raise LeaseLost
             raise StopRequested
         from migrations_engine.windows import outside_window
 
         if outside_window(self.run):
-            raise StopRequested
+            raise OutsideWindow
+
+    def sleep(self, seconds: float) -> None:
+        """Wait without letting the lease go stale."""
+        end = time.monotonic() + seconds
+        while (left := end - time.monotonic()) > 0:
+            time.sleep(min(left, 0.5))
+            self.beat()
 
 
 def execute_chunk(run_id: int) -> str:
@@ -82,6 +102,14 @@ def execute_chunk(run_id: int) -> str:
     run = Run.objects.select_related("migration").get(pk=run_id)
     try:
         outcome = _work(run, owner)
+    except LeaseLost:
+        logger.warning("run %s was taken over by another execution", run_id)
+        return "busy"
+    except OutsideWindow:
+        from migrations_engine.windows import pause_until_next_window
+
+        pause_until_next_window(Run.objects.get(pk=run_id))
+        outcome = "done"
     except StopRequested:
         outcome = _stopped(run)
     except ATTENTION_ERRORS as exc:
@@ -89,6 +117,17 @@ def execute_chunk(run_id: int) -> str:
         outcome = "done"
     except ConnectorError as exc:  # transient after the HTTP layer's own retries: back off, retry later
         outcome = _back_off(run, exc)
+    except (OperationalError, InterfaceError):  # the database blinked: the watchdog hands the run over later
+        logger.warning("run %s: database unavailable, the chunk will be retried", run_id, exc_info=True)
+        outcome = "busy"
+    except Exception as exc:  # a bug, not bad data (records fail one by one): stop the run, say so
+        logger.exception("run %s failed", run_id)
+        Run.objects.filter(pk=run_id, state=Run.State.RUNNING).update(
+            state=Run.State.FAILED, finished_at=timezone.now(),
+            reason=f"The run stopped on an unexpected error ({type(exc).__name__}); support can retry it.")
+        _remember_error(run_id, f"Unexpected error: {type(exc).__name__}")
+        notify_run_event(run_id=run_id, event="failed")
+        outcome = "done"
     finally:
         release_lease(run_id, owner)
     return outcome
@@ -193,6 +232,7 @@ def _page(ctx, tickets: list, heartbeat: Heartbeat, counters: dict) -> None:
     recs = records.ensure_ticket_records(migration_id=run.migration_id, ticket_ids=ids)
     journals = records.journal_for(migration_id=run.migration_id, lineage=ctx.lineage, ticket_ids=ids)
     waiting: list[pipeline.TicketWork] = []
+    first_waiting = 0.0
     for ticket in tickets:
         rec = recs[ticket.source_id]
         if rec.last_run_id == run.pk and rec.state != "pending":
@@ -206,7 +246,7 @@ def _page(ctx, tickets: list, heartbeat: Heartbeat, counters: dict) -> None:
         work = pipeline.TicketWork(ticket=ticket, record=rec, journal=journals.get(ticket.source_id, {}))
         try:
             pipeline.import_phase(ctx, work)
-        except ATTENTION_ERRORS:
+        except (ATTENTION_ERRORS, OperationalError, InterfaceError):
             raise
         except ConnectorError as exc:
             if not _record_transient(ctx, work, exc, counters):
@@ -218,9 +258,16 @@ def _page(ctx, tickets: list, heartbeat: Heartbeat, counters: dict) -> None:
             work.reasons.append(f"Unexpected error while migrating this ticket ({type(exc).__name__}).")
         heartbeat.beat()
         if work.needs_finish and not work.failed:
+            if not waiting:
+                first_waiting = time.monotonic()
             waiting.append(work)
         else:
             records.complete_ticket(ctx, work, counters=counters)
+        # Second phase in batches: late enough for Front to have processed the imports (rarely an empty
+        # lookup), early enough that progress moves on a slow budget.
+        if waiting and (len(waiting) >= FINISH_BATCH or time.monotonic() - first_waiting > FINISH_AFTER_SECONDS):
+            _finish_waiting(ctx, waiting, heartbeat, counters)
+            waiting = []
     _finish_waiting(ctx, waiting, heartbeat, counters)
 
 
@@ -231,7 +278,7 @@ def _finish_waiting(ctx, waiting: list, heartbeat: Heartbeat, counters: dict) ->
         for work in waiting:
             try:
                 finished = finish.finish_phase(ctx, work, final=attempt == 7)
-            except ATTENTION_ERRORS:
+            except (ATTENTION_ERRORS, OperationalError, InterfaceError):
                 raise
             except ConnectorError as exc:
                 if not _record_transient(ctx, work, exc, counters):
@@ -249,7 +296,7 @@ def _finish_waiting(ctx, waiting: list, heartbeat: Heartbeat, counters: dict) ->
         if not still:
             return
         waiting = still
-        time.sleep(delay)
+        heartbeat.sleep(delay)
         delay = min(delay * 2, 5.0)
 
 
@@ -269,22 +316,15 @@ def _finish(run: Run) -> None:
     if fresh.state != Run.State.RUNNING:
         return
     tickets = fresh.counters.get("tickets", {})
-    if tickets.get("total", 0) < sum(tickets.get(s, 0) for s in ("done", "failed", "skipped")):
-        tickets["total"] = sum(tickets.get(s, 0) for s in ("done", "failed", "skipped"))
+    # The stream has ended: what it yielded is the true total (counts() is an estimate before the run).
+    tickets["total"] = sum(tickets.get(s, 0) for s in ("done", "failed", "skipped"))
     Run.objects.filter(pk=run.pk, state=Run.State.RUNNING).update(
         state=Run.State.COMPLETED, finished_at=timezone.now(), phase="finish", counters=fresh.counters)
     notify_run_event(run_id=run.pk, event="completed")
 
 
 def _stopped(run: Run) -> str:
-    fresh = Run.objects.get(pk=run.pk)
-    if fresh.state == Run.State.PAUSING:
-        Run.objects.filter(pk=run.pk, state=Run.State.PAUSING).update(state=Run.State.PAUSED)
-        return "done"
-    if fresh.state == Run.State.RUNNING:  # left its interval window
-        from migrations_engine.windows import pause_until_next_window
-
-        pause_until_next_window(fresh)
+    Run.objects.filter(pk=run.pk, state=Run.State.PAUSING).update(state=Run.State.PAUSED)
     return "done"
 
 

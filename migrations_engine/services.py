@@ -64,6 +64,8 @@ def _refusal(migration, kind: str, ids: list[str] | None) -> str | None:
     if migration.runs.filter(state__in=Run.ACTIVE_STATES).exists():
         return "A run of this migration is already in progress: pause or cancel it first."
     reason = gate.run_refusal(migration=migration, kind=kind)
+    if not reason and kind == "full" and migration.windows.exists():
+        reason = gate.run_refusal(migration=migration, kind="interval")  # weekly windows are a plan feature
     if reason:
         return reason
     if kind == "demo":

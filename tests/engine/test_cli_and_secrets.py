@@ -99,3 +99,12 @@ def test_no_secret_in_database_logs_or_reports(tmp_path, front, zendesk_small, c
         assert FRONT_TEST_TOKEN not in text
     migration = Migration.objects.get(pk=migration_id)
     assert migration.front_token == FRONT_TEST_TOKEN and migration.source_config["token"] == secret
+
+
+@pytest.mark.django_db(transaction=True)
+def test_run_wait_with_a_real_worker(tmp_path, front, celery_worker_process):
+    """Without --inline the run goes through the broker to a real worker; --wait polls until it ends."""
+    path = _file(tmp_path, front, {"type": "sample", "tickets": 8, "seed": 4}, demo={"ids": []})
+    migration_id = _cli("apply", path, "--owner", "ops@example.com").strip()
+    summary = json.loads(_cli("run", migration_id, "--kind", "demo", "--wait", "--timeout", "120"))
+    assert summary["state"] == "completed" and summary["counts"]["tickets"]["done"] == 8

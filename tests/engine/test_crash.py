@@ -21,7 +21,7 @@ from tests.support.worker import WorkerProcess
 
 TICKETS = 500
 WORKER_ENV = {
-    "ENGINE_STALE_SECONDS": "3",  # a dead worker's run is handed over after 3 s without heartbeat
+    "ENGINE_STALE_SECONDS": "5",  # a dead worker's run is handed over after 5 s without heartbeat
     "ENGINE_TICK_SECONDS": "1",  # the beat's watchdog tick
     "ENGINE_CHUNK_SECONDS": "4",  # short chunks: many checkpoints and hand-offs
     "ENGINE_FRONT_BURST_GATE": "false",

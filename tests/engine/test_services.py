@@ -32,6 +32,8 @@ def test_demo_takes_20_then_chosen_ids_and_removal_deletes_them(migration, front
     handled = demo.counters["tickets"]
     assert handled["done"] + handled["failed"] + handled["skipped"] == 20
     assert len(_conversations(front)) == handled["done"]
+    rows = list(selectors.report_rows(migration=migration, entity="ticket", state="done"))
+    assert len(rows) == handled["done"] and all(r["front_id"].startswith("cnv_") and r["front_url"] for r in rows)
     chosen = drive(start_run(migration=migration, kind="demo", ids=["3", "5", "8"]))
     assert chosen.counters["tickets"]["done"] == 3
     assert len(_conversations(front)) == handled["done"] + 3  # a rerun is a new copy: the old one can go
