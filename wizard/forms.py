@@ -220,6 +220,10 @@ class ScheduleForm(forms.Form):
         error_messages={"invalid": _("Enter a date and time such as 2026-12-24 20:00.")},
     )
     time_zone = forms.ChoiceField(label=_("Time zone"), choices=[(z, z) for z in TIME_ZONES])
+    remove_demo = forms.BooleanField(
+        label=_("First remove the conversations the demos created in Front"), required=False, initial=True,
+        help_text=_("They would otherwise stay next to the migrated ones."),
+    )
     confirm = forms.BooleanField(
         label=_("I have gone through the pre-migration checklist"),
         error_messages={"required": _("Tick the box once you have gone through the checklist.")},

@@ -108,10 +108,13 @@ def full_refusal(*, migration: Migration) -> str | None:
     return plan_refusal(migration=migration)
 
 
-def full_start(*, migration: Migration, user, scheduled_for: datetime | None, time_zone: str):
+def full_start(*, migration: Migration, user, scheduled_for: datetime | None, time_zone: str,
+               remove_demo: bool = False):
     refusal = full_refusal(migration=migration)
     if refusal:
         raise WizardRefused(refusal)
+    if remove_demo:
+        demo_remove(migration=migration)
     migration.time_zone = time_zone
     migration.save(update_fields=["time_zone", "updated_at"])
     return _start(migration=migration, kind="full", user=user, scheduled_for=scheduled_for)

@@ -300,3 +300,12 @@ def runs_after_demo(*, migration: Migration) -> list[Any]:
     if Run is None:
         return []
     return list(Run.objects.filter(migration=migration).exclude(kind="demo").order_by("-pk")[:20])
+
+
+def has_demo_data(*, migration: Migration) -> bool:
+    """Whether earlier demos left conversations in Front that clean-up could remove."""
+    try:
+        from migrations_engine.models import FrontWrite
+    except ImportError:
+        return False
+    return FrontWrite.objects.filter(migration=migration, lineage__startswith="d", removed=False).exists()

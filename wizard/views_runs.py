@@ -152,7 +152,7 @@ def full(request, migration):
         if form.is_valid():
             try:
                 run_services.full_start(migration=migration, user=request.user, scheduled_for=scheduled_for,
-                                        time_zone=d["time_zone"])
+                                        time_zone=d["time_zone"], remove_demo=d["remove_demo"])
                 messages.success(request, _("The full migration is scheduled.") if scheduled_for
                                  else _("The full migration has started."))
                 return redirect(step_url(migration, Step.FULL))
@@ -162,6 +162,7 @@ def full(request, migration):
     return render_step(request, "wizard/full.html", Step.FULL, {
         "run": run, "progress": _progress_or_none(run), "form": form, "runs": runs,
         "show_start": not selectors.full_run_done(migration=migration, include_active=True),
+        "has_demo_data": selectors.has_demo_data(migration=migration),
         "refusal": run_services.full_refusal(migration=migration),
         "full_done": selectors.full_run_done(migration=migration, include_active=False),
         "verification_ends_at": migration.verification_ends_at,

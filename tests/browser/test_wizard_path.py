@@ -97,6 +97,12 @@ def test_whole_wizard_path(page, live_server, front_standin, stripe_live_billing
     page.click('[data-testid="save-step"]')
     expect(page).to_have_url(re.compile(r"/options/$"))
     page.fill("input[name=tag]", "from-sample-desk")
+    # Leaving a mapping step with unsaved changes asks first; dismissing keeps the page.
+    asked = []
+    page.once("dialog", lambda dialog: (asked.append(dialog.type), dialog.dismiss()))
+    page.click("text=← Back")
+    assert asked == ["beforeunload"]
+    expect(page).to_have_url(re.compile(r"/options/$"))
     shoot(page, "09-options")
     page.click('[data-testid="save-step"]')
 
@@ -166,6 +172,12 @@ def test_whole_wizard_path(page, live_server, front_standin, stripe_live_billing
     page.set_viewport_size({"width": 390, "height": 844})
     page.go_back()
     shoot(page, "21-phone-full")
+
+    # The same page in French (the language menu in the navigation bar).
+    page.set_viewport_size({"width": 1280, "height": 860})
+    page.select_option("#fp-language", "fr")
+    expect(page.locator("h1")).to_have_text("Migration complète")
+    shoot(page, "22-full-french")
 
     # Front received one conversation per migrated ticket, each once.
     state = front_standin.state()

@@ -176,3 +176,32 @@ def test_progress_partial_polls_while_running_and_stops_after(owner_client, migr
     assert 'hx-trigger="every 2s"' not in done.content.decode() and done["HX-Trigger"] == "run-finished"
     series = owner_client.get(reverse("wizard:series", args=[migration.pk, run.pk])).json()
     assert series["series"] == [[1060.0, 6.0]]
+
+
+def test_offline_sandbox_button_fills_in_the_front_standin(owner_client, migration, front_standin, settings,
+                                                           monkeypatch):
+    settings.SANDBOX_FRONT_URL = front_standin.url
+    monkeypatch.setenv("SANDBOX_FRONT_TOKEN", FRONT_TEST_TOKEN)
+    page = owner_client.get(_url("connect", migration)).content.decode()
+    assert 'data-testid="use-sandbox"' in page
+    response = owner_client.post(_url("connect_sandbox", migration))
+    assert response["Location"] == _url("connect", migration) + "?platform=sample"
+    migration.refresh_from_db()
+    assert migration.front_api_url == front_standin.url and migration.front_token == FRONT_TEST_TOKEN
+    # Saving with the token field left empty keeps the sandbox token and passes the check.
+    response = owner_client.post(_url("connect", migration), {
+        "platform": "sample", "source-tickets": "5", "front-api_url": front_standin.url, "front-token": ""})
+    assert response["Location"] == _url("inbox", migration)
+
+
+def test_no_sandbox_button_without_a_sandbox(owner_client, migration, settings):
+    settings.SANDBOX_FRONT_URL = ""
+    assert 'data-testid="use-sandbox"' not in owner_client.get(_url("connect", migration)).content.decode()
+
+
+def test_teammate_errors_say_what_to_fix(owner_client, migration, front_standin):
+    _setup_to_demo(owner_client, migration, front_standin)
+    response = owner_client.post(_url("teammates", migration), {"default": "tea_nope", "agent-1": "tea_gone"})
+    assert response.status_code == 422
+    page = response.content.decode()
+    assert "Choose the default teammate" in page and "no longer exists in Front" in page

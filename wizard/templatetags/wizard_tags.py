@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django import forms, template
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 register = template.Library()
@@ -35,15 +35,15 @@ def duration(seconds) -> str:
         return "—"
     seconds = int(seconds)
     if seconds < 60:
-        return _("under a minute")
+        return str(_("under a minute"))
     minutes = seconds // 60
     days, rem = divmod(minutes, 60 * 24)
     hours, minutes = divmod(rem, 60)
     if days:
         return ngettext("%(d)d day %(h)d h", "%(d)d days %(h)d h", days) % {"d": days, "h": hours}
     if hours:
-        return _("%(h)d h %(m)d min") % {"h": hours, "m": minutes}
-    return _("%(m)d min") % {"m": minutes}
+        return str(_("%(h)d h %(m)d min")) % {"h": hours, "m": minutes}
+    return str(_("%(m)d min")) % {"m": minutes}
 
 
 @register.filter
@@ -52,6 +52,26 @@ def get_item(mapping, key):
         return mapping.get(key)
     except AttributeError:
         return None
+
+
+RUN_STATES = {
+    "scheduled": _("Scheduled"), "running": _("Running"), "pausing": _("Pausing"), "paused": _("Paused"),
+    "completed": _("Completed"), "failed": _("Failed"), "cancelled": _("Cancelled"),
+}
+RUN_KINDS = {
+    "demo": _("Demo"), "full": _("Full migration"), "delta": _("Delta migration"),
+    "remigration": _("Re-migration"), "retry": _("Retry of failed records"),
+}
+
+
+@register.filter
+def run_state(run) -> str:
+    return str(RUN_STATES.get(run.state, run.state))
+
+
+@register.filter
+def run_kind(run) -> str:
+    return str(RUN_KINDS.get(run.kind, run.kind))
 
 
 @register.filter
