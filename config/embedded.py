@@ -26,6 +26,8 @@ STANDINS = [
     ("Front stand-in", "sandbox.front", 1, "SANDBOX_FRONT_URL", ["--token", SANDBOX_FRONT_TOKEN]),
     ("Zendesk stand-in", "sandbox.zendesk", 2, "SANDBOX_ZENDESK_URL", ["--tickets", "200"]),
     ("Stripe stand-in", "sandbox.stripe", 3, "SANDBOX_STRIPE_URL", []),
+    ("Help Scout stand-in", "sandbox.helpscout", 4, "SANDBOX_HELPSCOUT_URL", ["--tickets", "200"]),
+    ("Freshdesk stand-in", "sandbox.freshdesk", 5, "SANDBOX_FRESHDESK_URL", ["--tickets", "200"]),
 ]
 
 

@@ -322,6 +322,8 @@ FRONT_API_URL = env.str("FRONT_API_URL", default="https://api2.frontapp.com")
 SANDBOX_FRONT_URL = env.str("SANDBOX_FRONT_URL", default="")
 SANDBOX_ZENDESK_URL = env.str("SANDBOX_ZENDESK_URL", default="")
 SANDBOX_STRIPE_URL = env.str("SANDBOX_STRIPE_URL", default="")
+SANDBOX_HELPSCOUT_URL = env.str("SANDBOX_HELPSCOUT_URL", default="")
+SANDBOX_FRESHDESK_URL = env.str("SANDBOX_FRESHDESK_URL", default="")
 HEALTHCHECK_TASK_TIMEOUT = env.float("HEALTHCHECK_TASK_TIMEOUT", default=8.0)
 
 # --- Billing (billing/, docs/billing.md) ---------------------------------------------------------

@@ -17,5 +17,8 @@ from config.settings import *  # noqa: E402,F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast; tests only
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+# Tests get a fresh cache namespace each (see tests/support/cache.py): allauth's rate limits live there.
+for _cache in CACHES.values():  # noqa: F405
+    _cache["KEY_FUNCTION"] = "tests.support.cache.epoch_key"
 ENGINE_FRONT_BURST_GATE = False  # the engine tests' Front stand-ins run without burst limits
 ENGINE_RETRY_BASE_DELAY = 0.02  # the stand-ins fail instantly: retry quickly

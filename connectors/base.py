@@ -130,6 +130,17 @@ class Message:
 
 
 @dataclass(frozen=True)
+class Skipped:
+    """A source record a connector leaves out on purpose (e.g. a Help Scout line item), and why in plain words.
+
+    The engine lists these in the run report as skipped with the reason."""
+
+    source_id: str
+    kind: str  # "message", "attachment", ...
+    reason: str
+
+
+@dataclass(frozen=True)
 class Ticket:
     """One source ticket/conversation with its whole thread, oldest message first."""
 
@@ -147,6 +158,8 @@ class Ticket:
     deleted: bool = False  # deleted in the source (delta sets it deleted in Front)
     mailbox_id: str | None = None  # brand/mailbox/group the ticket belongs to
     url: str | None = None  # link to the ticket in the source's own UI, for reports
+    skipped: list[Skipped] = field(default_factory=list)  # records of this ticket left out, with the reason
+    merged_ids: list[str] = field(default_factory=list)  # source tickets that were merged into this one
 
 
 # ---------------------------------------------------------------------------------------------

@@ -18,6 +18,8 @@ log = logging.getLogger(__name__)
 _CONNECTORS: dict[str, str] = {
     "zendesk": "connectors.zendesk:ZendeskConnector",
     "sample": "connectors.sample:SampleConnector",
+    "freshdesk": "connectors.freshdesk:FreshdeskConnector",
+    "helpscout": "connectors.helpscout:HelpScoutConnector",
 }
 
 

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import pytest
 
+from tests.support import cache as test_cache
 from tests.support.worker import WorkerProcess
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache_namespace():
+    """Rate-limit counters and other cached values never leak from one test into the next."""
+    test_cache.next_epoch()
 
 
 @pytest.fixture

@@ -153,7 +153,8 @@ class TicketsForm(forms.Form):
     status_tag = forms.BooleanField(label=_("Tag each conversation with its original status"), required=False)
     custom_fields = forms.ChoiceField(
         label=_("Custom fields"), choices=Migration.CustomFields.choices, widget=forms.RadioSelect,
-        error_messages={"required": _("Choose what happens to custom fields.")},
+        error_messages={"required": _("Choose what happens to custom fields."),
+                        "invalid_choice": _("Choose what happens to custom fields.")},
     )
 
     def __init__(self, *args, statuses: list[str], **kwargs) -> None:
@@ -162,7 +163,8 @@ class TicketsForm(forms.Form):
         for i, status in enumerate(statuses):
             self.fields[f"status_{i}"] = forms.ChoiceField(
                 label=status, choices=FRONT_STATES,
-                error_messages={"required": _("Choose open or archived for “%(s)s”.") % {"s": status}},
+                error_messages={"required": _("Choose open or archived for “%(s)s”.") % {"s": status},
+                                "invalid_choice": _("Choose open or archived for “%(s)s”.") % {"s": status}},
             )
 
     def status_map(self) -> dict[str, str]:
@@ -211,7 +213,9 @@ TIME_ZONES = sorted(zoneinfo.available_timezones())
 
 class ScheduleForm(forms.Form):
     when = forms.ChoiceField(
-        choices=[("now", _("Start now")), ("later", _("Schedule"))], widget=forms.RadioSelect, initial="now"
+        choices=[("now", _("Start now")), ("later", _("Schedule"))], widget=forms.RadioSelect, initial="now",
+        error_messages={"required": _("Choose to start now or at a scheduled time."),
+                        "invalid_choice": _("Choose to start now or at a scheduled time.")},
     )
     start_at = forms.DateTimeField(
         label=_("Date and time"), required=False,
@@ -219,7 +223,11 @@ class ScheduleForm(forms.Form):
         input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"],
         error_messages={"invalid": _("Enter a date and time such as 2026-12-24 20:00.")},
     )
-    time_zone = forms.ChoiceField(label=_("Time zone"), choices=[(z, z) for z in TIME_ZONES])
+    time_zone = forms.ChoiceField(
+        label=_("Time zone"), choices=[(z, z) for z in TIME_ZONES],
+        error_messages={"required": _("Choose the time zone the date is in, e.g. Europe/Paris."),
+                        "invalid_choice": _("Choose the time zone the date is in, e.g. Europe/Paris.")},
+    )
     remove_demo = forms.BooleanField(
         label=_("First remove the conversations the demos created in Front"), required=False, initial=True,
         help_text=_("They would otherwise stay next to the migrated ones."),

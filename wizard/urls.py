@@ -1,6 +1,6 @@
 from django.urls import path
 
-from wizard import views, views_runs, views_setup
+from wizard import views, views_export, views_runs, views_setup
 
 app_name = "wizard"
 m = "migrations/<int:pk>/"
@@ -22,6 +22,7 @@ urlpatterns = [
     path(m + "runs/<int:run_id>/progress/", views_runs.progress_partial, name="progress"),
     path(m + "runs/<int:run_id>/series/", views_runs.progress_series, name="series"),
     path(m + "report/", views_runs.report, name="report"),
+    path(m + "report.<str:fmt>", views_export.report_export, name="report_export"),
     path(m + "plan/", views_runs.plan, name="plan"),
     path(m + "full/", views_runs.full, name="full"),
     path(m + "full/action/", views_runs.full_action, name="full_action"),

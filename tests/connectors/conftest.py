@@ -12,6 +12,8 @@ import pytest
 HARNESSES = [
     "tests.connectors.harness:SampleHarness",
     "tests.connectors.zendesk_harness:ZendeskHarness",
+    "tests.connectors.hsfd_harness:HelpScoutHarness",
+    "tests.connectors.hsfd_harness:FreshdeskHarness",
 ]
 
 

@@ -205,3 +205,22 @@ def test_teammate_errors_say_what_to_fix(owner_client, migration, front_standin)
     assert response.status_code == 422
     page = response.content.decode()
     assert "Choose the default teammate" in page and "no longer exists in Front" in page
+
+
+def test_report_downloads_stream_every_row_and_defuse_formulas(owner_client, migration):
+    migration.furthest_step = Step.DEMO
+    migration.save()
+    RecordMap.objects.bulk_create([
+        RecordMap(migration=migration, entity="ticket", source_id=str(i), state="failed" if i == 3 else "done",
+                  reason="=HYPERLINK(\"http://evil\")" if i == 3 else "", front_id=f"cnv_{i}")
+        for i in range(1, 131)
+    ])
+    response = owner_client.get(reverse("wizard:report_export", args=[migration.pk, "csv"]) + "?entity=ticket")
+    assert response["Content-Disposition"].endswith('-ticket.csv"')
+    lines = b"".join(response.streaming_content).decode().splitlines()
+    assert lines[0].startswith("entity,source_id") and len(lines) == 131
+    assert "'=HYPERLINK" in "\n".join(lines)
+    failed = owner_client.get(reverse("wizard:report_export", args=[migration.pk, "jsonl"]) + "?entity=ticket&state=failed")
+    rows = b"".join(failed.streaming_content).decode().splitlines()
+    assert len(rows) == 1 and '"source_id": "3"' in rows[0]
+    assert owner_client.get(reverse("wizard:report_export", args=[migration.pk, "xml"])).status_code == 404

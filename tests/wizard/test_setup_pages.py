@@ -104,3 +104,20 @@ def test_tickets_page_maps_statuses(owner_client, migration):
     migration.refresh_from_db()
     assert migration.status_map["solved"] == "archived" and migration.status_tag
     assert migration.furthest_step == Step.OPTIONS
+
+
+def test_saved_source_secrets_are_never_echoed_and_kept_when_left_empty(owner_client, migration):
+    from connectors.registry import SOURCES
+    from wizard.forms import merged_source_config, source_form_class
+
+    migration.source_type = "zendesk"
+    migration.source_config = {"url": "https://acme.zendesk.com", "email": "a@acme.test", "token": "zd_secret_42"}
+    migration.save()
+    page = owner_client.get(reverse("wizard:connect", args=[migration.pk])).content.decode()
+    assert "zd_secret_42" not in page
+    assert 'value="https://acme.zendesk.com"' in page and 'type="password"' in page
+    cls = SOURCES["zendesk"]
+    form = source_form_class(cls, migration.source_config)(
+        {"source-url": "https://acme.zendesk.com", "source-email": "a@acme.test", "source-token": ""}, prefix="source")
+    assert form.is_valid(), form.errors
+    assert merged_source_config(cls, form.cleaned_data, migration.source_config)["token"] == "zd_secret_42"
