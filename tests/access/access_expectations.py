@@ -42,6 +42,7 @@ EXPECTED: dict[str, Rule] = {
     "wizard:progress": Rule(get=VIEW, post=EDIT),
     "wizard:series": Rule(get=VIEW, post=EDIT),
     "wizard:report": Rule(get=VIEW, post=EDIT),
+    "wizard:report_export": Rule(get=VIEW, post=EDIT, samples={"fmt": "csv"}),
     "wizard:plan": Rule(get=VIEW, post=OWN),
     "wizard:full": Rule(get=VIEW, post=OWN),
     "wizard:full_action": Rule(get=NOT_ALLOWED, post=OWN),
