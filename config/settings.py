@@ -266,6 +266,8 @@ try:
     vars().update(env.email_url_config(EMAIL_URL))
 except Exception as exc:
     raise ImproperlyConfigured(f"EMAIL_URL is not a valid email URL: {exc}") from exc
+if EMAIL_BACKEND == "django.core.mail.backends.console.EmailBackend":  # noqa: F821 - set just above
+    EMAIL_BACKEND = "config.email.StderrConsoleBackend"
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Frontport <no-reply@frontport.local>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
@@ -313,7 +315,12 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["redact"]}},
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
-    "loggers": {"httpx": {"level": "WARNING"}, "httpcore": {"level": "WARNING"}},
+    "loggers": {
+        "httpx": {"level": "WARNING"},
+        "httpcore": {"level": "WARNING"},
+        # kombu warns "No hostname was supplied" for the embedded filesystem broker: not a problem.
+        "kombu.connection": {"level": "ERROR"},
+    },
 }
 
 # --- Frontport ----------------------------------------------------------------------------------
