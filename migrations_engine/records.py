@@ -43,19 +43,50 @@ def journal_for(*, migration_id: int, lineage: str, ticket_ids: list[str]) -> di
 
 
 def record_contact(ctx, *, contact: Contact, front_id: str, error: str) -> bool:
-    """Upsert the contact's RecordMap row; True when it is new for this run (counted once)."""
-    row, created = RecordMap.objects.get_or_create(
-        migration_id=ctx.migration.pk, entity="contact", source_id=contact.source_id,
-        defaults={"last_run_id": ctx.run.pk},
-    )
-    fresh = created or row.last_run_id != ctx.run.pk
-    row.state = RecordMap.State.FAILED if error else RecordMap.State.DONE
-    row.reason = error[:1000]
-    row.front_id = front_id
-    row.last_run_id = ctx.run.pk
-    row.attempts += 1
-    row.save(update_fields=["state", "reason", "front_id", "last_run", "attempts", "updated_at"])
+    """Upsert the contact's RecordMap row; True when it is new for this run.
+
+    The run's contact counter moves in the same transaction as the row, not with the ticket that asked
+    for it: a chunk stopped before that ticket completes would otherwise lose the count for good (the
+    next execution finds the contact already recorded)."""
+    with transaction.atomic():
+        row, created = RecordMap.objects.get_or_create(
+            migration_id=ctx.migration.pk, entity="contact", source_id=contact.source_id,
+            defaults={"last_run_id": ctx.run.pk},
+        )
+        fresh = created or row.last_run_id != ctx.run.pk or row.state != RecordMap.State.DONE
+        row.state = RecordMap.State.FAILED if error else RecordMap.State.DONE
+        row.reason = error[:1000]
+        row.front_id = front_id
+        row.last_run_id = ctx.run.pk
+        row.attempts += 1
+        row.save(update_fields=["state", "reason", "front_id", "last_run", "attempts", "updated_at"])
+        if fresh and ctx.counters is not None:
+            ctx.counters["contacts"]["failed" if error else "done"] += 1
+            Run.objects.filter(pk=ctx.run.pk).update(counters=ctx.counters)
     return fresh and not error
+
+
+def count_earlier_writes(ctx, work) -> None:
+    """Fold in what an earlier, interrupted execution of this run wrote for this ticket.
+
+    A ticket's counts join the run's counters only when it completes; if the chunk stopped before
+    (pause, Front failing, a killed worker), its journal rows of this run were never counted, and the
+    sync now skips them. Completed tickets are never handled twice in a run, so these rows are exactly
+    the uncounted ones. Attachments are counted again from the source message (same rules as a send)."""
+    from migrations_engine.pipeline import TicketWork, _wanted_attachments
+
+    by_id = {m.source_id: m for m in work.ticket.messages}
+    for row in work.journal.values():
+        if row.run_id != ctx.run.pk or row.state != FrontWrite.State.SENT:
+            continue
+        work.counts["messages" if row.kind == FrontWrite.Kind.MESSAGE else "notes"] += 1
+        message = by_id.get(row.source_id)
+        if message is None or not message.attachments:
+            continue
+        scratch = TicketWork(ticket=work.ticket, record=work.record, journal={})
+        work.counts["attachments"] += len(_wanted_attachments(ctx, scratch, list(message.attachments)))
+        work.counts.update(scratch.counts)
+        work.reasons.extend(scratch.reasons)
 
 
 def record_agents(*, run: Run, agents: list[Agent], mapping_: dict[str, str], how: dict[str, str]) -> dict[str, int]:

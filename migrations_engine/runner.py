@@ -202,6 +202,7 @@ def _tickets(ctx, heartbeat: Heartbeat, *, deadline: float) -> str:
     if checkpoint.exhausted:
         return "done"
     counters = run.counters or records.empty_counters()
+    ctx.counters = counters
     for page in _selection(ctx, checkpoint.cursor):
         tickets = page.tickets
         if run.kind == Run.Kind.DEMO:
@@ -244,9 +245,10 @@ def _page(ctx, tickets: list, heartbeat: Heartbeat, counters: dict) -> None:
         rec.last_run_id = run.pk
         rec.state = "pending"
         work = pipeline.TicketWork(ticket=ticket, record=rec, journal=journals.get(ticket.source_id, {}))
+        records.count_earlier_writes(ctx, work)
         try:
             pipeline.import_phase(ctx, work)
-        except (ATTENTION_ERRORS, OperationalError, InterfaceError):
+        except (*ATTENTION_ERRORS, OperationalError, InterfaceError):
             raise
         except ConnectorError as exc:
             if not _record_transient(ctx, work, exc, counters):
@@ -278,7 +280,7 @@ def _finish_waiting(ctx, waiting: list, heartbeat: Heartbeat, counters: dict) ->
         for work in waiting:
             try:
                 finished = finish.finish_phase(ctx, work, final=attempt == 7)
-            except (ATTENTION_ERRORS, OperationalError, InterfaceError):
+            except (*ATTENTION_ERRORS, OperationalError, InterfaceError):
                 raise
             except ConnectorError as exc:
                 if not _record_transient(ctx, work, exc, counters):
