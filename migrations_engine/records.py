@@ -77,9 +77,13 @@ def count_earlier_writes(ctx, work) -> None:
 
     by_id = {m.source_id: m for m in work.ticket.messages}
     for row in work.journal.values():
-        if row.run_id != ctx.run.pk or row.state != FrontWrite.State.SENT:
+        if row.run_id != ctx.run.pk or row.state not in (FrontWrite.State.SENT, FrontWrite.State.SKIPPED):
             continue
-        work.counts["messages" if row.kind == FrontWrite.Kind.MESSAGE else "notes"] += 1
+        entity = "messages" if row.kind == FrontWrite.Kind.MESSAGE else "notes"
+        if row.state == FrontWrite.State.SKIPPED:
+            work.counts[f"{entity}_skipped"] += 1
+            continue
+        work.counts[entity] += 1
         message = by_id.get(row.source_id)
         if message is None or not message.attachments:
             continue
@@ -148,7 +152,58 @@ def complete_ticket(ctx, work, *, counters: dict[str, dict[str, int]]) -> str:
     with transaction.atomic():
         rec.save()
         Run.objects.filter(pk=ctx.run.pk).update(counters=counters, heartbeat_at=timezone.now())
+    if t.merged_ids:
+        record_merged(ctx, work, state=state)
     return state
+
+
+def skip_key(*, lineage: str, ticket_id: str, kind: str, source_id: str) -> str:
+    """Journal key of a source record the connector left out (never an external id: nothing is sent)."""
+    return f"{lineage}:skip:{ticket_id}:{kind}:{source_id}"[:255]
+
+
+def note_skipped(ctx, work) -> None:
+    """What the connector left out of the ticket (Help Scout line items, workflow notes, drafts...) goes
+    in the report: a skipped message row with the connector's plain reason, counted once per lineage."""
+    from migrations_engine.pipeline import _journal
+
+    t = work.ticket
+    if not t.skipped:
+        return
+    reasons: dict[str, None] = {}
+    for item in t.skipped:
+        reasons.setdefault(item.reason, None)
+        if item.kind == "attachment":
+            work.counts["attachments_skipped"] += 1
+            continue
+        if item.kind != "message":
+            continue
+        key = skip_key(lineage=ctx.lineage, ticket_id=t.source_id, kind=item.kind, source_id=item.source_id)
+        if key in work.journal:
+            continue  # recorded by an earlier run or execution (counted there, or by count_earlier_writes)
+        _journal(ctx, work, kind=FrontWrite.Kind.MESSAGE, key=key, source_id=item.source_id,
+                 state=FrontWrite.State.SKIPPED, reason=item.reason)
+        work.counts["messages_skipped"] += 1
+    work.reasons.append(f"{len(t.skipped)} source record(s) left out: " + " ".join(reasons))
+
+
+def record_merged(ctx, work, *, state: str) -> None:
+    """Source tickets merged into this one: their record points at this ticket's conversation, so the
+    report (and a retry or delta that asks for the old id) shows where their messages went."""
+    t, rec = work.ticket, work.record
+    for old_id in dict.fromkeys(i for i in t.merged_ids if i and i != t.source_id):
+        reason = f"Merged into ticket {t.source_id} in the source: migrated as part of that conversation."
+        row, _ = RecordMap.objects.get_or_create(migration_id=ctx.migration.pk, entity="ticket", source_id=old_id)
+        if row.state == RecordMap.State.DONE and row.front_id and row.front_id != rec.front_id:
+            # Migrated on its own before the merge: its conversation stays; say where the rest went.
+            row.reason = reason if not row.reason else f"{row.reason} {reason}"[:2000]
+        else:
+            row.state = RecordMap.State.SKIPPED if state == RecordMap.State.DONE else state
+            row.reason = reason
+            row.front_id = rec.front_id
+            row.lineage = ctx.lineage
+        row.last_run_id = ctx.run.pk
+        row.save()
 
 
 def reset_for_lineage(rec: RecordMap, lineage: str) -> None:

@@ -246,6 +246,7 @@ def _page(ctx, tickets: list, heartbeat: Heartbeat, counters: dict) -> None:
         rec.state = "pending"
         work = pipeline.TicketWork(ticket=ticket, record=rec, journal=journals.get(ticket.source_id, {}))
         records.count_earlier_writes(ctx, work)
+        records.note_skipped(ctx, work)
         try:
             pipeline.import_phase(ctx, work)
         except (*ATTENTION_ERRORS, OperationalError, InterfaceError):
