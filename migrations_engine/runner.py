@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import time
 import uuid
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.db import InterfaceError, OperationalError
@@ -209,6 +209,7 @@ def _tickets(ctx, heartbeat: Heartbeat, *, deadline: float) -> str:
             room = DEMO_LIMIT - run.context.get("demo_seen", 0)
             tickets = tickets[:max(room, 0)]
         _page(ctx, tickets, heartbeat, counters)
+        _remember_newest_change(run, page.tickets)
         checkpoint.cursor = page.cursor
         checkpoint.pages += 1
         checkpoint.exhausted = page.cursor is None
@@ -224,6 +225,21 @@ def _tickets(ctx, heartbeat: Heartbeat, *, deadline: float) -> str:
             return "continue"
         heartbeat.beat()
     return "done"
+
+
+def _remember_newest_change(run: Run, tickets: list) -> None:
+    """The newest `updated_at` the source showed this run, by the source's own clock (saved with the
+    page's checkpoint): a later delta asks for changes since the older of it and this run's start, so a
+    source whose clock lags ours, or the sample help desk whose revisions are dated in the past, still
+    yields what changed after this run."""
+    stamps = [t.updated_at if t.updated_at.tzinfo else t.updated_at.replace(tzinfo=UTC)
+              for t in tickets if t.updated_at is not None]
+    if not stamps:
+        return
+    known = run.context.get("source_watermark")
+    newest = max(stamps)
+    if not known or datetime.fromisoformat(known) < newest:
+        run.context["source_watermark"] = newest.isoformat()
 
 
 def _page(ctx, tickets: list, heartbeat: Heartbeat, counters: dict) -> None:
