@@ -96,6 +96,7 @@ INSTALLED_APPS = [
     "migrations_engine",
     "billing",
     "sandbox",
+    "staff",
 ]
 
 MIDDLEWARE = [
@@ -265,6 +266,8 @@ try:
     vars().update(env.email_url_config(EMAIL_URL))
 except Exception as exc:
     raise ImproperlyConfigured(f"EMAIL_URL is not a valid email URL: {exc}") from exc
+if EMAIL_BACKEND == "django.core.mail.backends.console.EmailBackend":  # noqa: F821 - set just above
+    EMAIL_BACKEND = "config.email.StderrConsoleBackend"
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Frontport <no-reply@frontport.local>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
@@ -312,7 +315,12 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["redact"]}},
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
-    "loggers": {"httpx": {"level": "WARNING"}, "httpcore": {"level": "WARNING"}},
+    "loggers": {
+        "httpx": {"level": "WARNING"},
+        "httpcore": {"level": "WARNING"},
+        # kombu warns "No hostname was supplied" for the embedded filesystem broker: not a problem.
+        "kombu.connection": {"level": "ERROR"},
+    },
 }
 
 # --- Frontport ----------------------------------------------------------------------------------
@@ -360,6 +368,14 @@ BILLING_PRICE_TIERS = env.json("BILLING_PRICE_TIERS", default={})
 BILLING_MINIMUM_CHARGE = env.int("BILLING_MINIMUM_CHARGE", default=4900)
 # A paid order still covers the migration when counts grew by at most this share since payment.
 BILLING_COUNT_TOLERANCE_PERCENT = env.int("BILLING_COUNT_TOLERANCE_PERCENT", default=5)
+
+# --- Sharing and data lifecycle (docs/sharing-and-access.md) -----------------------------------
+# Days an emailed invitation / a share link can still be accepted (0 = no limit for links).
+SHARE_INVITE_TTL_DAYS = env.int("SHARE_INVITE_TTL_DAYS", default=14)
+SHARE_LINK_TTL_DAYS = env.int("SHARE_LINK_TTL_DAYS", default=7)  # the link form's default choice
+# Verification period after a full run (days) for a migration with no plan; plans set their own
+# (BILLING_PLANS[...]["verification_days"]). Then credentials and cached source content are purged.
+VERIFICATION_DAYS = env.int("VERIFICATION_DAYS", default=5)
 
 # --- Migration engine (docs/engine.md) ----------------------------------------------------------
 ENGINE_CHUNK_SECONDS = env.float("ENGINE_CHUNK_SECONDS", default=30.0)  # work per task before a checkpoint hand-off

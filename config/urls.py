@@ -12,6 +12,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("", TemplateView.as_view(template_name="home.html"), name="home"),
     path("", include("wizard.urls")),
+    path("staff/", include("staff.urls")),
 ]
 
 if "billing" in settings.INSTALLED_APPS:

@@ -62,6 +62,9 @@ class RunContext:
     agent_names: dict[str, str] = field(default_factory=dict)
     retry_delay: float = 0.5
     contacts: dict[str, str] = field(default_factory=dict)
+    # The run's counters while a chunk holds the lease (the runner sets it); contacts are folded in at
+    # once, in the transaction that records them, so an interruption never loses or repeats them.
+    counters: dict[str, dict[str, int]] | None = None
 
     def teammate_name(self, agent_id: str | None) -> str | None:
         return self.agent_names.get(agent_id or "")
@@ -195,11 +198,9 @@ def ensure_requester(ctx: RunContext, work: TicketWork) -> None:
     except RECORD_ERRORS as exc:
         record_contact(ctx, contact=req, front_id="", error=str(exc))
         ctx.contacts[req.source_id] = ""
-        work.counts["contacts_failed"] += 1
         return
     ctx.contacts[req.source_id] = contact_id
-    if record_contact(ctx, contact=req, front_id=contact_id, error=""):
-        work.counts["contacts"] += 1
+    record_contact(ctx, contact=req, front_id=contact_id, error="")
 
 
 def _public_messages(work: TicketWork) -> list[Message]:

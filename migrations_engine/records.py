@@ -43,19 +43,54 @@ def journal_for(*, migration_id: int, lineage: str, ticket_ids: list[str]) -> di
 
 
 def record_contact(ctx, *, contact: Contact, front_id: str, error: str) -> bool:
-    """Upsert the contact's RecordMap row; True when it is new for this run (counted once)."""
-    row, created = RecordMap.objects.get_or_create(
-        migration_id=ctx.migration.pk, entity="contact", source_id=contact.source_id,
-        defaults={"last_run_id": ctx.run.pk},
-    )
-    fresh = created or row.last_run_id != ctx.run.pk
-    row.state = RecordMap.State.FAILED if error else RecordMap.State.DONE
-    row.reason = error[:1000]
-    row.front_id = front_id
-    row.last_run_id = ctx.run.pk
-    row.attempts += 1
-    row.save(update_fields=["state", "reason", "front_id", "last_run", "attempts", "updated_at"])
+    """Upsert the contact's RecordMap row; True when it is new for this run.
+
+    The run's contact counter moves in the same transaction as the row, not with the ticket that asked
+    for it: a chunk stopped before that ticket completes would otherwise lose the count for good (the
+    next execution finds the contact already recorded)."""
+    with transaction.atomic():
+        row, created = RecordMap.objects.get_or_create(
+            migration_id=ctx.migration.pk, entity="contact", source_id=contact.source_id,
+            defaults={"last_run_id": ctx.run.pk},
+        )
+        fresh = created or row.last_run_id != ctx.run.pk or row.state != RecordMap.State.DONE
+        row.state = RecordMap.State.FAILED if error else RecordMap.State.DONE
+        row.reason = error[:1000]
+        row.front_id = front_id
+        row.last_run_id = ctx.run.pk
+        row.attempts += 1
+        row.save(update_fields=["state", "reason", "front_id", "last_run", "attempts", "updated_at"])
+        if fresh and ctx.counters is not None:
+            ctx.counters["contacts"]["failed" if error else "done"] += 1
+            Run.objects.filter(pk=ctx.run.pk).update(counters=ctx.counters)
     return fresh and not error
+
+
+def count_earlier_writes(ctx, work) -> None:
+    """Fold in what an earlier, interrupted execution of this run wrote for this ticket.
+
+    A ticket's counts join the run's counters only when it completes; if the chunk stopped before
+    (pause, Front failing, a killed worker), its journal rows of this run were never counted, and the
+    sync now skips them. Completed tickets are never handled twice in a run, so these rows are exactly
+    the uncounted ones. Attachments are counted again from the source message (same rules as a send)."""
+    from migrations_engine.pipeline import TicketWork, _wanted_attachments
+
+    by_id = {m.source_id: m for m in work.ticket.messages}
+    for row in work.journal.values():
+        if row.run_id != ctx.run.pk or row.state not in (FrontWrite.State.SENT, FrontWrite.State.SKIPPED):
+            continue
+        entity = "messages" if row.kind == FrontWrite.Kind.MESSAGE else "notes"
+        if row.state == FrontWrite.State.SKIPPED:
+            work.counts[f"{entity}_skipped"] += 1
+            continue
+        work.counts[entity] += 1
+        message = by_id.get(row.source_id)
+        if message is None or not message.attachments:
+            continue
+        scratch = TicketWork(ticket=work.ticket, record=work.record, journal={})
+        work.counts["attachments"] += len(_wanted_attachments(ctx, scratch, list(message.attachments)))
+        work.counts.update(scratch.counts)
+        work.reasons.extend(scratch.reasons)
 
 
 def record_agents(*, run: Run, agents: list[Agent], mapping_: dict[str, str], how: dict[str, str]) -> dict[str, int]:
@@ -117,7 +152,58 @@ def complete_ticket(ctx, work, *, counters: dict[str, dict[str, int]]) -> str:
     with transaction.atomic():
         rec.save()
         Run.objects.filter(pk=ctx.run.pk).update(counters=counters, heartbeat_at=timezone.now())
+    if t.merged_ids:
+        record_merged(ctx, work, state=state)
     return state
+
+
+def skip_key(*, lineage: str, ticket_id: str, kind: str, source_id: str) -> str:
+    """Journal key of a source record the connector left out (never an external id: nothing is sent)."""
+    return f"{lineage}:skip:{ticket_id}:{kind}:{source_id}"[:255]
+
+
+def note_skipped(ctx, work) -> None:
+    """What the connector left out of the ticket (Help Scout line items, workflow notes, drafts...) goes
+    in the report: a skipped message row with the connector's plain reason, counted once per lineage."""
+    from migrations_engine.pipeline import _journal
+
+    t = work.ticket
+    if not t.skipped:
+        return
+    reasons: dict[str, None] = {}
+    for item in t.skipped:
+        reasons.setdefault(item.reason, None)
+        if item.kind == "attachment":
+            work.counts["attachments_skipped"] += 1
+            continue
+        if item.kind != "message":
+            continue
+        key = skip_key(lineage=ctx.lineage, ticket_id=t.source_id, kind=item.kind, source_id=item.source_id)
+        if key in work.journal:
+            continue  # recorded by an earlier run or execution (counted there, or by count_earlier_writes)
+        _journal(ctx, work, kind=FrontWrite.Kind.MESSAGE, key=key, source_id=item.source_id,
+                 state=FrontWrite.State.SKIPPED, reason=item.reason)
+        work.counts["messages_skipped"] += 1
+    work.reasons.append(f"{len(t.skipped)} source record(s) left out: " + " ".join(reasons))
+
+
+def record_merged(ctx, work, *, state: str) -> None:
+    """Source tickets merged into this one: their record points at this ticket's conversation, so the
+    report (and a retry or delta that asks for the old id) shows where their messages went."""
+    t, rec = work.ticket, work.record
+    for old_id in dict.fromkeys(i for i in t.merged_ids if i and i != t.source_id):
+        reason = f"Merged into ticket {t.source_id} in the source: migrated as part of that conversation."
+        row, _ = RecordMap.objects.get_or_create(migration_id=ctx.migration.pk, entity="ticket", source_id=old_id)
+        if row.state == RecordMap.State.DONE and row.front_id and row.front_id != rec.front_id:
+            # Migrated on its own before the merge: its conversation stays; say where the rest went.
+            row.reason = reason if not row.reason else f"{row.reason} {reason}"[:2000]
+        else:
+            row.state = RecordMap.State.SKIPPED if state == RecordMap.State.DONE else state
+            row.reason = reason
+            row.front_id = rec.front_id
+            row.lineage = ctx.lineage
+        row.last_run_id = ctx.run.pk
+        row.save()
 
 
 def reset_for_lineage(rec: RecordMap, lineage: str) -> None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import time
 import uuid
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.db import InterfaceError, OperationalError
@@ -202,12 +202,14 @@ def _tickets(ctx, heartbeat: Heartbeat, *, deadline: float) -> str:
     if checkpoint.exhausted:
         return "done"
     counters = run.counters or records.empty_counters()
+    ctx.counters = counters
     for page in _selection(ctx, checkpoint.cursor):
         tickets = page.tickets
         if run.kind == Run.Kind.DEMO:
             room = DEMO_LIMIT - run.context.get("demo_seen", 0)
             tickets = tickets[:max(room, 0)]
         _page(ctx, tickets, heartbeat, counters)
+        _remember_newest_change(run, page.tickets)
         checkpoint.cursor = page.cursor
         checkpoint.pages += 1
         checkpoint.exhausted = page.cursor is None
@@ -223,6 +225,21 @@ def _tickets(ctx, heartbeat: Heartbeat, *, deadline: float) -> str:
             return "continue"
         heartbeat.beat()
     return "done"
+
+
+def _remember_newest_change(run: Run, tickets: list) -> None:
+    """The newest `updated_at` the source showed this run, by the source's own clock (saved with the
+    page's checkpoint): a later delta asks for changes since the older of it and this run's start, so a
+    source whose clock lags ours, or the sample help desk whose revisions are dated in the past, still
+    yields what changed after this run."""
+    stamps = [t.updated_at if t.updated_at.tzinfo else t.updated_at.replace(tzinfo=UTC)
+              for t in tickets if t.updated_at is not None]
+    if not stamps:
+        return
+    known = run.context.get("source_watermark")
+    newest = max(stamps)
+    if not known or datetime.fromisoformat(known) < newest:
+        run.context["source_watermark"] = newest.isoformat()
 
 
 def _page(ctx, tickets: list, heartbeat: Heartbeat, counters: dict) -> None:
@@ -244,9 +261,11 @@ def _page(ctx, tickets: list, heartbeat: Heartbeat, counters: dict) -> None:
         rec.last_run_id = run.pk
         rec.state = "pending"
         work = pipeline.TicketWork(ticket=ticket, record=rec, journal=journals.get(ticket.source_id, {}))
+        records.count_earlier_writes(ctx, work)
+        records.note_skipped(ctx, work)
         try:
             pipeline.import_phase(ctx, work)
-        except (ATTENTION_ERRORS, OperationalError, InterfaceError):
+        except (*ATTENTION_ERRORS, OperationalError, InterfaceError):
             raise
         except ConnectorError as exc:
             if not _record_transient(ctx, work, exc, counters):
@@ -278,7 +297,7 @@ def _finish_waiting(ctx, waiting: list, heartbeat: Heartbeat, counters: dict) ->
         for work in waiting:
             try:
                 finished = finish.finish_phase(ctx, work, final=attempt == 7)
-            except (ATTENTION_ERRORS, OperationalError, InterfaceError):
+            except (*ATTENTION_ERRORS, OperationalError, InterfaceError):
                 raise
             except ConnectorError as exc:
                 if not _record_transient(ctx, work, exc, counters):

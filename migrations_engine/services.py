@@ -6,7 +6,7 @@ Keyword-only arguments; callers are the wizard's views, the CLI, staff actions a
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -128,8 +128,21 @@ def start_run(*, migration, kind: str, user=None, scheduled_for: datetime | None
 
 
 def _delta_since(migration) -> datetime | None:
+    """Changes since the previous non-demo run started, or since the newest change it saw in the source
+    (by the source's clock) when that is older: a source clock behind ours, or the sample help desk's
+    revisions dated in the past, must not hide changes made after that run. Re-reading a little more is
+    harmless (the journal skips what is already in Front); missing a change is not."""
     last = migration.runs.exclude(kind="demo").exclude(started_at=None).order_by("-created_at").first()
-    return last.started_at if last else None
+    if last is None:
+        return None
+    since = last.started_at
+    mark = (last.context or {}).get("source_watermark")
+    if mark:
+        seen = datetime.fromisoformat(mark)
+        since = min(since, seen if seen.tzinfo else seen.replace(tzinfo=UTC))
+    elif last.kind == "delta" and last.since is not None:
+        since = min(since, last.since)  # it saw nothing newer than what it asked for
+    return since
 
 
 def retry_failed(*, migration, user=None) -> Run:

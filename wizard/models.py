@@ -86,3 +86,6 @@ class Migration(models.Model):
 
     def __repr__(self) -> str:  # never show credentials
         return f"<Migration {self.pk} {self.name!r} {self.source_type}>"
+
+
+from wizard.sharing_models import Share  # noqa: E402,F401  (registered with the wizard app)

@@ -11,7 +11,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
 from wizard.access import Level, get_migration_for
-from wizard.steps import MAPPING_STEPS, SHORT_LABELS, step_items, step_url
+from wizard.steps import EDITOR_ONLY_STEPS, MAPPING_STEPS, SHORT_LABELS, step_items, step_url
 
 
 def wizard_step(step: int, *, level: Level = Level.VIEWER, post_level: Level = Level.EDITOR):
@@ -33,6 +33,9 @@ def wizard_step(step: int, *, level: Level = Level.VIEWER, post_level: Level = L
                 if request.htmx:
                     return HttpResponse(message, status=409)
                 messages.warning(request, message)
+                if granted < Level.EDITOR and migration.furthest_step in EDITOR_ONLY_STEPS:
+                    # A viewer cannot open the connection form: send them somewhere they may go.
+                    return redirect("wizard:dashboard")
                 return redirect(step_url(migration, migration.furthest_step))
             request.migration, request.level = migration, granted
             return view(request, migration, *args, **kwargs)

@@ -69,3 +69,33 @@ def test_full_twice_then_delta_then_delta_again(migration, front):
     assert again.state == "completed"
     assert _writes(front) == writes
     assert again.counters["tickets"]["done"] > 0
+
+
+def test_revision_bump_is_seen_by_delta_without_touching_the_clock(migration, front):
+    """What an offline try-out does: full run at revision 0, switch the sample to revision 1, delta. The
+    sample's revisions are dated in the past; the delta still finds every change after the full run."""
+    migration.source_config = {**CONFIG, "revision": 0}
+    migration.save()
+    full = drive(start_run(migration=migration, kind="full"))
+    assert full.state == "completed"
+    dataset = SampleDataset(**CONFIG, revision=1)
+    changed = {str(i) for i in range(1, dataset.total_ticket_ids() + 1) if dataset.last_touched(i) == 1}
+    assert changed
+    migration.source_config = {**CONFIG, "revision": 1}
+    migration.save()
+    delta = drive(start_run(migration=migration, kind="delta"))
+    assert delta.state == "completed", delta.recent_errors
+    handled = set(RecordMap.objects.filter(migration=migration, entity="ticket", last_run=delta)
+                  .values_list("source_id", flat=True))
+    assert changed <= handled  # every changed, new or deleted ticket was looked at
+    assert len(handled) <= len(changed) + 2  # and not the whole help desk again
+    assert delta.counters["messages"]["done"] > 0
+    state = front.state()
+    # Replies appended in place, status and tags updated, deletions set to deleted: field by field.
+    check_fidelity(migration=migration, run=delta, connector=get_connector("sample", migration.source_config),
+                   state=state)
+    external_ids = Counter(m["external_id"] for c in state["conversations"] for m in c["messages"])
+    assert max(external_ids.values()) == 1
+    deleted_now = {str(i) for i in range(1, 61) if dataset.deleted_revision(i) == 1}
+    assert deleted_now and deleted_now <= set(RecordMap.objects.filter(
+        migration=migration, entity="ticket", deleted_in_source=True).values_list("source_id", flat=True))

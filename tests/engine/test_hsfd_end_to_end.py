@@ -3,6 +3,7 @@
 import pytest
 
 from connectors.registry import get_connector
+from migrations_engine import selectors
 from migrations_engine.models import RecordMap
 from migrations_engine.services import start_run
 from sandbox.freshdesk import FreshdeskStandin
@@ -29,8 +30,41 @@ def test_helpscout_to_front_field_by_field(owner, front):
     with HelpScoutStandin(tickets=40, seed=3) as hs:
         seen, run = _run_and_compare(owner=owner, front=front, source_type="helpscout", config=hs.config)
         assert hs.app.calls["GET /v2/conversations/{cid}/attachments/{aid}/data"] > 0
+        _check_skipped_threads_reported(run=run, connector=get_connector("helpscout", hs.config))
     assert seen["tickets"] > 10 and seen["messages"] > 20 and seen["notes"] > 3 and seen["attachments"] > 0
     assert seen["custom_fields"] > 0
+
+
+def _check_skipped_threads_reported(*, run, connector) -> None:
+    """Line items, workflow notes and drafts the connector leaves out are counted and listed with the reason."""
+    expected = {(t.source_id, s.source_id): s.reason for page in connector.tickets() for t in page.tickets
+                for s in t.skipped if s.kind == "message"}
+    assert len(expected) > 5
+    assert run.counters["messages"]["skipped"] == len(expected)
+    rows = list(selectors.report_rows(migration=run.migration, entity="message", state="skipped"))
+    assert {(r["ticket_source_id"], r["source_id"]): r["reason"] for r in rows} == expected
+    assert all(r["reason"] for r in rows)
+    assert selectors.report_summary(migration=run.migration)["message"]["skipped"] == len(expected)
+    ticket_id = next(iter(expected))[0]
+    assert "left out" in RecordMap.objects.get(migration=run.migration, entity="ticket", source_id=ticket_id).reason
+    # A second full run records nothing twice and counts nothing again.
+    again = drive(start_run(migration=run.migration, kind="full"))
+    assert again.counters["messages"] == {"total": 0, "done": 0, "failed": 0, "skipped": 0}
+    assert len(list(selectors.report_rows(migration=run.migration, entity="message", state="skipped"))) == len(expected)
+
+
+@pytest.mark.django_db
+def test_helpscout_merged_ids_point_at_the_surviving_conversation(owner, front):
+    with HelpScoutStandin(tickets=12, seed=3) as hs:
+        hs.app.merge(5, 6)  # ticket 5 was merged into 6: asking for 5 answers 301 -> 6
+        migration = make_migration(owner=owner, front=front, source_type="helpscout", source_config=hs.config)
+        run = drive(start_run(migration=migration, kind="demo", ids=["5", "7"]))
+    assert run.state == "completed", (run.reason, run.recent_errors)
+    target = RecordMap.objects.get(migration=migration, entity="ticket", source_id="6")
+    merged = RecordMap.objects.get(migration=migration, entity="ticket", source_id="5")
+    assert target.state == "done" and target.front_id
+    assert merged.state == "skipped" and merged.front_id == target.front_id
+    assert "Merged into ticket 6" in merged.reason
 
 
 @pytest.mark.django_db

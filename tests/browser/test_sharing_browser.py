@@ -1,0 +1,89 @@
+"""Sharing in headless Chromium: the owner creates a share link, a colleague opens it signed out, signs
+in and lands with access; the owner withdraws it and the colleague's next page is a 404. Then staff
+search the console and pause a run, and the audit log shows it. Screenshots go to artifacts/screenshots/."""
+
+import re
+
+import pytest
+from allauth.account.models import EmailAddress
+from django.contrib.auth import get_user_model
+from playwright.sync_api import expect
+
+from migrations_engine.models import Run
+from wizard.models import Migration
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+PASSWORD = "Lighthouse-keeper-42"
+
+
+def _user(email: str, **extra):
+    user = get_user_model().objects.create_user(username=email, email=email, password=PASSWORD, **extra)
+    EmailAddress.objects.create(user=user, email=email, verified=True, primary=True)
+    return user
+
+
+def _sign_in(page, base: str, email: str) -> None:
+    page.goto(base + "/accounts/login/")
+    page.fill("input[name=login]", email)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("main form button[type=submit]")
+
+
+def test_share_link_accept_and_revoke_then_staff_console(page, browser, live_server, shoot):
+    base = live_server.url
+    page.set_default_timeout(20_000)
+    owner = _user("owner@acme.test")
+    _user("colleague@acme.test")
+    _user("support@frontport.test", is_staff=True)
+    migration = Migration.objects.create(owner=owner, name="Acme desk → Front", source_type="sample", furthest_step=Migration.Step.FULL,
+                                         front_token="tok", front_inbox_id="inb_1")
+    run = Run.objects.create(migration=migration, kind="full", state="running", lineage="g0",
+                             counters={"tickets": {"total": 40, "done": 12, "failed": 1, "skipped": 0}})
+
+    # The owner creates a viewer link; it is shown once.
+    _sign_in(page, base, "owner@acme.test")
+    page.goto(f"{base}/migrations/{migration.pk}/sharing/")
+    page.select_option("#id_level >> nth=1", "1")
+    page.click("text=Create link")
+    link = page.locator('[data-testid="new-share-url"] input').input_value()
+    assert re.search(r"/share/[A-Za-z0-9_\-]{40,}/$", link)
+    shoot(page, "sharing-01-link-created")
+
+    # The colleague opens it signed out, signs in, and has access to this migration.
+    colleague = browser.new_context(viewport={"width": 1280, "height": 860})
+    other = colleague.new_page()
+    other.set_default_timeout(20_000)
+    other.goto(link.replace("http://127.0.0.1:8000", base))
+    expect(other.locator("main")).to_contain_text("viewer")
+    shoot(other, "sharing-02-invitation-signed-out")
+    other.click('[data-testid="share-sign-in"]')
+    other.fill("input[name=login]", "colleague@acme.test")
+    other.fill("input[name=password]", PASSWORD)
+    other.click("main form button[type=submit]")
+    other.goto(base + "/migrations/")
+    expect(other.locator("main")).to_contain_text("Acme desk → Front")
+    shoot(other, "sharing-03-colleague-dashboard")
+    assert other.goto(f"{base}/migrations/{migration.pk}/report/").status != 404
+
+    # The owner withdraws it; the colleague's very next request is refused.
+    page.reload()
+    expect(page.locator('[data-testid="shares"]')).to_contain_text("colleague@acme.test")
+    shoot(page, "sharing-04-shares-list")
+    page.click('[data-testid="shares"] >> text=Withdraw')
+    expect(page.locator('[data-testid="shares"]')).to_contain_text("withdrawn")
+    assert other.goto(f"{base}/migrations/{migration.pk}/report/").status == 404
+    colleague.close()
+
+    # Staff: search by the customer's email, pause the run, see it in the audit log.
+    page.context.clear_cookies()
+    _sign_in(page, base, "support@frontport.test")
+    page.goto(base + "/staff/?q=owner%40acme")
+    expect(page.locator('[data-testid="staff-migrations"]')).to_contain_text("12/40 done")
+    shoot(page, "sharing-05-staff-console")
+    page.click("text=Acme desk → Front")
+    page.click('[data-testid="staff-runs"] >> text=Pause')
+    expect(page.locator('[data-testid="audit-log"]')).to_contain_text("run.pause")
+    shoot(page, "sharing-06-staff-migration")
+    run.refresh_from_db()
+    assert run.state == "paused"
