@@ -70,6 +70,24 @@ def _take(tokens: float, ts: float, limit: float, blocked: float, now: float, de
     return tokens, (1 - tokens) / rate
 
 
+def _use_wal(db: sqlite3.Connection, *, attempts: int = 60) -> None:
+    """Switch the budget file to WAL (once per file: the mode persists).
+
+    Switching needs an exclusive lock, and SQLite may answer "database is locked" at once instead of
+    waiting out the busy timeout, e.g. when several workers open the file at the same moment.
+    """
+    for attempt in range(attempts):
+        try:
+            if db.execute("PRAGMA journal_mode").fetchone()[0].lower() == "wal":
+                return
+            db.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or attempt == attempts - 1:
+                raise
+            time.sleep(0.02 * (attempt + 1))
+
+
 class SharedBudget:
     """Pacer for connectors.http.HttpClient. `key` names the vendor account (e.g. a Front company)."""
 
@@ -110,7 +128,7 @@ class SharedBudget:
         db = getattr(self._threads, "db", None)
         if db is None:
             db = sqlite3.connect(self._db_path, timeout=30, isolation_level=None, check_same_thread=False)
-            db.execute("PRAGMA journal_mode=WAL")
+            _use_wal(db)
             db.execute("PRAGMA synchronous=NORMAL")  # a budget lost in a power cut refills in a minute
             self._threads.db = db
         return db
