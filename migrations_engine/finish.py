@@ -12,7 +12,7 @@ from typing import Any
 
 from connectors.base import Attachment, Message
 from connectors.front import RateLimited, Unreachable, VendorError
-from migrations_engine import mapping
+from migrations_engine import fastsql, mapping
 from migrations_engine.models import FrontWrite
 from migrations_engine.pipeline import (
     RECORD_ERRORS,
@@ -101,7 +101,7 @@ def _post_comment(ctx: RunContext, work: TicketWork, *, key: str, source_id: str
     comments are read (once per ticket) and searched for the marker before anything is sent again.
     """
     # Read the row afresh: an execution that took this run over may have written it meanwhile.
-    row = FrontWrite.objects.filter(migration_id=ctx.migration.pk, key=key).first()
+    row = fastsql.first(FrontWrite, migration_id=ctx.migration.pk, key=key)
     if row is not None:
         work.journal[key] = row
     if row is not None and row.state in (FrontWrite.State.SENT, FrontWrite.State.SKIPPED):

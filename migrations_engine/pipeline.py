@@ -17,7 +17,9 @@ from __future__ import annotations
 
 import html
 import logging
+import threading
 from collections import Counter
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -32,8 +34,9 @@ from connectors.front import (
     NotFound,
     Upload,
 )
-from migrations_engine import mapping
+from migrations_engine import fastsql, mapping
 from migrations_engine.models import FrontWrite, RecordMap
+from migrations_engine.parallel import write_lock
 
 logger = logging.getLogger(__name__)
 
@@ -62,9 +65,19 @@ class RunContext:
     agent_names: dict[str, str] = field(default_factory=dict)
     retry_delay: float = 0.5
     contacts: dict[str, str] = field(default_factory=dict)
+    requesters_checked: set[str] = field(default_factory=set)  # no contact in the record map at page start
     # The run's counters while a chunk holds the lease (the runner sets it); contacts are folded in at
     # once, in the transaction that records them, so an interruption never loses or repeats them.
     counters: dict[str, dict[str, int]] | None = None
+    # Tickets run on several threads (parallel.py): the counters and the Run row they are saved to
+    # change under this lock; a requester's lock makes a second ticket of the same requester wait for
+    # the first one's lookup instead of creating the contact twice.
+    counters_lock: threading.RLock = field(default_factory=threading.RLock)
+    _requester_locks: dict[str, threading.Lock] = field(default_factory=dict)
+
+    def requester_lock(self, source_id: str) -> threading.Lock:
+        with self.counters_lock:
+            return self._requester_locks.setdefault(source_id, threading.Lock())
 
     def teammate_name(self, agent_id: str | None) -> str | None:
         return self.agent_names.get(agent_id or "")
@@ -185,12 +198,32 @@ def ensure_requester(ctx: RunContext, work: TicketWork) -> None:
         return
     if req.source_id in ctx.contacts:
         return
-    # The in-memory cache lives one chunk; the record map remembers contacts across chunks and runs.
-    known = RecordMap.objects.filter(migration_id=ctx.migration.pk, entity="contact", source_id=req.source_id,
-                                     state=RecordMap.State.DONE).exclude(front_id="").values_list("front_id", flat=True).first()
-    if known:
-        ctx.contacts[req.source_id] = known
+    with ctx.requester_lock(req.source_id):
+        if req.source_id not in ctx.contacts:  # another thread may have looked it up meanwhile
+            _look_up_requester(ctx, req)
+
+
+def remember_known_requesters(ctx: RunContext, tickets: list[Ticket]) -> None:
+    """One query per page for the contacts its requesters already have (instead of one per requester):
+    the in-memory cache lives one chunk, the record map remembers contacts across chunks and runs."""
+    wanted = {t.requester.source_id for t in tickets if t.requester is not None} - set(ctx.contacts)
+    if not wanted:
         return
+    known = dict(RecordMap.objects.filter(
+        migration_id=ctx.migration.pk, entity="contact", source_id__in=wanted, state=RecordMap.State.DONE,
+    ).exclude(front_id="").values_list("source_id", "front_id"))
+    ctx.contacts.update(known)
+    ctx.requesters_checked.update(wanted)
+
+
+def _look_up_requester(ctx: RunContext, req) -> None:
+    if req.source_id not in ctx.requesters_checked:  # not seen by remember_known_requesters
+        known = RecordMap.objects.filter(migration_id=ctx.migration.pk, entity="contact", source_id=req.source_id,
+                                         state=RecordMap.State.DONE).exclude(front_id="").values_list(
+            "front_id", flat=True).first()
+        if known:
+            ctx.contacts[req.source_id] = known
+            return
     from migrations_engine.records import record_contact
 
     try:
@@ -282,16 +315,17 @@ def _journal(ctx: RunContext, work: TicketWork, *, kind: str, key: str, source_i
     fields = {"run_id": ctx.run.pk, "lineage": ctx.lineage, "kind": kind, "ticket_source_id": work.ticket.source_id,
               "source_id": source_id, "state": state, "reason": reason[:1000], **ids}
     row = work.journal.get(key)
-    if row is None:
-        try:
-            with transaction.atomic():
-                row = FrontWrite.objects.create(migration_id=ctx.migration.pk, key=key, **fields)
-        except IntegrityError:  # written by an execution this one did not know about
-            row, _ = FrontWrite.objects.update_or_create(migration_id=ctx.migration.pk, key=key, defaults=fields)
-    else:
-        for name, value in fields.items():
-            setattr(row, name, value)
-        row.save(update_fields=list(fields))
+    with write_lock():
+        if row is None:
+            try:
+                # In autocommit the INSERT is its own transaction; inside a caller's transaction a savepoint
+                # keeps a refused INSERT from breaking it.
+                with transaction.atomic() if transaction.get_connection().in_atomic_block else nullcontext():
+                    row = fastsql.insert(FrontWrite, migration_id=ctx.migration.pk, key=key, **fields)
+            except IntegrityError:  # written by an execution this one did not know about
+                row, _ = FrontWrite.objects.update_or_create(migration_id=ctx.migration.pk, key=key, defaults=fields)
+        else:
+            fastsql.update(row, fields)
     work.journal[key] = row
     return row
 
@@ -376,7 +410,9 @@ def conversation_of(ctx: RunContext, work: TicketWork) -> str | None:
     if resolved is None:
         return None
     message_id, conversation_id = resolved
-    FrontWrite.objects.filter(migration_id=ctx.migration.pk, message_uid=uids[-1]).update(
-        message_id=message_id, conversation_id=conversation_id)
+    # By the ticket's index: a filter on message_uid alone would scan the migration's whole journal.
+    with write_lock():
+        FrontWrite.objects.filter(migration_id=ctx.migration.pk, ticket_source_id=work.ticket.source_id,
+                                  message_uid=uids[-1]).update(message_id=message_id, conversation_id=conversation_id)
     work.conversation_id = conversation_id
     return conversation_id

@@ -8,8 +8,12 @@ from django.db import transaction
 from django.utils import timezone
 
 from connectors.base import Agent, Contact
+from migrations_engine import fastsql
 from migrations_engine.models import FrontWrite, RecordMap, Run
+from migrations_engine.parallel import write_lock
 
+# What completing a ticket saves of its record-map row: every column (as `save()` would), by fastsql.
+RECORD_FIELDS = tuple(f.name for f in RecordMap._meta.concrete_fields if not f.primary_key)
 ENTITIES = ("tickets", "messages", "notes", "contacts", "agents", "attachments")
 
 
@@ -48,7 +52,7 @@ def record_contact(ctx, *, contact: Contact, front_id: str, error: str) -> bool:
     The run's contact counter moves in the same transaction as the row, not with the ticket that asked
     for it: a chunk stopped before that ticket completes would otherwise lose the count for good (the
     next execution finds the contact already recorded)."""
-    with transaction.atomic():
+    with ctx.counters_lock, write_lock(), transaction.atomic():
         row, created = RecordMap.objects.get_or_create(
             migration_id=ctx.migration.pk, entity="contact", source_id=contact.source_id,
             defaults={"last_run_id": ctx.run.pk},
@@ -147,13 +151,14 @@ def complete_ticket(ctx, work, *, counters: dict[str, dict[str, int]]) -> str:
         rec.applied = applied
     rec.source_url = (t.url or "")[:500]
     rec.last_run_id = ctx.run.pk
-    counters["tickets"][state] += 1
-    add_counts(counters, work.counts)
-    with transaction.atomic():
-        rec.save()
-        Run.objects.filter(pk=ctx.run.pk).update(counters=counters, heartbeat_at=timezone.now())
-    if t.merged_ids:
-        record_merged(ctx, work, state=state)
+    with ctx.counters_lock, write_lock():
+        counters["tickets"][state] += 1
+        add_counts(counters, work.counts)
+        with transaction.atomic():
+            fastsql.save_fields(rec, RECORD_FIELDS)
+            fastsql.update(ctx.run, {"counters": counters, "heartbeat_at": timezone.now()})
+        if t.merged_ids:
+            record_merged(ctx, work, state=state)
     return state
 
 

@@ -10,6 +10,7 @@ what the record map and the journal say is done.
 from __future__ import annotations
 
 import logging
+import threading
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -19,19 +20,18 @@ from django.db import InterfaceError, OperationalError
 from django.db.models import Q
 from django.utils import timezone
 
-from connectors.base import BadCredentials, ConnectorError, InvalidConfig, MissingPermission, TicketPage
+from connectors.base import ConnectorError, TicketPage
 from migrations_engine import context as run_context
-from migrations_engine import finish, pipeline, records
+from migrations_engine import records
 from migrations_engine.models import Checkpoint, Run
 from migrations_engine.notify import notify_run_event
+from migrations_engine.page import ATTENTION_ERRORS, handle_page
+from migrations_engine.parallel import TicketPool, thread_count, write_lock
 
 logger = logging.getLogger(__name__)
 
-ATTENTION_ERRORS = (BadCredentials, MissingPermission, InvalidConfig)
 DEMO_LIMIT = 20
 RETRY_IDS_PAGE = 100
-FINISH_BATCH = 25
-FINISH_AFTER_SECONDS = 20.0
 
 
 class StopRequested(Exception):
@@ -65,18 +65,40 @@ def release_lease(run_id: int, owner: str) -> None:
 
 
 class Heartbeat:
-    """Renews the lease and notices pause/cancel/window end, at most every second."""
+    """Renews the lease and notices pause/cancel/window end, at most every second.
+
+    Called from every ticket thread (parallel.py): one of them renews at a time, and once a stop is
+    noticed every thread sees it at its next ticket (`raise_if_stopped`)."""
 
     def __init__(self, run: Run, owner: str) -> None:
         self.run, self.owner, self.last = run, owner, 0.0
+        self.stopped: type[StopRequested] | None = None
+        self._lock = threading.Lock()
+
+    def raise_if_stopped(self) -> None:
+        if self.stopped is not None:
+            raise self.stopped
 
     def beat(self, *, force: bool = False) -> None:
+        self.raise_if_stopped()
         now = time.monotonic()
         if not force and now - self.last < 1.0:
             return
-        self.last = now
-        updated = Run.objects.filter(pk=self.run.pk, lease_owner=self.owner, state=Run.State.RUNNING).update(
-            heartbeat_at=timezone.now())
+        if not self._lock.acquire(blocking=force):
+            return  # another thread is renewing right now
+        try:
+            self.last = now
+            self._renew()
+        except StopRequested as exc:
+            self.stopped = type(exc)
+            raise
+        finally:
+            self._lock.release()
+
+    def _renew(self) -> None:
+        with write_lock():
+            updated = Run.objects.filter(pk=self.run.pk, lease_owner=self.owner, state=Run.State.RUNNING).update(
+                heartbeat_at=timezone.now())
         if not updated:
             if Run.objects.filter(pk=self.run.pk, state=Run.State.RUNNING).exists():
                 raise LeaseLost
@@ -136,34 +158,39 @@ def execute_chunk(run_id: int) -> str:
 def _work(run: Run, owner: str) -> str:
     started = time.monotonic()
     heartbeat = Heartbeat(run, owner)
-    ctx = run_context.build(run)
+    # The context is built again after each phase change (it reads what the phase saved); every one
+    # built is accounted and closed at the end, so no Front call goes uncounted.
+    contexts = [run_context.build(run)]
     try:
         if run.phase == "prepare":
-            run_context.prepare(ctx)
+            run_context.prepare(contexts[-1])
             run.phase = "cleanup" if run.kind == Run.Kind.REMIGRATION else "tickets"
             Run.objects.filter(pk=run.pk).update(phase=run.phase, context=run.context, counters=run.counters)
-            ctx = run_context.build(run)
+            contexts.append(run_context.build(run))
         if run.phase == "cleanup":
             from migrations_engine.cleanup import remove_lineage_conversations
 
-            remove_lineage_conversations(ctx, heartbeat=heartbeat.beat)
+            remove_lineage_conversations(contexts[-1], heartbeat=heartbeat.beat)
             run.phase = "tickets"
             Run.objects.filter(pk=run.pk).update(phase="tickets")
-            ctx = run_context.build(run)
+            contexts.append(run_context.build(run))
         if run.phase == "tickets":
-            if _tickets(ctx, heartbeat, deadline=started + setting("ENGINE_CHUNK_SECONDS", 30)) == "continue":
+            deadline = started + setting("ENGINE_CHUNK_SECONDS", 30)
+            if _tickets(contexts[-1], heartbeat, deadline=deadline) == "continue":
                 return "continue"
         _finish(run)
         return "done"
     finally:
-        _account(run, ctx, started)
-        ctx.client.close()
-        ctx.source.close()
+        _account(run, contexts, started)
+        for ctx in contexts:
+            ctx.client.close()
+            ctx.comment_client.close()
+            ctx.source.close()
 
 
-def _account(run: Run, ctx, started: float) -> None:
-    stats = ctx.client.stats
-    calls = int(stats.get("requests", 0))
+def _account(run: Run, contexts: list, started: float) -> None:
+    # Comments go through their own client (it never retries by itself): count both.
+    calls = sum(int(client.stats.get("requests", 0)) for ctx in contexts for client in (ctx.client, ctx.comment_client))
     fresh = Run.objects.get(pk=run.pk)
     series = (fresh.series or [])[-199:]
     handled = sum(fresh.counters.get("tickets", {}).get(s, 0) for s in ("done", "failed", "skipped"))
@@ -203,12 +230,19 @@ def _tickets(ctx, heartbeat: Heartbeat, *, deadline: float) -> str:
         return "done"
     counters = run.counters or records.empty_counters()
     ctx.counters = counters
+    with TicketPool(thread_count()) as pool:
+        return _pages(ctx, checkpoint, heartbeat, counters, pool, deadline=deadline)
+
+
+def _pages(ctx, checkpoint: Checkpoint, heartbeat: Heartbeat, counters: dict, pool: TicketPool, *,
+           deadline: float) -> str:
+    run = ctx.run
     for page in _selection(ctx, checkpoint.cursor):
         tickets = page.tickets
         if run.kind == Run.Kind.DEMO:
             room = DEMO_LIMIT - run.context.get("demo_seen", 0)
             tickets = tickets[:max(room, 0)]
-        _page(ctx, tickets, heartbeat, counters)
+        handle_page(ctx, tickets, heartbeat, counters, pool)
         _remember_newest_change(run, page.tickets)
         checkpoint.cursor = page.cursor
         checkpoint.pages += 1
@@ -240,94 +274,6 @@ def _remember_newest_change(run: Run, tickets: list) -> None:
     newest = max(stamps)
     if not known or datetime.fromisoformat(known) < newest:
         run.context["source_watermark"] = newest.isoformat()
-
-
-def _page(ctx, tickets: list, heartbeat: Heartbeat, counters: dict) -> None:
-    """Both phases for one page of tickets; tickets already handled by this run are skipped."""
-    run = ctx.run
-    ids = [t.source_id for t in tickets]
-    recs = records.ensure_ticket_records(migration_id=run.migration_id, ticket_ids=ids)
-    journals = records.journal_for(migration_id=run.migration_id, lineage=ctx.lineage, ticket_ids=ids)
-    waiting: list[pipeline.TicketWork] = []
-    first_waiting = 0.0
-    for ticket in tickets:
-        rec = recs[ticket.source_id]
-        if rec.last_run_id == run.pk and rec.state != "pending":
-            continue  # handled before an interruption
-        records.reset_for_lineage(rec, ctx.lineage)
-        if rec.last_run_id != run.pk:
-            rec.attempts = 0
-        rec.attempts += 1
-        rec.last_run_id = run.pk
-        rec.state = "pending"
-        work = pipeline.TicketWork(ticket=ticket, record=rec, journal=journals.get(ticket.source_id, {}))
-        records.count_earlier_writes(ctx, work)
-        records.note_skipped(ctx, work)
-        try:
-            pipeline.import_phase(ctx, work)
-        except (*ATTENTION_ERRORS, OperationalError, InterfaceError):
-            raise
-        except ConnectorError as exc:
-            if not _record_transient(ctx, work, exc, counters):
-                raise
-            continue
-        except Exception as exc:  # bad input is data: the record fails with a reason, the run goes on
-            logger.exception("ticket %s of run %s failed", ticket.source_id, run.pk)
-            work.failed = True
-            work.reasons.append(f"Unexpected error while migrating this ticket ({type(exc).__name__}).")
-        heartbeat.beat()
-        if work.needs_finish and not work.failed:
-            if not waiting:
-                first_waiting = time.monotonic()
-            waiting.append(work)
-        else:
-            records.complete_ticket(ctx, work, counters=counters)
-        # Second phase in batches: late enough for Front to have processed the imports (rarely an empty
-        # lookup), early enough that progress moves on a slow budget.
-        if waiting and (len(waiting) >= FINISH_BATCH or time.monotonic() - first_waiting > FINISH_AFTER_SECONDS):
-            _finish_waiting(ctx, waiting, heartbeat, counters)
-            waiting = []
-    _finish_waiting(ctx, waiting, heartbeat, counters)
-
-
-def _finish_waiting(ctx, waiting: list, heartbeat: Heartbeat, counters: dict) -> None:
-    delay = 0.2
-    for attempt in range(8):
-        still = []
-        for work in waiting:
-            try:
-                finished = finish.finish_phase(ctx, work, final=attempt == 7)
-            except (*ATTENTION_ERRORS, OperationalError, InterfaceError):
-                raise
-            except ConnectorError as exc:
-                if not _record_transient(ctx, work, exc, counters):
-                    raise
-                continue
-            except Exception as exc:
-                logger.exception("ticket %s of run %s failed", work.ticket.source_id, ctx.run.pk)
-                work.failed, finished = True, True
-                work.reasons.append(f"Unexpected error while migrating this ticket ({type(exc).__name__}).")
-            if finished:
-                records.complete_ticket(ctx, work, counters=counters)
-            else:
-                still.append(work)
-            heartbeat.beat()
-        if not still:
-            return
-        waiting = still
-        heartbeat.sleep(delay)
-        delay = min(delay * 2, 5.0)
-
-
-def _record_transient(ctx, work, exc: ConnectorError, counters: dict) -> bool:
-    """A transient error on one ticket: retried by the next chunk, unless it keeps failing (then failed)."""
-    if work.record.attempts < setting("ENGINE_MAX_ATTEMPTS", 5):
-        work.record.save(update_fields=["attempts", "last_run", "state", "lineage", "front_id", "applied"])
-        return False
-    work.failed = True
-    work.reasons.append(f"Gave up after {work.record.attempts} attempts: {exc}")
-    records.complete_ticket(ctx, work, counters=counters)
-    return True
 
 
 def _finish(run: Run) -> None:

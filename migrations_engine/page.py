@@ -1,0 +1,142 @@
+"""One page of source tickets: both pipeline phases, several tickets at a time (see parallel.py).
+
+Tickets go through in groups. A group's imports run together with the second phase (notes, custom
+fields, updates: what needs the conversation id) of the group before it, so by the time a ticket's
+uid is looked up Front has had a whole group's time to process its imports: the lookup is rarely
+empty, and no thread sits idle waiting for it while others can work. What is still not processed at
+the end of the page is asked again with a growing pause, as before.
+"""
+
+from __future__ import annotations
+
+import logging
+from functools import partial
+
+from django.db import InterfaceError, OperationalError
+
+from connectors.base import BadCredentials, ConnectorError, InvalidConfig, MissingPermission
+from migrations_engine import finish, pipeline, records
+from migrations_engine.parallel import Outcome, TicketPool, batched, write_lock
+
+logger = logging.getLogger(__name__)
+
+ATTENTION_ERRORS = (BadCredentials, MissingPermission, InvalidConfig)
+# Errors that stop the whole chunk rather than one ticket (the runner decides what follows).
+CHUNK_ERRORS = (*ATTENTION_ERRORS, OperationalError, InterfaceError)
+FINISH_ATTEMPTS = 8
+MIN_GROUP = 8
+
+
+def handle_page(ctx, tickets: list, heartbeat, counters: dict, pool: TicketPool) -> None:
+    """Both phases for one page of tickets; tickets already handled by this run are skipped."""
+    run = ctx.run
+    ids = [t.source_id for t in tickets]
+    with write_lock():
+        recs = records.ensure_ticket_records(migration_id=run.migration_id, ticket_ids=ids)
+    journals = records.journal_for(migration_id=run.migration_id, lineage=ctx.lineage, ticket_ids=ids)
+    todo = [t for t in tickets
+            if not (recs[t.source_id].last_run_id == run.pk and recs[t.source_id].state != "pending")]
+    pipeline.remember_known_requesters(ctx, todo)
+    waiting: list[pipeline.TicketWork] = []
+    # Groups of twice the threads: enough to keep every thread busy, small enough that progress moves
+    # every few dozen calls on a slow budget.
+    for group in batched(todo, max(MIN_GROUP, 2 * pool.size)):
+        jobs = [partial(_import_job, ctx, t, recs[t.source_id], journals.get(t.source_id, {}), heartbeat, counters)
+                for t in group]
+        jobs += [partial(_finish_job, ctx, work, heartbeat, counters, final=False) for work in waiting]
+        outcomes = pool.run(jobs)
+        _raise_first(outcomes, heartbeat)
+        imported, finished = outcomes[:len(group)], outcomes[len(group):]
+        still = [work for work, o in zip(waiting, finished, strict=True) if o.value is False]
+        waiting = still + [o.value for o in imported if isinstance(o.value, pipeline.TicketWork)]
+    finish_waiting(ctx, waiting, heartbeat, counters, pool)
+
+
+def finish_waiting(ctx, waiting: list, heartbeat, counters: dict, pool: TicketPool) -> None:
+    """The second phase for tickets whose conversation id is not known yet, with a growing pause."""
+    delay = 0.2
+    for attempt in range(FINISH_ATTEMPTS):
+        if not waiting:
+            return
+        final = attempt == FINISH_ATTEMPTS - 1
+        outcomes = pool.run([partial(_finish_job, ctx, work, heartbeat, counters, final=final) for work in waiting])
+        _raise_first(outcomes, heartbeat)
+        waiting = [work for work, o in zip(waiting, outcomes, strict=True) if o.value is False]
+        if waiting:
+            heartbeat.sleep(delay)
+            delay = min(delay * 2, 5.0)
+
+
+def _raise_first(outcomes: list[Outcome], heartbeat) -> None:
+    """After a group settled: a stop (pause, lease lost, window end) wins, then the first other error."""
+    heartbeat.raise_if_stopped()
+    for outcome in outcomes:
+        if outcome.error is not None:
+            raise outcome.error
+
+
+def _import_job(ctx, ticket, rec, journal: dict, heartbeat, counters: dict):
+    """First phase of one ticket. Returns its TicketWork when the second phase is needed, else None."""
+    heartbeat.raise_if_stopped()  # stop after the tickets already started, not after the whole group
+    run = ctx.run
+    records.reset_for_lineage(rec, ctx.lineage)
+    if rec.last_run_id != run.pk:
+        rec.attempts = 0
+    rec.attempts += 1
+    rec.last_run_id = run.pk
+    rec.state = "pending"
+    work = pipeline.TicketWork(ticket=ticket, record=rec, journal=journal)
+    records.count_earlier_writes(ctx, work)
+    records.note_skipped(ctx, work)
+    try:
+        pipeline.import_phase(ctx, work)
+    except CHUNK_ERRORS:
+        raise
+    except ConnectorError as exc:
+        if not record_transient(ctx, work, exc, counters):
+            raise
+        return None
+    except Exception as exc:  # bad input is data: the record fails with a reason, the run goes on
+        logger.exception("ticket %s of run %s failed", ticket.source_id, run.pk)
+        work.failed = True
+        work.reasons.append(f"Unexpected error while migrating this ticket ({type(exc).__name__}).")
+    heartbeat.beat()
+    if work.needs_finish and not work.failed:
+        return work
+    records.complete_ticket(ctx, work, counters=counters)
+    return None
+
+
+def _finish_job(ctx, work, heartbeat, counters: dict, *, final: bool) -> bool:
+    """Second phase of one ticket: True when settled, False when Front has not processed it yet."""
+    heartbeat.raise_if_stopped()
+    try:
+        finished = finish.finish_phase(ctx, work, final=final)
+    except CHUNK_ERRORS:
+        raise
+    except ConnectorError as exc:
+        if not record_transient(ctx, work, exc, counters):
+            raise
+        return True
+    except Exception as exc:
+        logger.exception("ticket %s of run %s failed", work.ticket.source_id, ctx.run.pk)
+        work.failed, finished = True, True
+        work.reasons.append(f"Unexpected error while migrating this ticket ({type(exc).__name__}).")
+    if finished:
+        records.complete_ticket(ctx, work, counters=counters)
+    heartbeat.beat()
+    return finished
+
+
+def record_transient(ctx, work, exc: ConnectorError, counters: dict) -> bool:
+    """A transient error on one ticket: retried by the next chunk, unless it keeps failing (then failed)."""
+    from django.conf import settings
+
+    if work.record.attempts < getattr(settings, "ENGINE_MAX_ATTEMPTS", 5):
+        with write_lock():
+            work.record.save(update_fields=["attempts", "last_run", "state", "lineage", "front_id", "applied"])
+        return False
+    work.failed = True
+    work.reasons.append(f"Gave up after {work.record.attempts} attempts: {exc}")
+    records.complete_ticket(ctx, work, counters=counters)
+    return True

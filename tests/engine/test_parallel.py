@@ -1,0 +1,72 @@
+"""Several tickets at once (migrations_engine/parallel.py, page.py): same result as one at a time."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from django.db import connection
+
+from connectors.registry import get_connector
+from migrations_engine import pipeline
+from migrations_engine.models import RecordMap
+from migrations_engine.parallel import TicketPool, thread_count
+from migrations_engine.services import start_run
+from tests.engine.compare import check_fidelity
+from tests.engine.conftest import drive
+
+
+def test_pool_keeps_order_and_hands_errors_back():
+    with TicketPool(3) as pool:
+        outcomes = pool.run([lambda i=i: i * 2 if i != 4 else 1 / 0 for i in range(9)])
+    assert [o.value for o in outcomes if o.error is None] == [0, 2, 4, 6, 10, 12, 14, 16]
+    assert isinstance(outcomes[4].error, ZeroDivisionError)
+
+
+def test_pool_of_one_runs_inline():
+    with TicketPool(1) as pool:
+        names = pool.run([lambda: threading.current_thread().name] * 3)
+    assert {o.value for o in names} == {threading.current_thread().name}
+
+
+@pytest.mark.django_db
+def test_inside_a_transaction_tickets_run_inline(settings):
+    # Other threads could not see the rows of the caller's open transaction.
+    settings.ENGINE_TICKET_THREADS = 6
+    assert connection.in_atomic_block and thread_count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_threaded_run_lands_every_ticket_once_with_exact_counters(migration, front, settings, monkeypatch):
+    settings.ENGINE_TICKET_THREADS = 6
+    assert thread_count() == 6
+    threads: set[str] = set()
+    real_import = pipeline.import_phase
+
+    def spy(ctx, work):  # records which threads did the work; behaviour unchanged
+        threads.add(threading.current_thread().name)
+        return real_import(ctx, work)
+
+    monkeypatch.setattr(pipeline, "import_phase", spy)
+    migration.source_config = {"tickets": 120, "seed": 11}
+    migration.save()
+    run = drive(start_run(migration=migration, kind="full"))
+    assert run.state == "completed", (run.reason, run.recent_errors)
+    assert len(threads) > 1 and all(name.startswith("ticket-") for name in threads)
+
+    state = front.state()
+    seen = check_fidelity(migration=migration, run=run, connector=get_connector("sample", migration.source_config),
+                          state=state)
+    assert seen["messages"] > 100 and seen["notes"] > 20
+    # Two tickets of one requester at the same time still make one contact: one per handle in Front.
+    handles = [h["handle"] for c in state["contacts"] for h in c["handles"]]
+    assert len(handles) == len(set(handles))
+    # The counters, kept by several threads, equal what the record map says.
+    for entity, rows in (("tickets", "ticket"), ("contacts", "contact")):
+        for status in ("done", "failed", "skipped"):
+            stored = RecordMap.objects.filter(migration=migration, entity=rows, state=status).count()
+            assert run.counters[entity][status] == stored, (entity, status)
+    assert not RecordMap.objects.filter(migration=migration, state="pending").exists()
+    # Front calls are counted across threads and both clients (imports and comments).
+    calls = sum(front.state()["counters"]["routes"].values())
+    assert run.front_calls == calls
