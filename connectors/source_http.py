@@ -25,7 +25,7 @@ from connectors.base import (
     Unreachable,
     VendorError,
 )
-from connectors.http import RETRYABLE_STATUSES, HttpClient, guard_url
+from connectors.http import HttpClient
 
 CHUNK = 256 * 1024
 
@@ -131,40 +131,20 @@ def stream_get(http: HttpClient, url: str, *, service: str, what: str, accept: t
                send_credentials: bool = True) -> tuple[int, Iterator[bytes] | None]:
     """Open `url` for streaming. Returns (status, chunks); chunks is None when status is not accepted.
 
-    The 429/5xx/network retry loop of connectors/http.py does not stream, so this repeats it briefly
-    for the attachment path (before any byte is read, nothing is lost by retrying). `send_credentials`
-    False drops the client's Authorization header (pre-signed links on another host).
+    Goes through `HttpClient.open_stream`: SSRF guard, the connector's pacer and pool, retries on
+    429/5xx/network errors before any byte is read. `send_credentials` False drops the client's
+    Authorization header (pre-signed links on another host: the API key must not travel to the storage
+    host, and S3 refuses a request with two authorisations).
     """
-    guard_url(url)
-    attempt = 0
-    while True:
-        http.pacer.acquire("download")
-        http.stats["requests"] += 1
-        http.stats["route:GET attachment"] += 1
-        try:
-            # The connector's own pool: same limits, same proxies, same TLS settings.
-            request = http._http.build_request("GET", url)  # noqa: SLF001 - no public streaming API yet
-            if not send_credentials:
-                # Pre-signed links carry their own authorisation: the API key must not travel to the
-                # storage host (S3 also refuses a request with two authorisations).
-                request.headers.pop("Authorization", None)
-            response = http._http.send(request, stream=True)  # noqa: SLF001
-        except httpx.TransportError as exc:
-            attempt += 1
-            if attempt >= http.retry.max_attempts:
-                raise Unreachable(f"Could not reach {service} to download {what}.") from exc
-            time.sleep(http.retry.backoff(attempt))
-            continue
-        http.pacer.observe(response, "download")
-        if response.status_code in RETRYABLE_STATUSES and attempt + 1 < http.retry.max_attempts:
-            response.close()
-            attempt += 1
-            time.sleep(_seconds(response.headers.get("retry-after")) or http.retry.backoff(attempt))
-            continue
-        if response.status_code not in accept:
-            response.close()
-            return response.status_code, None
-        return response.status_code, _chunks(response, service=service, what=what)
+    try:
+        response = http.open_stream("GET", url, route="GET attachment", resource="download",
+                                    credentials=send_credentials)
+    except Unreachable as exc:
+        raise Unreachable(f"Could not reach {service} to download {what}.") from exc
+    if response.status_code not in accept:
+        response.close()
+        return response.status_code, None
+    return response.status_code, _chunks(response, service=service, what=what)
 
 
 def _chunks(response: httpx.Response, *, service: str, what: str) -> Iterator[bytes]:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import hashlib
 import re
 import threading
-from collections import Counter
 from collections.abc import Iterator
 from typing import Any
 from urllib.parse import quote, urlsplit
@@ -19,6 +18,7 @@ from urllib.parse import quote, urlsplit
 import httpx
 
 from connectors.budget import SharedBudget
+from connectors.counters import Stats
 from connectors.front import errors
 from connectors.front.errors import raise_for_front
 from connectors.front.forms import flatten_form, spool_uploads
@@ -78,7 +78,7 @@ class FrontClient:
             resource_of=burst_resource,
         )
         self.uids = UidTimer(initial_delay=uid_initial_delay)
-        self._stats: Counter[str] = Counter()
+        self._stats = Stats()
         self._lock = threading.Lock()
         self._tags: dict[str, str] | None = None
         self._contacts: dict[str, str] = {}
@@ -95,8 +95,8 @@ class FrontClient:
 
     @property
     def stats(self) -> dict[str, Any]:
-        merged: Counter[str] = Counter(self.http.stats)
-        merged.update(self._stats)
+        merged = self.http.stats.snapshot()
+        merged.update(self._stats.snapshot())
         merged["budget_429"] = self.budget.budget_429
         merged["burst_429"] = self.budget.burst_429
         merged["paced_seconds"] = round(self.budget.waited, 3)
@@ -302,7 +302,7 @@ class FrontClient:
             raise
         uid = response.json()["message_uid"]
         self.uids.started(uid)
-        self._stats["messages_imported"] += 1
+        self._stats.add("messages_imported")
         return uid
 
     def uid_ready_in(self, message_uid: str, *, imported_at: float | None = None) -> float:
@@ -321,7 +321,7 @@ class FrontClient:
             self.uids.wait_until_ready(message_uid, imported_at)
         response = self.http.request("GET", f"/messages/alt:uid:{message_uid}", route="GET /messages/alt:uid")
         if response.status_code == 404:
-            self._stats["empty_uid_polls"] += 1
+            self._stats.add("empty_uid_polls")
             self.uids.was_not_ready(message_uid, imported_at)
             return None
         raise_for_front(response, what="look up an imported message")

@@ -8,6 +8,7 @@ against the JSON schema of the same operation.
 
 from __future__ import annotations
 
+import io
 import re
 import tempfile
 from collections.abc import Iterable
@@ -89,7 +90,9 @@ def spool_uploads(uploads: list[Upload]) -> list[tuple[Upload, IO[bytes]]]:
             if upload.size is not None and upload.size > MAX_ATTACHMENT_BYTES:
                 raise too_large(upload, upload.size)
         for upload in uploads:
-            spool = tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY)  # noqa: SIM115 - returned open
+            # In memory while small: a BytesIO has no fileno(), so httpx sizes it by seek/tell, whereas
+            # SpooledTemporaryFile.fileno() would roll every small attachment over to a disk file.
+            spool: IO[bytes] = io.BytesIO()
             spooled.append((upload, spool))
             size = 0
             for chunk in upload.chunks:
@@ -97,6 +100,11 @@ def spool_uploads(uploads: list[Upload]) -> list[tuple[Upload, IO[bytes]]]:
                 total += len(chunk)
                 if size > MAX_ATTACHMENT_BYTES or total > MAX_ATTACHMENT_BYTES:
                     raise too_large(upload, size)
+                if size > SPOOL_IN_MEMORY and isinstance(spool, io.BytesIO):
+                    disk = tempfile.TemporaryFile()  # noqa: SIM115 - returned open
+                    disk.write(spool.getvalue())
+                    spool = disk
+                    spooled[-1] = (upload, spool)
                 spool.write(chunk)
             spool.seek(0)
     except BaseException:
