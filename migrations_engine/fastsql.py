@@ -64,7 +64,7 @@ def insert(model: type[M], **values: Any) -> M:
     """INSERT one row (model defaults apply); raises IntegrityError on a unique conflict."""
     row = model(**values)
     sql, fields = _insert_statement(model, connection.vendor)
-    params = [f.get_db_prep_save(getattr(row, f.attname), connection) for f in fields]
+    params = [f.get_db_prep_save(f.pre_save(row, True), connection) for f in fields]  # auto_now too
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         row.pk = cursor.fetchone()[0]

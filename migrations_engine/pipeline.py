@@ -410,9 +410,8 @@ def conversation_of(ctx: RunContext, work: TicketWork) -> str | None:
     if resolved is None:
         return None
     message_id, conversation_id = resolved
-    # By the ticket's index: a filter on message_uid alone would scan the migration's whole journal.
+    row = next(r for r in work.journal.values() if r.kind == "message" and r.message_uid == uids[-1])
     with write_lock():
-        FrontWrite.objects.filter(migration_id=ctx.migration.pk, ticket_source_id=work.ticket.source_id,
-                                  message_uid=uids[-1]).update(message_id=message_id, conversation_id=conversation_id)
+        fastsql.update(row, {"message_id": message_id, "conversation_id": conversation_id})
     work.conversation_id = conversation_id
     return conversation_id

@@ -52,21 +52,20 @@ def record_contact(ctx, *, contact: Contact, front_id: str, error: str) -> bool:
     The run's contact counter moves in the same transaction as the row, not with the ticket that asked
     for it: a chunk stopped before that ticket completes would otherwise lose the count for good (the
     next execution finds the contact already recorded)."""
+    state = RecordMap.State.FAILED if error else RecordMap.State.DONE
     with ctx.counters_lock, write_lock(), transaction.atomic():
-        row, created = RecordMap.objects.get_or_create(
-            migration_id=ctx.migration.pk, entity="contact", source_id=contact.source_id,
-            defaults={"last_run_id": ctx.run.pk},
-        )
-        fresh = created or row.last_run_id != ctx.run.pk or row.state != RecordMap.State.DONE
-        row.state = RecordMap.State.FAILED if error else RecordMap.State.DONE
-        row.reason = error[:1000]
-        row.front_id = front_id
-        row.last_run_id = ctx.run.pk
-        row.attempts += 1
-        row.save(update_fields=["state", "reason", "front_id", "last_run", "attempts", "updated_at"])
+        row = fastsql.first(RecordMap, migration_id=ctx.migration.pk, entity="contact", source_id=contact.source_id)
+        fresh = row is None or row.last_run_id != ctx.run.pk or row.state != RecordMap.State.DONE
+        values = {"state": state, "reason": error[:1000], "front_id": front_id, "last_run_id": ctx.run.pk}
+        if row is None:
+            # The unique constraint still guards the row; the lease makes this execution its only writer.
+            fastsql.insert(RecordMap, migration_id=ctx.migration.pk, entity="contact", source_id=contact.source_id,
+                           attempts=1, **values)
+        else:
+            fastsql.update(row, {**values, "attempts": row.attempts + 1, "updated_at": None})
         if fresh and ctx.counters is not None:
             ctx.counters["contacts"]["failed" if error else "done"] += 1
-            Run.objects.filter(pk=ctx.run.pk).update(counters=ctx.counters)
+            fastsql.update(ctx.run, {"counters": ctx.counters})
     return fresh and not error
 
 

@@ -58,3 +58,12 @@ def test_save_fields_writes_json_and_auto_now_like_save(owner, front):
     assert stored.applied == rec.applied and stored.message_ids == ["uid_2", "uid_1"][::-1]
     assert stored.state == "done" and stored.updated_at > before
     assert fastsql.first(RecordMap, migration_id=migration.pk, entity="ticket", source_id="42").applied == rec.applied
+
+
+def test_insert_fills_auto_now_columns(owner, front):
+    migration = make_migration(owner=owner, front=front)
+    rec = fastsql.insert(RecordMap, migration_id=migration.pk, entity="contact", source_id="c1", state="done",
+                         attempts=1)
+    stored = RecordMap.objects.get(pk=rec.pk)
+    assert stored.updated_at is not None and stored.updated_at == rec.updated_at
+    assert _values(stored) == _values(rec)
