@@ -19,6 +19,19 @@ def _cli(*args) -> str:
     return out.getvalue()
 
 
+class _ClosesAfter(io.StringIO):
+    """A pipe whose reader goes away after some lines, as `| head` does."""
+
+    def __init__(self, *, lines: int) -> None:
+        super().__init__()
+        self.lines = lines
+
+    def write(self, text: str) -> int:
+        if self.getvalue().count("\n") >= self.lines:
+            raise BrokenPipeError(32, "Broken pipe")
+        return super().write(text)
+
+
 def _file(tmp_path, front, source: dict, **extra) -> str:
     data = {
         "name": "CLI migration", "source": source,
@@ -64,6 +77,10 @@ def test_apply_run_status_report(tmp_path, front):
     assert all(r["front_id"].startswith("cnv_") or r["front_message_uids"] for r in rows)
     table = list(csv.DictReader(io.StringIO(_cli("report", str(migration_id), "--format", "csv"))))
     assert {"ticket", "message", "agent"} <= {r["entity"] for r in table}
+    # `report ... | head -2`: the reader leaves after two lines; the command ends quietly, no traceback.
+    reader = _ClosesAfter(lines=2)
+    call_command("migration", "report", str(migration_id), "--format", "csv", stdout=reader)
+    assert reader.getvalue().count("\n") == 2
 
     with pytest.raises(CommandError, match="already in progress|demos are for|Run the full"):
         call_command("migration", "run", str(migration_id), "--kind", "delta")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import sys
 import time
 
@@ -40,7 +41,14 @@ class Command(BaseCommand):
         report.add_argument("--state", choices=["pending", "done", "failed", "skipped"])
 
     def handle(self, *args, **options):
-        return getattr(self, f"_{options['action']}")(options)
+        try:
+            return getattr(self, f"_{options['action']}")(options)
+        except BrokenPipeError:
+            # The reader stopped early (`migration report 7 | head`): nothing went wrong here. Point the
+            # process's stdout at /dev/null so Python's own flush at exit does not fail again.
+            if getattr(self.stdout, "_out", None) is sys.stdout:
+                os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            return None
 
     def _migration(self, pk: int) -> Migration:
         try:
