@@ -22,12 +22,15 @@ from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 from openapi_schema_validator import OAS30WriteValidator
+from referencing import Registry
+from referencing.jsonschema import DRAFT4
 
 from sandbox.front import spec
 
 # openapi-core's casters for these types; a boolean given in the query is left to openapi-core (its caster
 # accepts several spellings), an absent one only checks the default.
 _DEFER = object()
+_DOCUMENT_URI = "urn:frontport:front-core-api"
 _CASTS = {"string": None, "integer": int, "number": float, "boolean": _DEFER}
 
 
@@ -61,13 +64,20 @@ def _deref(node: dict[str, Any]) -> dict[str, Any]:
     return node
 
 
+@functools.cache
+def _registry_resolver() -> Any:
+    """The whole document as one resource: '#/components/...' refs resolve in it, as in openapi-core."""
+    resource = DRAFT4.create_resource(spec.spec_dict())
+    return Registry().with_resource(_DOCUMENT_URI, resource).resolver(base_uri=_DOCUMENT_URI)
+
+
 def _validator(schema: dict[str, Any]) -> Any:
-    """A validator for a schema of the document: its $refs (all '#/components/...') resolve against a root
-    that carries the document's components, so nothing is copied or rewritten. Like openapi-core
-    (jsonschema-path resolves the schema node before validating), a top-level $ref replaces its siblings:
-    `{"$ref": ..., "required": [...]}` checks only the referenced schema."""
-    root = {"allOf": [_deref(schema)], "components": spec.spec_dict()["components"]}
-    return OAS30WriteValidator(root, format_checker=OAS30WriteValidator.FORMAT_CHECKER)
+    """A validator for a schema of the document, built like openapi-core's (same class, same format
+    checker, refs resolved in the document). Like openapi-core (jsonschema-path resolves the schema node
+    before validating), a top-level $ref replaces its siblings: `{"$ref": ..., "required": [...]}` checks
+    only the referenced schema."""
+    return OAS30WriteValidator(_deref(schema), format_checker=OAS30WriteValidator.FORMAT_CHECKER,
+                               _resolver=_registry_resolver())
 
 
 def _compile(template: str, method: str) -> Operation:
@@ -111,11 +121,10 @@ def compiled(template: str, method: str) -> Operation:
     return _compile(template, method)
 
 
-def _security_ok(op: Operation, headers: Any) -> bool:
+def _security_ok(op: Operation, auth: str | None) -> bool:
     """openapi-core's HttpProvider: the first requirement whose schemes all find their credentials wins."""
     if not op.security:
         return True
-    auth = headers["Authorization"] if "Authorization" in headers else None
     for requirement in op.security:
         ok = True
         for scheme in requirement:
@@ -143,7 +152,7 @@ def _media(op: Operation, content_type: str) -> tuple[str, Any] | None:
 def accepts(base_url: str, request: spec.SpecRequest) -> tuple[bool, Any]:
     """(True, parsed JSON body or None) when openapi-core would accept this request; (False, None) when
     that is not proven here and openapi-core must decide. Reads the request exactly where openapi-core
-    does (request.path, .parameters.query/.header, .body, .content_type)."""
+    does (request.path, its query and Authorization header, .body, .content_type)."""
     full = urlsplit(urljoin(base_url, request.path))
     path = full.path
     if "/." in path or "//" in path:
@@ -156,9 +165,9 @@ def accepts(base_url: str, request: spec.SpecRequest) -> tuple[bool, Any]:
     if not spec.path_confirmed(base_url, f"{full.scheme}://{full.netloc}", method, template):
         return False, None  # openapi-core has not resolved this operation for this server yet
     op = compiled(template, method)
-    if not op.fast or not _security_ok(op, request.parameters.header):
+    if not op.fast or not _security_ok(op, request.authorization):
         return False, None
-    query = request.parameters.query  # a MultiDict: [name] is the first value, as openapi-core reads it
+    query = request.query_first
     for param in op.params:
         source = variables if param.location == "path" else query
         if param.name not in source:

@@ -53,6 +53,20 @@ class Handler(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
         return  # quiet: tests and the offline try-out read the state page instead
 
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        return  # the stdlib formats a log line (and its status phrase) before log_message drops it
+
+    _date: tuple[int, str] = (0, "")
+
+    def date_time_string(self, timestamp: float | None = None) -> str:
+        """The Date header, formatted once per second rather than once per answer."""
+        if timestamp is not None:
+            return super().date_time_string(timestamp)
+        now = int(time.time())
+        if Handler._date[0] != now:
+            Handler._date = (now, super().date_time_string(now))
+        return Handler._date[1]
+
     def do_GET(self) -> None:
         self.handle_any("GET")
 

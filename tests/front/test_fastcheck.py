@@ -146,6 +146,8 @@ def engine_cases() -> Iterator[Case]:
     yield Case("import, broken parameter", "POST", imp, body=json.dumps(body).encode(),
                content_type="application/json; charset", deferred=True)
     yield Case("import, no auth", "POST", imp, body=json.dumps(body).encode(), headers={})
+    yield Case("import, lower-case header name", "POST", imp, body=json.dumps(body).encode(),
+               headers={"authorization": "Bearer abc"})
     for auth in ("Bearer", "Basic abc", "bearer abc", "Bearer  two spaces", "Token abc"):
         yield Case(f"import, auth {auth!r}", "POST", imp, body=json.dumps(body).encode(), headers={"Authorization": auth})
     comment = {"body": "(Alice) a note", "author_id": "alt:email:agent1@example.com"}
