@@ -135,9 +135,9 @@ def create_contact(co: Company, call: Call) -> tuple[int, Any]:
         if co.contact_for_handle(h["handle"]):
             raise ApiError(409, "Conflict", f"The handle {h['handle']} already belongs to a contact")
     crd = co.new_id("crd")
-    co.contacts[crd] = {"id": crd, "name": call.body.get("name"), "description": call.body.get("description"),
-                        "handles": [{"source": h["source"], "handle": h["handle"]} for h in handles],
-                        "links": call.body.get("links", []), "custom_fields": call.body.get("custom_fields", {})}
+    co.add_contact({"id": crd, "name": call.body.get("name"), "description": call.body.get("description"),
+                    "handles": [{"source": h["source"], "handle": h["handle"]} for h in handles],
+                    "links": call.body.get("links", []), "custom_fields": call.body.get("custom_fields", {})})
     return 201, co.contact_json(crd)
 
 
@@ -162,7 +162,7 @@ def add_handle(co: Company, call: Call) -> tuple[int, Any]:
     if owner and owner is not contact:
         raise ApiError(409, "Conflict", f"The handle {call.body['handle']} already belongs to another contact")
     if not owner:
-        contact["handles"].append({"source": call.body["source"], "handle": call.body["handle"]})
+        co.add_contact_handle(contact, call.body["source"], call.body["handle"])
     return 204, None
 
 

@@ -62,6 +62,15 @@ def _path_templates() -> list[tuple[str, re.Pattern[str]]]:
     return sorted(((t, _template_regex(t)) for t in spec_dict()["paths"]), key=lambda p: p[0].count("{"))
 
 
+def find_template(path: str) -> tuple[str, dict[str, str]] | None:
+    """The spec template a path matches first (as openapi-core orders them) and its variables."""
+    for template, regex in _path_templates():
+        m = regex.match(path)
+        if m:
+            return template, m.groupdict()
+    return None
+
+
 class CachedPathFinder(APICallPathFinder):
     """openapi-core walks all ~150 paths of the document on every request (a third of its time); the
     answer only depends on (server, method, template), so it is computed once per template and the path
@@ -73,7 +82,7 @@ class CachedPathFinder(APICallPathFinder):
 
     def find(self, method: str, name: str) -> Any:
         parts = urlsplit(name)
-        hit = next(((t, m.groupdict()) for t, r in _path_templates() if (m := r.match(parts.path))), None)
+        hit = find_template(parts.path)
         if hit is None:
             return super().find(method, name)  # openapi-core's own answer (and error) for the odd case
         template, variables = hit
@@ -238,8 +247,30 @@ class SpecRequest:
         self.method = method.lower()
         self.body = body
         self.content_type = content_type
-        self.parameters = RequestParameters(query=ImmutableMultiDict(query), header=Headers(headers),
-                                            cookie=ImmutableMultiDict())
+        self._query, self._headers = query, headers
+        self._parameters: RequestParameters | None = None
+
+    @property
+    def parameters(self) -> RequestParameters:
+        """Built on first use (werkzeug's Headers cost more than the fast path's whole check): the fast
+        path reads `query_first` and `authorization` instead."""
+        if self._parameters is None:
+            self._parameters = RequestParameters(query=ImmutableMultiDict(self._query), header=Headers(self._headers),
+                                                 cookie=ImmutableMultiDict())
+        return self._parameters
+
+    @functools.cached_property
+    def query_first(self) -> dict[str, str]:
+        """Each query parameter's first value: what ImmutableMultiDict[name] gives openapi-core."""
+        first: dict[str, str] = {}
+        for name, value in self._query:
+            first.setdefault(name, value)
+        return first
+
+    @functools.cached_property
+    def authorization(self) -> str | None:
+        """The Authorization header as werkzeug's case-insensitive Headers would find it (first match)."""
+        return next((v for k, v in self._headers.items() if k.lower() == "authorization"), None)
 
 
 class SpecResponse:
@@ -267,8 +298,34 @@ def describe(exc: Exception) -> str:
     return str(exc).split("\n", 1)[0][:500]
 
 
+def path_confirmed(base_url: str, server: str, method: str, template: str) -> bool:
+    """True once openapi-core itself resolved (server, method, template) to the document's operation at
+    `template` (CachedPathFinder keeps only answers where both matchers agreed), so the fast path checks
+    the very operation openapi-core would."""
+    finder = openapi_for(base_url).request_validator.path_finder
+    return (server, method, template) in finder._found
+
+
 def validate_request(base_url: str, request: SpecRequest) -> str | None:
     """None when the request agrees with the spec, else a sentence naming the violation."""
+    return check_request(base_url, request)[0]
+
+
+def check_request(base_url: str, request: SpecRequest) -> tuple[str | None, Any]:
+    """(violation or None, the JSON body when the fast path parsed it, else None).
+
+    The compiled fast path (fastcheck.py) accepts what it can prove valid; everything else, and every
+    400 message, comes from openapi-core."""
+    from sandbox.front import fastcheck
+
+    ok, data = fastcheck.accepts(base_url, request)
+    if ok:
+        return None, data
+    return slow_validate_request(base_url, request), None
+
+
+def slow_validate_request(base_url: str, request: SpecRequest) -> str | None:
+    """openapi-core alone: the authority the fast path is tested against."""
     try:
         openapi_for(base_url).validate_request(request)
     except Exception as exc:  # openapi-core raises a family of errors; all mean "not per spec"

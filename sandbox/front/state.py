@@ -64,6 +64,7 @@ class Company:
         self.channels: dict[str, dict] = {}
         self.tags: dict[str, dict] = {}
         self.contacts: dict[str, dict] = {}
+        self._handles: dict[str, str] = {}  # handle (lower case) -> contact id, kept by add_contact*
         self.custom_fields: dict[str, list[dict]] = {"conversation": [], "contact": []}
         self.conversations: dict[str, Conversation] = {}
         self.messages: dict[str, dict] = {}
@@ -124,11 +125,21 @@ class Company:
         return self.create_tag(name)
 
     def contact_for_handle(self, handle: str) -> dict | None:
-        handle = handle.lower()
-        for contact in self.contacts.values():
-            if any(h["handle"].lower() == handle for h in contact["handles"]):
-                return contact
+        """The contact owning a handle (case-insensitive). An index, not a scan: every message answer asks
+        this once per recipient, and a 10k-ticket run holds thousands of contacts."""
+        contact = self.contacts.get(self._handles.get(handle.lower(), ""))
+        if contact is not None and any(h["handle"].lower() == handle.lower() for h in contact["handles"]):
+            return contact
         return None
+
+    def add_contact(self, contact: dict) -> None:
+        self.contacts[contact["id"]] = contact
+        for h in contact["handles"]:
+            self._handles.setdefault(h["handle"].lower(), contact["id"])
+
+    def add_contact_handle(self, contact: dict, source: str, handle: str) -> None:
+        contact["handles"].append({"source": source, "handle": handle})
+        self._handles.setdefault(handle.lower(), contact["id"])
 
     def process_due(self, now: float | None = None) -> None:
         """Turn accepted imports whose processing delay has passed into messages in conversations."""
