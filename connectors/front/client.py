@@ -210,11 +210,11 @@ class FrontClient:
         for source, handle in handles:
             if f"{source}:{handle}" in self._contacts:
                 return self._contacts[f"{source}:{handle}"]
-        contact = None
-        for source, handle in handles:
-            contact = self.find_contact(source=source, handle=handle)
-            if contact:
-                break
+        # One lookup, by the first handle: a contact that owns one of the others makes the create below
+        # answer 409, and only then are the others looked up. On a Front that does not know the
+        # requester yet (a migration's usual case) that is the minimum: one lookup and one create.
+        source, handle = handles[0]
+        contact = self.find_contact(source=source, handle=handle)
         if contact is None:
             body: dict[str, Any] = {"handles": [{"source": s, "handle": h} for s, h in handles]}
             if name:

@@ -93,6 +93,14 @@ def test_contacts_are_never_duplicated(front_client, front_standin):
     contacts = front_standin.state()["contacts"]
     assert len(contacts) == 1
     assert {h["handle"] for h in contacts[0]["handles"]} == {"carla@example.org", "+33123456789"}
+    # Known only by its second handle: the create is refused (409), then the other handles are looked up.
+    third = FrontClient(token=FRONT_TEST_TOKEN, api_url=front_standin.url, budget_key="contacts-3")
+    assert third.ensure_contact(name="Carla", emails=["c.new@example.org"], phones=["+33123456789"]) == first
+    assert len(front_standin.state()["contacts"]) == 1
+    # A requester Front does not know costs the minimum: one lookup, one create.
+    fresh = FrontClient(token=FRONT_TEST_TOKEN, api_url=front_standin.url, budget_key="contacts-4")
+    fresh.ensure_contact(name="Dan", emails=["dan@example.org"], phones=["+4420000000"])
+    assert fresh.stats["route:GET /contacts/:alias"] == 1 and fresh.stats["route:POST /contacts"] == 1
     front_client.update_contact(first, name="Carla C.")
     assert front_standin.state()["contacts"][0]["name"] == "Carla C."
     with pytest.raises(InvalidRequest):
