@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from django.utils import timezone
 
 from migrations_engine import runner, selectors
@@ -18,13 +19,27 @@ from tests.engine.conftest import drive, make_migration
 SOURCE = {"tickets": 30, "seed": 7}
 
 
-def _fail_after(front: FrontStandin, requests: int) -> None:
-    # "" lets a request through; six 503s outlast the client's retries, so the chunk stops mid-page.
-    front.set_faults(script=[""] * requests + ["503"] * 6)
+def _fail_after(front: FrontStandin, requests: int, *, threads: int = 1) -> None:
+    # "" lets a request through; six 503s per thread outlast the client's retries (every thread's requests
+    # draw from the same script), so the chunk stops mid-page.
+    front.set_faults(script=[""] * requests + ["503"] * 6 * threads)
 
 
 def test_counters_after_interruptions_equal_an_uninterrupted_run(owner, front, settings):
+    _interrupted_equals_uninterrupted(owner, front, settings)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_counters_after_interruptions_with_threads(owner, front, settings):
+    # Outside a transaction the chunks run their tickets on threads: the faults land on whichever thread
+    # sends the next request, and the pause is noticed by all of them.
+    settings.ENGINE_TICKET_THREADS = 4
+    _interrupted_equals_uninterrupted(owner, front, settings)
+
+
+def _interrupted_equals_uninterrupted(owner, front, settings):
     settings.ENGINE_RETRY_BASE_DELAY = 0.001
+    threads = runner.thread_count()
     plain = drive(start_run(migration=make_migration(owner=owner, front=front, source_config=SOURCE), kind="full"))
     expected = selectors.run_progress(run=plain)["entities"]
     assert expected["messages"]["done"] > 30 and expected["contacts"]["done"] > 0 and expected["notes"]["done"] > 0
@@ -33,12 +48,12 @@ def test_counters_after_interruptions_equal_an_uninterrupted_run(owner, front, s
                       process_delay_s=0.02, validate_responses=False) as other:
         migration = make_migration(owner=owner, front=other, source_config=SOURCE, name="Interrupted")
         run = start_run(migration=migration, kind="full")
-        _fail_after(other, 40)  # in the middle of the first page, after contacts and imports
+        _fail_after(other, 40, threads=threads)  # in the middle of the first page, after contacts and imports
         assert runner.execute_chunk(run.pk) == "wait"
         assert pause_run(run=run).state == "paused"
         run = resume_run(run=run)
         Run.objects.filter(pk=run.pk).update(resume_at=None)
-        _fail_after(other, 25)
+        _fail_after(other, 25, threads=threads)
         assert runner.execute_chunk(run.pk) == "wait"
         # The worker "dies": its lease goes stale and the watchdog hands the run to a new execution.
         stale = timezone.now() - timedelta(minutes=5)

@@ -70,3 +70,40 @@ def test_threaded_run_lands_every_ticket_once_with_exact_counters(migration, fro
     # Front calls are counted across threads and both clients (imports and comments).
     calls = sum(front.state()["counters"]["routes"].values())
     assert run.front_calls == calls
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_pause_stops_every_thread_and_resumes_without_duplicates(migration, front, settings, monkeypatch):
+    import time
+
+    from migrations_engine.models import Run
+    from migrations_engine.services import pause_run, resume_run
+
+    settings.ENGINE_TICKET_THREADS = 4
+    migration.source_config = {"tickets": 120, "seed": 5}
+    migration.save()
+    run = start_run(migration=migration, kind="full")
+    started = {"count": 0}
+    real_import = pipeline.import_phase
+
+    def pause_midway(ctx, work):
+        started["count"] += 1
+        if started["count"] == 30:  # a user presses Pause while four tickets are in flight
+            pause_run(run=Run.objects.get(pk=run.pk))
+            time.sleep(1.1)  # the heartbeat renews at most once a second: let this ticket's beat see it
+        return real_import(ctx, work)
+
+    monkeypatch.setattr(pipeline, "import_phase", pause_midway)
+    run = drive(run)
+    assert run.state == "paused"
+    handled = RecordMap.objects.filter(migration=migration, entity="ticket", last_run=run).exclude(state="pending")
+    assert 0 < handled.count() < 100  # it stopped part way, not at the end
+
+    monkeypatch.setattr(pipeline, "import_phase", real_import)
+    run = drive(resume_run(run=run))
+    assert run.state == "completed", (run.reason, run.recent_errors)
+    check_fidelity(migration=migration, run=run, connector=get_connector("sample", migration.source_config),
+                   state=front.state())
+    for status in ("done", "failed", "skipped"):
+        stored = RecordMap.objects.filter(migration=migration, entity="ticket", state=status).count()
+        assert run.counters["tickets"][status] == stored, status
