@@ -347,7 +347,8 @@ def _needs_finish(ctx: RunContext, work: TicketWork) -> bool:
     fields = _custom_fields(ctx, work)
     mode = ctx.snapshot["custom_fields"]
     if fields and mode == "comment":
-        if mapping.custom_fields_key(lineage=ctx.lineage, ticket_id=t.source_id, fields=fields) not in work.journal:
+        row = work.journal.get(mapping.custom_fields_key(lineage=ctx.lineage, ticket_id=t.source_id, fields=fields))
+        if row is None or row.state == FrontWrite.State.INTENT:  # an intent: maybe sent before a crash
             return True
     if fields and mode == "fields" and work.record.applied.get("custom_fields") != _front_fields(ctx, fields):
         return bool(_front_fields(ctx, fields))
