@@ -338,17 +338,22 @@ def _custom_fields(ctx: RunContext, work: TicketWork) -> dict[str, Any]:
     return {k: v for k, v in work.ticket.custom_fields.items() if v not in (None, "", [])}
 
 
+# Comment rows that still need the second phase: an intent (maybe sent before a crash: the marker is
+# looked for first) or a failure (a retry or a later sync tries again, as failed messages are re-sent).
+UNSETTLED = (FrontWrite.State.INTENT, FrontWrite.State.FAILED)
+
+
 def _needs_finish(ctx: RunContext, work: TicketWork) -> bool:
     t = work.ticket
     for note in _notes(ctx, work):
         row = work.journal.get(mapping.comment_key(lineage=ctx.lineage, ticket_id=t.source_id, note_id=note.source_id))
-        if row is None or row.state == FrontWrite.State.INTENT:
+        if row is None or row.state in UNSETTLED:
             return True
     fields = _custom_fields(ctx, work)
     mode = ctx.snapshot["custom_fields"]
     if fields and mode == "comment":
         row = work.journal.get(mapping.custom_fields_key(lineage=ctx.lineage, ticket_id=t.source_id, fields=fields))
-        if row is None or row.state == FrontWrite.State.INTENT:  # an intent: maybe sent before a crash
+        if row is None or row.state in UNSETTLED:
             return True
     if fields and mode == "fields" and work.record.applied.get("custom_fields") != _front_fields(ctx, fields):
         return bool(_front_fields(ctx, fields))
