@@ -182,9 +182,9 @@ def test_big_attachment_streams_exactly(standin):
 
 
 def test_account_budget_is_learned_and_kept():
-    """X-Rate-Limit announces 40 per (shortened) minute of 1 s: four threads stay under it."""
-    with ZendeskStandin(tickets=60, seed=2, rpm=40, window_s=1) as zd:
-        connector = get_connector("zendesk", zd.admin_config(workers=4, export_window_s=1, **FAST))
+    """X-Rate-Limit announces 80 per (shortened) minute of 2 s: four threads stay under it."""
+    with ZendeskStandin(tickets=60, seed=2, rpm=80, window_s=2) as zd:
+        connector = get_connector("zendesk", zd.admin_config(workers=4, export_window_s=2, **FAST))
         assert sum(len(p.tickets) for p in connector.tickets()) == 60
         assert zd.counters.get("429", 0) == 0 and zd.early_retries == 0
         assert connector.client.http.stats["paced_seconds"] > 0
