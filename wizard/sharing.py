@@ -4,6 +4,7 @@
 - `share_link_create`: a share link (shown once to the owner) that one colleague can accept.
 - `share_accept`: the signed-in colleague redeems the token; the share is then bound to their account.
 - `share_revoke`: stops a share at once (pending or accepted).
+- `share_leave`: a colleague gives up their own access (every share they hold on the migration).
 Tokens come from `secrets.token_urlsafe` (256 bits) and only their SHA-256 hash is stored.
 """
 
@@ -169,6 +170,31 @@ def share_revoke(*, share: Share, revoked_by) -> Share:
     return share
 
 
+def share_leave(*, migration: Migration, user) -> list[Share]:
+    """`user` gives up their access to `migration`: every share granting it to them is revoked by them.
+
+    Every share, not just one: a colleague may have accepted both an invitation and a link, and access is
+    the highest of them, so leaving one would leave them in. Recorded like a revoke (revoked_at/by, the
+    audit log), with `revoked_by` = the colleague, which is what marks it "left". The creator cannot
+    leave (they delete the migration's data instead). Leaving twice is harmless: nothing is left to
+    revoke the second time.
+    """
+    if migration.owner_id == user.pk:
+        raise ShareError(
+            _("You created this migration, so you cannot leave it. To stop it, delete its data instead.")
+        )
+    now = timezone.now()
+    with transaction.atomic():
+        shares = list(Share.objects.select_for_update().granting(user).filter(migration=migration).order_by("pk"))
+        for share in shares:
+            share.revoked_at = now
+            share.revoked_by = user
+            share.save(update_fields=["revoked_at", "revoked_by"])
+            audit(actor=user, action="share.leave", target=share,
+                  details={"accepted_by": user.email or user.get_username(), "level": share.level})
+    return shares
+
+
 def share_set_level(*, share: Share, level: int, changed_by=None) -> Share:
     before = share.level
     share.level = level
@@ -178,7 +204,11 @@ def share_set_level(*, share: Share, level: int, changed_by=None) -> Share:
 
 
 def shares_of(*, migration: Migration) -> QuerySet[Share]:
-    """Shares to list on the owner's sharing page: live ones first, then the history."""
-    return migration.shares.select_related("accepted_by", "created_by").order_by(
+    """Shares to list on the owner's sharing page: live ones first, then the history.
+
+    A colleague who left is no longer listed (the audit log keeps the event); an access the owner
+    withdrew stays in the history as "withdrawn"."""
+    left = migration.shares.left().values("pk")
+    return migration.shares.exclude(pk__in=left).select_related("accepted_by", "created_by").order_by(
         F("revoked_at").asc(nulls_first=True), "-created_at"
     )

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -22,6 +22,11 @@ class ShareQuerySet(models.QuerySet):
     def granting(self, user) -> ShareQuerySet:
         """Shares that give `user` access right now (accepted by them and not revoked)."""
         return self.not_revoked().filter(accepted_by=user)
+
+    def left(self) -> ShareQuerySet:
+        """Shares their colleague gave up themselves ("Leave this migration"): revoked by the person who
+        had accepted them. Both sides must be set, so a withdrawn pending invitation never counts."""
+        return self.filter(revoked_by__isnull=False, accepted_by__isnull=False, revoked_by=F("accepted_by"))
 
     def pending(self) -> ShareQuerySet:
         now = timezone.now()
@@ -81,11 +86,18 @@ class Share(models.Model):
         return self.revoked_at is not None
 
     @property
+    def has_left(self) -> bool:
+        """The colleague gave this access up themselves (see `ShareQuerySet.left`)."""
+        return self.is_revoked and self.accepted_by_id is not None and self.revoked_by_id == self.accepted_by_id
+
+    @property
     def is_expired(self) -> bool:
         return self.expires_at is not None and self.expires_at <= timezone.now()
 
     @property
     def status(self) -> str:
+        if self.has_left:
+            return "left"
         if self.is_revoked:
             return "revoked"
         if self.accepted_by_id:

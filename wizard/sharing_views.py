@@ -1,5 +1,6 @@
-"""Sharing pages: the owner's list of shares (invite, create link, change level, revoke) and the page a
-colleague lands on from an invitation or link. Thin: the rules live in wizard/sharing.py."""
+"""Sharing pages: the owner's list of shares (invite, create link, change level, revoke), the page a
+colleague lands on from an invitation or link, and a colleague leaving a migration. Thin: the rules live
+in wizard/sharing.py."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from wizard.sharing import (
     share_accept,
     share_for_token,
     share_invite,
+    share_leave,
     share_link_create,
     share_refusal,
     share_revoke,
@@ -107,6 +109,27 @@ def change_level(request, pk, share_id):
     else:
         messages.error(request, _("That access level could not be set."))
     return redirect("wizard:sharing", pk=migration.pk)
+
+
+@login_required
+@require_POST
+def leave(request, pk):
+    """A colleague gives up their access (confirmed on the page that posts here; POST only, with CSRF).
+
+    Reached through the one access check like any page of the migration, so someone without access
+    (an outsider, staff, a colleague who already left) gets the same 404 as everywhere else."""
+    migration, _level = get_migration_for(request.user, pk, level=Level.VIEWER)
+    try:
+        share_leave(migration=migration, user=request.user)
+    except ShareError as exc:  # the creator: nothing changed, say why on a page they can open
+        messages.error(request, str(exc))
+        return redirect("wizard:sharing", pk=migration.pk)
+    messages.success(
+        request,
+        _("You left “%(name)s”: you no longer have access to it. Its owner can invite you again.")
+        % {"name": migration.name},
+    )
+    return redirect("wizard:dashboard")
 
 
 def accept(request, token):

@@ -38,6 +38,7 @@ urlpatterns += [
     path("migrations/<int:pk>/sharing/link/", sharing_views.create_link, name="share_link"),
     path("migrations/<int:pk>/sharing/<int:share_id>/revoke/", sharing_views.revoke, name="share_revoke"),
     path("migrations/<int:pk>/sharing/<int:share_id>/level/", sharing_views.change_level, name="share_level"),
+    path("migrations/<int:pk>/leave/", sharing_views.leave, name="share_leave"),
     path("share/<str:token>/", sharing_views.accept, name="share_accept"),
     path("migrations/<int:pk>/data/delete/", lifecycle_views.delete_data, name="data_delete"),
 ]

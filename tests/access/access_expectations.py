@@ -1,7 +1,9 @@
 """Who may do what on every URL that takes an object id: THE table new URLs must be added to.
 
 `get` / `post`: the lowest share level allowed (VIEWER < EDITOR < OWNER), STAFF for the staff console,
-or NOT_ALLOWED when the method is not served at all (405, or 404, for everyone).
+COLLEAGUE for what only someone the migration is shared with may do (any share level, never its creator,
+who is refused with a message on a page they can open, not a 404), or NOT_ALLOWED when the method is not
+served at all (405, or 404, for everyone).
 `samples`: values for URL keywords that are not object ids (e.g. `which`).
 """
 
@@ -13,6 +15,7 @@ from wizard.access import Level
 
 VIEW, EDIT, OWN = Level.VIEWER, Level.EDITOR, Level.OWNER
 STAFF = "staff"
+COLLEAGUE = "colleague"
 NOT_ALLOWED = None
 
 
@@ -62,6 +65,8 @@ EXPECTED: dict[str, Rule] = {
     "wizard:share_revoke": Rule(get=NOT_ALLOWED, post=OWN),
     "wizard:share_level": Rule(get=NOT_ALLOWED, post=OWN),
     "wizard:data_delete": Rule(get=OWN, post=OWN),
+    # Leaving a migration shared with you: any colleague; the creator cannot (they delete the data).
+    "wizard:share_leave": Rule(get=NOT_ALLOWED, post=COLLEAGUE),
     # Staff console (staff/views.py)
     "staff:migration": Rule(get=STAFF, post=NOT_ALLOWED),
     "staff:extend": Rule(get=NOT_ALLOWED, post=STAFF),

@@ -15,7 +15,7 @@ from django.conf import settings
 from django.test import Client
 from django.urls import reverse
 
-from tests.access.access_expectations import EXPECTED, NOT_ALLOWED, STAFF, Rule
+from tests.access.access_expectations import COLLEAGUE, EXPECTED, NOT_ALLOWED, STAFF, Rule
 from tests.access.access_urlwalk import Endpoint, object_endpoints
 from wizard.access import Level
 
@@ -59,6 +59,8 @@ def _allowed(required, persona: str) -> bool:
         return False
     if required == STAFF:
         return persona == "staff"
+    if required == COLLEAGUE:
+        return persona in ("viewer", "editor", "owner_colleague")
     level = PERSONA_LEVELS[persona]
     return level is not None and level >= required
 
@@ -75,6 +77,10 @@ def _check(response, *, persona: str, allowed: bool, required, what: str) -> Non
         assert not (status == 302 and where.startswith(settings.LOGIN_URL)), f"{what}: sent to sign in"
     elif required is NOT_ALLOWED:
         assert status in (404, 405), f"{what}: method not served, but got {status}"
+    elif required == COLLEAGUE and persona == "owner":
+        # The creator sees the migration, so a 404 would lie: they are sent back with a message instead.
+        assert status == 302 and not where.startswith(settings.LOGIN_URL), f"{what}: creator got {status} {where}"
+        assert where != reverse("wizard:dashboard"), f"{what}: the creator was let through ({where})"
     else:
         assert status == 404, f"{what}: must be refused with 404, got {status} {where}"
 

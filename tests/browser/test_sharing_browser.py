@@ -87,3 +87,41 @@ def test_share_link_accept_and_revoke_then_staff_console(page, browser, live_ser
     shoot(page, "sharing-06-staff-migration")
     run.refresh_from_db()
     assert run.state == "paused"
+
+
+def test_colleague_leaves_through_the_confirmation(page, live_server, shoot):
+    """The colleague opens "Leave this migration", reads the confirmation, confirms, lands on their
+    dashboard without it; their next request to it is a 404 and the owner's sharing page no longer
+    lists them."""
+    from wizard.sharing import share_link_create
+
+    base = live_server.url
+    page.set_default_timeout(20_000)
+    owner = _user("owner@acme.test")
+    colleague = _user("colleague@acme.test")
+    migration = Migration.objects.create(owner=owner, name="Acme desk → Front", source_type="sample",
+                                         furthest_step=Migration.Step.FULL, front_token="tok", front_inbox_id="inb_1")
+    share = share_link_create(migration=migration, level=2, created_by=owner, expires_in_days=7).share
+    share.accepted_by = colleague
+    share.save(update_fields=["accepted_by"])
+
+    _sign_in(page, base, "colleague@acme.test")
+    page.goto(f"{base}/migrations/{migration.pk}/report/")
+    page.click('[data-testid="leave-open"]')
+    dialog = page.locator('[data-testid="leave-dialog"]')
+    expect(dialog).to_be_visible()
+    # Bootstrap fades the dialog in: wait until it is fully shown before the screenshot.
+    page.wait_for_function("getComputedStyle(document.getElementById('fp-leave')).opacity === '1'")
+    expect(dialog).to_contain_text("The migration and its runs are not changed.")
+    shoot(page, "sharing-07-leave-confirmation")
+    dialog.locator('[data-testid="leave-confirm"]').click()
+    page.wait_for_url(f"{base}/migrations/")
+    expect(page.locator("main")).to_contain_text("You left “Acme desk → Front”")
+    expect(page.locator("main table")).to_have_count(0)  # their dashboard no longer lists it
+    shoot(page, "sharing-08-left")
+    assert page.goto(f"{base}/migrations/{migration.pk}/report/").status == 404
+
+    page.context.clear_cookies()
+    _sign_in(page, base, "owner@acme.test")
+    page.goto(f"{base}/migrations/{migration.pk}/sharing/")
+    expect(page.locator('[data-testid="shares"]')).not_to_contain_text("colleague@acme.test")
