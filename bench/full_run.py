@@ -67,7 +67,7 @@ def setup_django(data_dir: str, burst_gate: bool) -> None:
 def minimum_calls(source) -> tuple[int, int]:
     """(tickets, fewest Front calls they need): DESIGN.md §7's arithmetic over the actual source data."""
     tickets = calls = 0
-    requesters: set[str] = set()
+    handles: set[str] = set()  # the client caches contacts by handle: one identity, one lookup + create
     for page in source.tickets():
         for t in page.tickets:
             if t.deleted or not t.messages:
@@ -79,8 +79,11 @@ def minimum_calls(source) -> tuple[int, int]:
             calls += max(1, len(public))
             if notes or fields:
                 calls += 1 + notes + (1 if fields else 0)  # one uid lookup, then the comments
-            if t.requester and (t.requester.emails or t.requester.phones) and t.requester.source_id not in requesters:
-                requesters.add(t.requester.source_id)
+            req = t.requester
+            first = ([e.strip().lower() for e in req.emails if e and e.strip()]
+                     + [p.strip() for p in req.phones if p and p.strip()])[:1] if req else []
+            if first and first[0] not in handles:
+                handles.add(first[0])
                 calls += 2  # one lookup and, Front starting empty, one create
     return tickets, calls + 2  # teammates + inbox channels, once per run
 

@@ -383,7 +383,7 @@ ENGINE_STALE_SECONDS = env.float("ENGINE_STALE_SECONDS", default=60.0)  # heartb
 ENGINE_TICK_SECONDS = env.float("ENGINE_TICK_SECONDS", default=15.0)  # periodic dispatcher/watchdog interval
 ENGINE_MAX_ATTEMPTS = env.int("ENGINE_MAX_ATTEMPTS", default=8)  # tries per ticket before it ends failed
 ENGINE_REMIGRATION_DAYS = env.int("ENGINE_REMIGRATION_DAYS", default=10)
-ENGINE_TICKET_THREADS = env.int("ENGINE_TICKET_THREADS", default=4)  # tickets one task handles at once (docs/engine.md)
+ENGINE_TICKET_THREADS = env.int("ENGINE_TICKET_THREADS", default=8)  # tickets one task handles at once (docs/engine.md)
 CELERY_BEAT_SCHEDULE = {
     "frontport-engine-tick": {"task": "frontport.engine.tick", "schedule": ENGINE_TICK_SECONDS},
 }

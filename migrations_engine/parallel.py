@@ -40,7 +40,7 @@ def thread_count() -> int:
     """Tickets handled at once by one task execution (ENGINE_TICKET_THREADS; 1 inside a transaction)."""
     if connection.in_atomic_block:
         return 1
-    return max(1, int(getattr(settings, "ENGINE_TICKET_THREADS", 4)))
+    return max(1, int(getattr(settings, "ENGINE_TICKET_THREADS", 8)))
 
 
 class Outcome:
