@@ -82,6 +82,14 @@ def test_apply_run_status_report(tmp_path, front):
     call_command("migration", "report", str(migration_id), "--format", "csv", stdout=reader)
     assert reader.getvalue().count("\n") == 2
 
+    # A second demo that first removes what the first one created: those conversations end deleted.
+    again = json.loads(_cli("run", str(migration_id), "--kind", "demo", "--inline", "--remove-demo-data"))
+    assert again["state"] == "completed" and again["demo_conversations_removed"] == 3
+    first_demo = {r["front_id"] for r in rows if r["front_id"]}
+    statuses = {c["id"]: c["status"] for c in front.state()["conversations"]}
+    assert len(first_demo) == 3 and all(statuses[cid] == "deleted" for cid in first_demo)
+    assert sum(1 for s in statuses.values() if s != "deleted") == 3  # the new demo's three
+
     with pytest.raises(CommandError, match="already in progress|demos are for|Run the full"):
         call_command("migration", "run", str(migration_id), "--kind", "delta")
     bad = tmp_path / "bad.json"

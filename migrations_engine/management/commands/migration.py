@@ -32,6 +32,8 @@ class Command(BaseCommand):
         run.add_argument("--inline", action="store_true", help="run it in this process (no worker needed)")
         run.add_argument("--ids", help="demo: comma-separated source ticket ids (at most 20)")
         run.add_argument("--timeout", type=float, default=0, help="with --wait: give up after this many seconds")
+        run.add_argument("--remove-demo-data", action="store_true",
+                         help="first set to deleted the Front conversations earlier demos created")
         status = sub.add_parser("status", help="progress of migration ID's latest runs, as JSON")
         status.add_argument("id", type=int)
         report = sub.add_parser("report", help="every record of migration ID with Front ids, state and reason")
@@ -77,6 +79,9 @@ class Command(BaseCommand):
 
         migration = self._migration(options["id"])
         ids = [i for i in (options.get("ids") or "").split(",") if i.strip()] or None
+        extra = {}
+        if options.get("remove_demo_data"):
+            extra["demo_conversations_removed"] = self._remove_demo_data(migration)
         try:
             run = start_run(migration=migration, kind=options["kind"], ids=ids)
         except RunRefused as exc:
@@ -86,11 +91,23 @@ class Command(BaseCommand):
         elif options["wait"]:
             run = self._wait(run, timeout=options["timeout"])
         else:
-            self.stdout.write(json.dumps({"run_id": run.pk, "kind": run.kind, "state": run.state}))
+            self.stdout.write(json.dumps({"run_id": run.pk, "kind": run.kind, "state": run.state, **extra}))
             return
-        self.stdout.write(json.dumps(_summary(run), indent=1))
+        self.stdout.write(json.dumps({**_summary(run), **extra}, indent=1))
         if run.state != Run.State.COMPLETED:
             sys.exit(1)
+
+    def _remove_demo_data(self, migration: Migration) -> int:
+        """What the wizard's "remove previous demo data" does: earlier demos' conversations set to deleted."""
+        from connectors.base import ConnectorError
+        from migrations_engine.services import RunRefused, remove_demo_data
+
+        try:
+            return remove_demo_data(migration=migration)
+        except RunRefused as exc:
+            raise CommandError(exc.reason) from None
+        except ConnectorError as exc:
+            raise CommandError(f"The demo data could not be removed: {exc}") from None
 
     def _wait(self, run: Run, *, timeout: float) -> Run:
         from config.celery import app
