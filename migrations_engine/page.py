@@ -34,7 +34,10 @@ def handle_page(ctx, tickets: list, heartbeat, counters: dict, pool: TicketPool)
     with write_lock():
         recs = records.ensure_ticket_records(migration_id=run.migration_id, ticket_ids=ids)
     journals = records.journal_for(migration_id=run.migration_id, lineage=ctx.lineage, ticket_ids=ids)
-    todo = [t for t in tickets
+    # A ticket listed twice in one page (an incremental export may repeat an updated ticket) is handled
+    # once, in its latest form: two threads on one ticket could post its notes twice.
+    latest = {t.source_id: t for t in tickets}
+    todo = [t for t in latest.values()
             if not (recs[t.source_id].last_run_id == run.pk and recs[t.source_id].state != "pending")]
     pipeline.remember_known_requesters(ctx, todo)
     waiting: list[pipeline.TicketWork] = []

@@ -107,3 +107,26 @@ def test_a_pause_stops_every_thread_and_resumes_without_duplicates(migration, fr
     for status in ("done", "failed", "skipped"):
         stored = RecordMap.objects.filter(migration=migration, entity="ticket", state=status).count()
         assert run.counters["tickets"][status] == stored, status
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_ticket_listed_twice_in_a_page_is_handled_once(migration, front, settings, monkeypatch):
+    from connectors.base import TicketPage
+    from connectors.sample.connector import SampleConnector
+
+    settings.ENGINE_TICKET_THREADS = 6
+    real_tickets = SampleConnector.tickets
+
+    def repeats_tickets(self, **kwargs):  # as an incremental export may list an updated ticket twice
+        for page in real_tickets(self, **kwargs):
+            yield TicketPage(tickets=page.tickets + page.tickets[:10], cursor=page.cursor)
+
+    monkeypatch.setattr(SampleConnector, "tickets", repeats_tickets)
+    migration.source_config = {"tickets": 40, "seed": 7}
+    migration.save()
+    run = drive(start_run(migration=migration, kind="full"))
+    assert run.state == "completed", (run.reason, run.recent_errors)
+    monkeypatch.setattr(SampleConnector, "tickets", real_tickets)
+    check_fidelity(migration=migration, run=run, connector=get_connector("sample", migration.source_config),
+                   state=front.state())
+    assert run.counters["tickets"]["done"] + run.counters["tickets"]["skipped"] == 40
