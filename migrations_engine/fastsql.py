@@ -45,19 +45,21 @@ def _update_statement(model: type[Model], vendor: str, names: tuple[str, ...]) -
 
 
 @cache
-def _select_statement(model: type[Model], vendor: str, names: tuple[str, ...]) -> tuple[str, tuple, tuple]:
+def _select_statement(model: type[Model], vendor: str, names: tuple[str, ...]) -> tuple[str, tuple, tuple, list]:
     meta = model._meta
     where_fields = tuple(meta.get_field(name) for name in names)
     columns = ", ".join(_quote(f.column) for f in meta.concrete_fields)
     where = " AND ".join(f"{_quote(f.column)} = %s" for f in where_fields)
-    converters = tuple(_converters(model, f) for f in meta.concrete_fields)
-    return f"SELECT {columns} FROM {_quote(meta.db_table)} WHERE {where}", where_fields, converters  # noqa: S608
+    readers = tuple(_reader(model, f) for f in meta.concrete_fields)
+    attnames = [f.attname for f in meta.concrete_fields]
+    return f"SELECT {columns} FROM {_quote(meta.db_table)} WHERE {where}", where_fields, readers, attnames  # noqa: S608
 
 
-def _converters(model: type[Model], field) -> tuple:
-    """What the ORM applies to a column's raw value when it reads it (JSON decoding, aware datetimes...)."""
+def _reader(model: type[Model], field) -> tuple:
+    """(column expression, converters): what the ORM applies to a column's raw value when it reads it
+    (JSON decoding, aware datetimes...)."""
     expression = field.get_col(model._meta.db_table)
-    return tuple(connection.ops.get_db_converters(expression) + expression.get_db_converters(connection))
+    return expression, tuple(connection.ops.get_db_converters(expression) + expression.get_db_converters(connection))
 
 
 def insert(model: type[M], **values: Any) -> M:
@@ -92,7 +94,7 @@ def save_fields(row: M, names: tuple[str, ...]) -> M:
 
 def first(model: type[M], **where: Any) -> M | None:
     """The row matching these equalities (meant for unique columns), or None."""
-    sql, where_fields, converters = _select_statement(model, connection.vendor, tuple(where))
+    sql, where_fields, readers, attnames = _select_statement(model, connection.vendor, tuple(where))
     params = [f.get_db_prep_save(value, connection) for f, value in zip(where_fields, where.values(), strict=True)]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
@@ -100,8 +102,8 @@ def first(model: type[M], **where: Any) -> M | None:
     if found is None:
         return None
     values = []
-    for field, raw, field_converters in zip(model._meta.concrete_fields, found, converters, strict=True):
-        for converter in field_converters:
-            raw = converter(raw, field.get_col(model._meta.db_table), connection)
+    for raw, (expression, converters) in zip(found, readers, strict=True):
+        for converter in converters:
+            raw = converter(raw, expression, connection)
         values.append(raw)
-    return model.from_db(connection.alias, [f.attname for f in model._meta.concrete_fields], values)
+    return model.from_db(connection.alias, attnames, values)

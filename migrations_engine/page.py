@@ -10,7 +10,9 @@ the end of the page is asked again with a growing pause, as before.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from functools import partial
+from typing import Any
 
 from django.db import InterfaceError, OperationalError
 
@@ -91,18 +93,8 @@ def _import_job(ctx, ticket, rec, journal: dict, heartbeat, counters: dict):
     work = pipeline.TicketWork(ticket=ticket, record=rec, journal=journal)
     records.count_earlier_writes(ctx, work)
     records.note_skipped(ctx, work)
-    try:
-        pipeline.import_phase(ctx, work)
-    except CHUNK_ERRORS:
-        raise
-    except ConnectorError as exc:
-        if not record_transient(ctx, work, exc, counters):
-            raise
+    if _guarded(ctx, work, counters, lambda: pipeline.import_phase(ctx, work)) is GAVE_UP:
         return None
-    except Exception as exc:  # bad input is data: the record fails with a reason, the run goes on
-        logger.exception("ticket %s of run %s failed", ticket.source_id, run.pk)
-        work.failed = True
-        work.reasons.append(f"Unexpected error while migrating this ticket ({type(exc).__name__}).")
     heartbeat.beat()
     if work.needs_finish and not work.failed:
         return work
@@ -113,22 +105,35 @@ def _import_job(ctx, ticket, rec, journal: dict, heartbeat, counters: dict):
 def _finish_job(ctx, work, heartbeat, counters: dict, *, final: bool) -> bool:
     """Second phase of one ticket: True when settled, False when Front has not processed it yet."""
     heartbeat.raise_if_stopped()
+    finished = _guarded(ctx, work, counters, lambda: finish.finish_phase(ctx, work, final=final))
+    if finished is GAVE_UP:
+        return True
+    if finished:
+        records.complete_ticket(ctx, work, counters=counters)
+    heartbeat.beat()
+    return finished
+
+
+GAVE_UP = object()  # a transient error came once too often: the ticket was completed as failed
+
+
+def _guarded(ctx, work, counters: dict, phase: Callable[[], Any]) -> Any:
+    """Run one phase of a ticket. Chunk-level errors and transient ones still worth a retry propagate
+    (the chunk stops); GAVE_UP when retries are exhausted; any other error is bad input, which is data:
+    the record fails with a reason, the phase counts as done (True) and the run goes on."""
     try:
-        finished = finish.finish_phase(ctx, work, final=final)
+        return phase()
     except CHUNK_ERRORS:
         raise
     except ConnectorError as exc:
         if not record_transient(ctx, work, exc, counters):
             raise
-        return True
+        return GAVE_UP
     except Exception as exc:
         logger.exception("ticket %s of run %s failed", work.ticket.source_id, ctx.run.pk)
-        work.failed, finished = True, True
+        work.failed = True
         work.reasons.append(f"Unexpected error while migrating this ticket ({type(exc).__name__}).")
-    if finished:
-        records.complete_ticket(ctx, work, counters=counters)
-    heartbeat.beat()
-    return finished
+        return True
 
 
 def record_transient(ctx, work, exc: ConnectorError, counters: dict) -> bool:

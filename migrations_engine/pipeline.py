@@ -207,20 +207,21 @@ def remember_known_requesters(ctx: RunContext, tickets: list[Ticket]) -> None:
     """One query per page for the contacts its requesters already have (instead of one per requester):
     the in-memory cache lives one chunk, the record map remembers contacts across chunks and runs."""
     wanted = {t.requester.source_id for t in tickets if t.requester is not None} - set(ctx.contacts)
-    if not wanted:
-        return
-    known = dict(RecordMap.objects.filter(
-        migration_id=ctx.migration.pk, entity="contact", source_id__in=wanted, state=RecordMap.State.DONE,
+    if wanted:
+        ctx.contacts.update(_recorded_contacts(ctx, wanted))
+        ctx.requesters_checked.update(wanted)
+
+
+def _recorded_contacts(ctx: RunContext, source_ids: set[str]) -> dict[str, str]:
+    """{source contact id: Front contact id} of these requesters, as the record map knows them."""
+    return dict(RecordMap.objects.filter(
+        migration_id=ctx.migration.pk, entity="contact", source_id__in=source_ids, state=RecordMap.State.DONE,
     ).exclude(front_id="").values_list("source_id", "front_id"))
-    ctx.contacts.update(known)
-    ctx.requesters_checked.update(wanted)
 
 
 def _look_up_requester(ctx: RunContext, req) -> None:
     if req.source_id not in ctx.requesters_checked:  # not seen by remember_known_requesters
-        known = RecordMap.objects.filter(migration_id=ctx.migration.pk, entity="contact", source_id=req.source_id,
-                                         state=RecordMap.State.DONE).exclude(front_id="").values_list(
-            "front_id", flat=True).first()
+        known = _recorded_contacts(ctx, {req.source_id}).get(req.source_id)
         if known:
             ctx.contacts[req.source_id] = known
             return

@@ -62,7 +62,10 @@ def record_contact(ctx, *, contact: Contact, front_id: str, error: str) -> bool:
             fastsql.insert(RecordMap, migration_id=ctx.migration.pk, entity="contact", source_id=contact.source_id,
                            attempts=1, **values)
         else:
-            fastsql.update(row, {**values, "attempts": row.attempts + 1, "updated_at": None})
+            for name, value in values.items():
+                setattr(row, name, value)
+            row.attempts += 1
+            fastsql.save_fields(row, (*values, "attempts", "updated_at"))
         if fresh and ctx.counters is not None:
             ctx.counters["contacts"]["failed" if error else "done"] += 1
             fastsql.update(ctx.run, {"counters": ctx.counters})
