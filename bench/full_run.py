@@ -25,24 +25,27 @@ sys.path.insert(0, str(ROOT))
 TOKEN = "bench-front-token"  # noqa: S105 - the stand-in's token, not a secret
 
 
-def serve_front(port_file: str, rpm: int, latency_ms: int, process_delay_s: float, burst: int) -> None:
+def serve_front(url_file: str, settings: str) -> None:
+    """The Front stand-in in its own process (as Front would be), with FrontStandin keyword arguments
+    given as JSON; its URL is written to url_file once it listens."""
     from sandbox.front import FrontStandin
 
-    standin = FrontStandin(token=TOKEN, rpm=rpm, latency_ms=latency_ms, process_delay_s=process_delay_s,
-                           burst_per_second=burst, validate_responses=False).start()
-    Path(port_file).write_text(standin.url)
+    standin = FrontStandin(validate_responses=False, **json.loads(settings)).start()
+    Path(url_file).write_text(standin.url)
     standin.serve_forever()
 
 
-def start_front(args) -> tuple[subprocess.Popen, str]:
-    port_file = Path(tempfile.mkdtemp(prefix="bench-front-")) / "url"
+def start_front(**standin: object) -> tuple[subprocess.Popen, str]:
+    """Start serve_front in a subprocess; returns it and the stand-in's URL. Also used by http_client.py."""
+    url_file = Path(tempfile.mkdtemp(prefix="bench-front-")) / "url"
     code = (f"import sys; sys.path.insert(0, {str(ROOT)!r}); from bench.full_run import serve_front; "
-            f"serve_front({str(port_file)!r}, {args.rpm}, {args.latency_ms}, {args.process_delay_s}, {args.burst})")
+            f"serve_front({str(url_file)!r}, {json.dumps(standin)!r})")
     proc = subprocess.Popen([sys.executable, "-c", code], cwd=ROOT)
     for _ in range(300):
-        if port_file.exists() and port_file.read_text():
-            return proc, port_file.read_text()
+        if url_file.exists() and url_file.read_text():
+            return proc, url_file.read_text()
         time.sleep(0.1)
+    proc.kill()
     raise SystemExit("the Front stand-in did not start")
 
 
@@ -103,7 +106,8 @@ def main() -> int:
     args.process_delay_s = args.process_delay_s if args.process_delay_s is not None else (1.0 if throttled else 0.05)
     args.burst = 5 if throttled else 1_000_000
     data_dir = tempfile.mkdtemp(prefix="bench-engine-")
-    front_proc, front_url = start_front(args)
+    front_proc, front_url = start_front(token=TOKEN, rpm=args.rpm, latency_ms=args.latency_ms,
+                                        process_delay_s=args.process_delay_s, burst_per_second=args.burst)
     try:
         setup_django(data_dir, burst_gate=throttled)
         return run(args, front_url, front_proc.pid)

@@ -16,11 +16,8 @@ import argparse
 import cProfile
 import pstats
 import resource
-import subprocess
 import sys
-import tempfile
 import threading
-import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -29,27 +26,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 TOKEN = "bench-http-token"  # noqa: S105 - the stand-in's token, not a secret
 
-
-def serve_front(url_file: str) -> None:
-    from sandbox.front import FrontStandin
-
-    standin = FrontStandin(token=TOKEN, rpm=1_000_000, burst_per_second=1_000_000, process_delay_s=0.0,
-                           validate_responses=False).start()
-    Path(url_file).write_text(standin.url)
-    standin.serve_forever()
-
-
-def start_front() -> tuple[subprocess.Popen, str]:
-    url_file = Path(tempfile.mkdtemp(prefix="bench-http-")) / "url"
-    code = (f"import sys; sys.path.insert(0, {str(ROOT)!r}); from bench.http_client import serve_front; "
-            f"serve_front({str(url_file)!r})")
-    proc = subprocess.Popen([sys.executable, "-c", code], cwd=ROOT)
-    for _ in range(300):
-        if url_file.exists() and url_file.read_text():
-            return proc, url_file.read_text()
-        time.sleep(0.1)
-    proc.kill()
-    raise SystemExit("the Front stand-in did not start")
+from bench.full_run import start_front  # noqa: E402 - after the path set-up above
 
 
 class NoBudget:
@@ -83,7 +60,7 @@ def main() -> int:
     from connectors.front import FrontClient, ImportedMessage
     from connectors.front.types import Upload
 
-    proc, url = start_front()
+    proc, url = start_front(token=TOKEN, rpm=1_000_000, burst_per_second=1_000_000, process_delay_s=0.0)
     try:
         client = FrontClient(token=TOKEN, api_url=url, budget=NoBudget())  # type: ignore[arg-type]
         inbox = client.inboxes()[0]["id"]
