@@ -23,3 +23,11 @@ def celery_worker_process(transactional_db, tmp_path):
         yield worker
     finally:
         worker.stop()
+
+
+@pytest.fixture(params=[False, True], ids=["ours", "strict"])
+def standin_strict(request) -> bool:
+    """Both readings of every vendor guess (docs/vendor-guesses.md): a stand-in built with
+    `strict=standin_strict` takes the other reading of each guess when True. End-to-end tests that ask
+    for this fixture run once per reading."""
+    return request.param
