@@ -10,13 +10,15 @@ guess in docs/vendor-guesses.md (`standin_strict`: ours, then the stand-in's str
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
 
 import pytest
 
+from connectors.front import FrontClient, ImportedMessage
 from connectors.registry import get_connector
 from connectors.sample.generator import SampleDataset
-from migrations_engine import mapping
+from migrations_engine import fidelity, mapping
 from migrations_engine.models import Run
 from migrations_engine.services import start_run
 from sandbox.front import ALL_SCOPES, FrontStandin
@@ -170,3 +172,25 @@ def test_a_missing_write_scope_pauses_the_demo_naming_it(owner, front, scope):
     assert scope in run.reason and "Paused:" in run.reason
     assert any(scope in e["message"] for e in run.recent_errors)
     assert front.state()["counters"]["spec_violations"] == 0
+
+
+def test_an_unassign_front_refuses_is_said_not_lost(front, standin_strict):
+    """`assignee_id: null`: ours, it unassigns (the field's description); strict, the schema's string type
+    wins and Front refuses it. The rest of the change lands either way, and a refusal is said."""
+    client = FrontClient(token=FRONT_TEST_TOKEN, api_url=front.url, budget_key=f"unassign-{standin_strict}")
+    alice = front.teammate_id("agent1@example.com")
+    uid = client.import_message(front.inbox_id(), ImportedMessage(
+        external_id="u-1", created_at=datetime(2022, 1, 1, tzinfo=UTC), sender_handle="c@example.org",
+        to=["support@acme.example"], body="<p>hi</p>", thread_ref="u", assignee_id=alice))
+    front.process_now()
+    _, conversation_id = client.resolve_uid(uid)
+    work = SimpleNamespace(reasons=[])
+    fidelity.update_conversation(SimpleNamespace(client=client), work, conversation_id,
+                                 {"status": "open", "assignee_id": None})
+    state = front.state()["conversations"][0]
+    assert state["status"] == "open"
+    if standin_strict:
+        assert state["assignee"] == "agent1@example.com"
+        assert work.reasons == ["Front refused to unassign the conversation; it keeps its previous assignee."]
+    else:
+        assert state["assignee"] is None and work.reasons == []
