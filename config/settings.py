@@ -104,6 +104,7 @@ MIDDLEWARE = [
     # First: everything after it (allauth's rate limits, logs, the audit log) sees the client's address.
     "config.client_ip.ClientIPMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "config.csp.ContentSecurityPolicyMiddleware",  # a nonce per request; see config/csp.py
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
