@@ -306,6 +306,8 @@ HTTPS = _env_bool("HTTPS", False)
 SESSION_COOKIE_SECURE = HTTPS
 CSRF_COOKIE_SECURE = HTTPS
 SECURE_SSL_REDIRECT = HTTPS
+# The container's healthcheck calls /healthz over plain HTTP inside the container: answer it, don't redirect.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000 if HTTPS else 0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = HTTPS
 SECURE_HSTS_PRELOAD = HTTPS
@@ -358,6 +360,9 @@ SANDBOX_STRIPE_URL = env.str("SANDBOX_STRIPE_URL", default="")
 SANDBOX_HELPSCOUT_URL = env.str("SANDBOX_HELPSCOUT_URL", default="")
 SANDBOX_FRESHDESK_URL = env.str("SANDBOX_FRESHDESK_URL", default="")
 HEALTHCHECK_TASK_TIMEOUT = env.float("HEALTHCHECK_TASK_TIMEOUT", default=8.0)
+# /healthz is public: its worker round trip (a real task) runs at most once per this many seconds for the
+# whole site; calls in between answer with the last result (config/health.py).
+HEALTHCHECK_WORKER_INTERVAL = env.float("HEALTHCHECK_WORKER_INTERVAL", default=30.0)
 
 # --- Billing (billing/, docs/billing.md) ---------------------------------------------------------
 # Billing is on when a Stripe secret key is configured; with none, the plan step says billing is off
