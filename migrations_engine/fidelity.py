@@ -8,6 +8,7 @@ Every rule here answers an entry of docs/vendor-guesses.md (Front section):
   imports name each tag as Front spells it;
 * comments: always carry `author_id` (the mapped teammate, else the default teammate: never the token's
   own identity), and their header names the original author and date;
+* imports into a conversation a Front user merged since: followed to the surviving conversation;
 * updates in place: whether an import into an existing conversation changes its assignee or archived
   state is not said, so a change is PATCHed; `assignee_id: null` (the schema says string, its
   description says null unassigns) falls back to leaving the assignee when refused, with a reason.
@@ -20,7 +21,7 @@ import weakref
 from typing import Any
 
 from connectors.base import Message
-from connectors.front import InvalidRequest
+from connectors.front import InvalidRequest, NotFound
 from migrations_engine import mapping
 from migrations_engine.parallel import write_lock
 
@@ -75,6 +76,28 @@ def _save_new_tags(ctx) -> None:
             stored = Run.objects.filter(pk=ctx.run.pk).values_list("context", flat=True).first() or {}
             stored["front_tags"] = {**stored.get("front_tags", {}), **known}
             Run.objects.filter(pk=ctx.run.pk).update(context=stored)
+
+
+# --- imports ---------------------------------------------------------------------------------------
+class ConversationMoved(Exception):
+    """The conversation an import was appended to now lives under another id: send the import again
+    (with fresh attachment streams: the first ones were read)."""
+
+
+def import_message(ctx, work, imported, uploads) -> str:
+    """Import one message. Appending to a known conversation that a Front user merged since: whether an
+    import's `conversation_id` follows the merge is not documented; when Front answers 404, the
+    conversation is read (its documented 301 leads to the surviving one) and the import sent there."""
+    try:
+        return ctx.client.import_message(ctx.snapshot["inbox_id"], imported, uploads)
+    except NotFound:
+        old = imported.conversation_id
+        found = ctx.client.get_conversation_or_none(old) if old else None
+        if not found or found.get("id") in (None, old):
+            raise
+        # The ticket's later imports and notes go there too, and the record map remembers it.
+        imported.conversation_id = work.conversation_id = work.record.front_id = found["id"]
+        raise ConversationMoved(found["id"]) from None
 
 
 # --- comments --------------------------------------------------------------------------------------

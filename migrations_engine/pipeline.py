@@ -172,6 +172,8 @@ def _with_attachments(ctx: RunContext, work: TicketWork, attachments: list[Attac
                 work.counts["attachments_skipped"] += 1
                 work.reasons.append(f"Attachment {a.filename!r} skipped: larger than Front's 25 MB limit.")
             continue
+        except fidelity.ConversationMoved:  # merged in Front meanwhile: send it to the surviving one
+            continue
         except SourceAttachmentError as exc:
             if exc.attachment not in remaining:
                 raise
@@ -294,7 +296,7 @@ def import_phase(ctx: RunContext, work: TicketWork) -> None:
         try:
             uid = _with_attachments(
                 ctx, work, attachments,
-                lambda uploads, imported=imported: ctx.client.import_message(snap["inbox_id"], imported, uploads))
+                lambda uploads, imported=imported: fidelity.import_message(ctx, work, imported, uploads))
             reason = ""
         except DuplicateExternalId:
             # Sent before a crash and refused now: it is in Front, only its uid was not recorded.

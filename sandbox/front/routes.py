@@ -220,8 +220,11 @@ def import_message(co: Company, call: Call) -> tuple[int, Any]:
         if co.strict:  # the spec only says Front "won't import two": a bare conflict, no words to match
             raise ApiError(409, "Conflict", "Conflict")
         raise ApiError(409, "Conflict", f"A message with external_id {body['external_id']!r} was already imported")
-    if body.get("conversation_id") and body["conversation_id"] not in co.conversations:
-        raise ApiError(404, "Not found", f"Unknown conversation {body['conversation_id']}")
+    cid = body.get("conversation_id")
+    # A merged conversation: ours, the import follows the merge (as the documented 301s do); strict, it is
+    # unknown (404): the spec says nothing of merged conversations here.
+    if cid and (cid not in co.conversations or (co.strict and co.conversations[cid].merged_into)):
+        raise ApiError(404, "Not found", f"Unknown conversation {cid}")
     uid = co.new_id("uid").replace("uid_", "") + "f" * 8
     co.external_ids[key] = uid
     co.pending[uid] = (co.ready_at(time.time(), call.process_delay_s), iid, body, call.files)

@@ -19,7 +19,7 @@ from connectors.front import FrontClient, ImportedMessage
 from connectors.registry import get_connector
 from connectors.sample.generator import SampleDataset
 from migrations_engine import fidelity, mapping
-from migrations_engine.models import Run
+from migrations_engine.models import RecordMap, Run
 from migrations_engine.services import start_run
 from sandbox.front import ALL_SCOPES, FrontStandin
 from sandbox.front.pytest_plugin import FRONT_TEST_TOKEN
@@ -194,3 +194,32 @@ def test_an_unassign_front_refuses_is_said_not_lost(front, standin_strict):
         assert work.reasons == ["Front refused to unassign the conversation; it keeps its previous assignee."]
     else:
         assert state["assignee"] is None and work.reasons == []
+
+
+def test_a_delta_appends_to_a_conversation_merged_in_front(owner, front, standin_strict):
+    """A Front user merged two migrated conversations after the full run. Ours: an import's
+    `conversation_id` follows the merge; strict: it answers 404. The delta's new messages and notes land
+    in the surviving conversation either way."""
+    config = {"tickets": 60, "seed": 11}
+    migration = make_migration(owner=owner, front=front, source_config={**config, "revision": 0},
+                               options={"tag": "migrated", "inline_images": True})
+    full = drive(start_run(migration=migration, kind="full"))
+    assert full.state == "completed", full.recent_errors
+    dataset = SampleDataset(**config, revision=1)
+    changed = [i for i in range(1, 61) if dataset.changed_in(i, 1) and dataset.deleted_revision(i) is None]
+    moved, survivor = (RecordMap.objects.get(migration=migration, entity="ticket", source_id=str(i)).front_id
+                       for i in (changed[0], next(i for i in range(1, 61) if i not in changed
+                                                  and dataset.deleted_revision(i) is None)))
+    front.merge(moved, survivor)
+    Run.objects.filter(pk=full.pk).update(started_at=dataset.revision_time(1) - timedelta(seconds=1))
+    migration.source_config = {**config, "revision": 1}
+    migration.save()
+    delta = drive(start_run(migration=migration, kind="delta"))
+    assert delta.state == "completed", delta.recent_errors
+    assert delta.counters["messages"]["failed"] == 0
+    conversation = next(c for c in front.state()["conversations"] if c["id"] == survivor)
+    follow_up = f"Follow-up 1 from the customer on ticket {changed[0]}."
+    assert sum(follow_up in m["body"] for m in conversation["messages"]) == 1
+    record = RecordMap.objects.get(migration=migration, entity="ticket", source_id=str(changed[0]))
+    # Strict: the engine learned the surviving id; ours: Front followed the merge unasked (the old id 301s).
+    assert record.state == "done" and record.front_id == (survivor if standin_strict else moved)
