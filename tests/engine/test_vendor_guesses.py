@@ -223,3 +223,18 @@ def test_a_delta_appends_to_a_conversation_merged_in_front(owner, front, standin
     record = RecordMap.objects.get(migration=migration, entity="ticket", source_id=str(changed[0]))
     # Strict: the engine learned the surviving id; ours: Front followed the merge unasked (the old id 301s).
     assert record.state == "done" and record.front_id == (survivor if standin_strict else moved)
+
+
+def test_tags_are_read_and_created_once_per_run_across_chunks(owner, front, settings):
+    """Each chunk builds a new Front client; the run's tags live in Run.context, so a later chunk neither
+    reads them again nor creates one twice."""
+    settings.ENGINE_CHUNK_SECONDS = 0  # one source page (100 tickets) per chunk
+    migration = make_migration(owner=owner, front=front, source_config={"tickets": 250, "seed": 4})
+    run = drive(start_run(migration=migration, kind="full"))
+    assert run.state == "completed", run.recent_errors
+    state = front.state()
+    assert Run.objects.get(pk=run.pk).context["front_tags"].keys() == set(state["tags"])
+    routes = state["counters"]["routes"]
+    assert routes["GET /tags"] == 1
+    folded = [t.casefold() for t in state["tags"]]
+    assert len(folded) == len(set(folded)) and routes["POST /company/tags"] == len(state["tags"]) - 2

@@ -94,3 +94,35 @@ def test_what_an_import_into_an_existing_conversation_changes(client, front, sta
     else:
         assert state["assignee"] == "agent2@example.com" and state["status"] == "open"
         assert state["tags"] == ["VIP", "never-created"]
+
+
+def test_command_line_strict_switch():
+    """`python -m sandbox.front --strict` serves the other reading (here: a taken tag name answers 400)."""
+    import os
+    import socket
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    import httpx
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    root = Path(__file__).resolve().parents[2]
+    proc = subprocess.Popen([sys.executable, "-m", "sandbox.front", "--port", str(port), "--token", "cli-token",
+                             "--strict"], cwd=root, env={**os.environ}, stdout=subprocess.PIPE, text=True)
+    try:
+        assert "listening on" in proc.stdout.readline()
+        headers = {"Authorization": "Bearer cli-token"}
+        for _ in range(50):
+            try:
+                taken = httpx.post(f"http://127.0.0.1:{port}/company/tags", json={"name": "vip"}, headers=headers)
+                break
+            except httpx.TransportError:
+                time.sleep(0.1)
+        assert taken.status_code == 400 and taken.json()["_error"]["status"] == 400
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
