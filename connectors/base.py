@@ -89,7 +89,7 @@ class PermanentRefusal(ConnectorError):
                 403: "give the connected user the rights to read it (usually an administrator)"}.get(
             status, "check the account's address and plan, or ask support")
         return cls(f"{service} {meaning} (HTTP {status}) for {what} ({endpoint}). Waiting will not change "
-                   f"that answer: {todo}, then resume the run.", endpoint=endpoint, status=status)
+                   f"that answer: {todo}.", endpoint=endpoint, status=status)
 
 
 # ---------------------------------------------------------------------------------------------
