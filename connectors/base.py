@@ -276,6 +276,13 @@ class SourceConnector(abc.ABC):
         if sentence not in self.warnings:
             self.warnings.append(sentence)
 
+    def identified(self, tickets: list[Ticket]) -> list[Ticket]:
+        """Tickets the vendor sent without an id cannot be named in a report: left out with a warning."""
+        kept = [t for t in tickets if t.source_id not in ("", "None")]
+        if len(kept) < len(tickets):
+            self.warn(f"{self.label} sent {len(tickets) - len(kept)} ticket(s) without an id: they were left out.")
+        return kept
+
     def optional(self, what: str, call: Any, default: Any, *, without: str = "") -> Any:
         """`call()` for a listing the product can live without: a permanent refusal (or a missing
         permission) makes it "not available" with a warning saying what is done without it."""

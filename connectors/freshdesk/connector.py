@@ -248,7 +248,7 @@ class FreshdeskConnector(SourceConnector):
                 if self._wanted(nxt[1], filter):
                     picked.append(nxt)
             exhausted = len(picked) < self.per_page
-            tickets = self._build(picked)
+            tickets = self.identified(self._build(picked))
             yield TicketPage(tickets=tickets, cursor=None if exhausted else {"windows": lists.cursor()},
                              deleted_ticket_ids=[t.source_id for t in tickets if t.deleted])
             if exhausted:

@@ -217,7 +217,7 @@ class HelpScoutConnector(SourceConnector):
             conversations = [c for c in (body.get("_embedded") or {}).get("conversations") or []
                              if isinstance(c, dict) and str(c.get("id")) not in (recent or set())]
             recent = {str(c.get("id")) for c in conversations} | {str(c.get("id")) for c in caught}
-            tickets = [self._ticket(c) for c in caught + conversations]
+            tickets = self.identified([self._ticket(c) for c in caught + conversations])
             if wanted_tags:
                 tickets = [t for t in tickets if wanted_tags & set(t.tags)]
             page = body.get("page") or {}

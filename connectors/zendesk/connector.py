@@ -28,6 +28,7 @@ from connectors.base import (
     Ticket,
     TicketPage,
     VendorError,
+    unreadable_ticket,
 )
 from connectors.downloads import stream_download
 from connectors.zendesk.client import ZendeskClient, normalize_url
@@ -236,14 +237,17 @@ class ZendeskConnector(SourceConnector):
         dominates, and Zendesk's latency (not its rate limit) would otherwise set the pace."""
         self.fields()
         self._agent_map()  # shared caches filled once, before the threads start
+        raw = [t for t in raw if isinstance(t, dict)]
         if self.workers <= 1 or len(raw) <= 1:
-            return [self._ticket(t, users) for t in raw]
+            return self.identified([self._ticket(t, users) for t in raw])
         if self._pool is None:
             self._pool = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="zendesk-comments")
-        return list(self._pool.map(lambda t: self._ticket(t, users), raw))
+        return self.identified(list(self._pool.map(lambda t: self._ticket(t, users), raw)))
 
     def _ticket(self, raw: dict[str, Any], users: dict[str, dict[str, Any]]) -> Ticket:
         comments: list[dict[str, Any]] = []
+        if not isinstance(raw.get("id"), int | str) or isinstance(raw.get("id"), bool):
+            return unreadable_ticket(None, service="Zendesk", error=ValueError("the ticket has no id"))
         if raw.get("status") != "deleted":  # a deleted ticket's comments are gone (404)
             try:
                 comments = list(self._comments(raw["id"], users))

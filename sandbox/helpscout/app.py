@@ -55,6 +55,8 @@ class HelpScoutApp(VendorApp):
         # Embed only the newest N threads (long threads); strict embeds at most STRICT_EMBED.
         self.render.embed_thread_limit = embed_thread_limit or (STRICT_EMBED if strict else None)
         self.refused: dict[str, int] = {}  # route pattern -> status answered (tests: refuse())
+        # Tests: a function that may change a conversation's JSON before it is served (malformed records).
+        self.mangle: Any = None
         self.app_id, self.app_secret = app_id, app_secret
         self.token_ttl_s = token_ttl_s
         self.tokens: dict[str, float] = {}  # token -> expiry (monotonic)
@@ -246,10 +248,13 @@ class HelpScoutApp(VendorApp):
         body = json.loads(page.body)
         with self.lock:
             self.served.extend(body["_embedded"]["conversations"])
-        body["_embedded"]["conversations"] = [
-            self.render.conversation(i, embed_threads=embed and self.dataset.deleted_revision(i) is None)
+        body["_embedded"]["conversations"] = [self._mangled(
+            self.render.conversation(i, embed_threads=embed and self.dataset.deleted_revision(i) is None))
             for i in body["_embedded"]["conversations"]]
         return Response.json(body, content_type=HAL)
+
+    def _mangled(self, conversation: dict[str, Any]) -> dict[str, Any]:
+        return self.mangle(conversation) if self.mangle else conversation
 
     def get_conversation(self, request: Request) -> Response:
         def run() -> Response:
@@ -263,8 +268,8 @@ class HelpScoutApp(VendorApp):
                 return _error(404, "Conversation not found")
             with self.lock:
                 self.served.append(cid)
-            return Response.json(self.render.conversation(cid, embed_threads=request.query.get("embed") == "threads"),
-                                 content_type=HAL)
+            return Response.json(self._mangled(self.render.conversation(
+                cid, embed_threads=request.query.get("embed") == "threads")), content_type=HAL)
 
         return self.api(request, run)
 
