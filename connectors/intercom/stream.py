@@ -1,0 +1,103 @@
+"""Every conversation updated since a point, oldest update first, through Intercom's search endpoint.
+
+The search reference documents neither the order of its results nor whether `updated_at` compares to the
+second (its contacts twin truncates dates to the workspace's calendar day). So the stream does not rely
+on either: it reads the account in **time windows** `[lo, hi)`. Each window is searched with its bounds
+widened by a day and a bit on both sides (whatever the precision, nothing inside is missed), every page of
+the answer is read as (updated_at, id) pairs only, the pairs outside the window are dropped, and the rest
+are sorted. Windows adapt: one that holds more than `WINDOW_MAX` pairs is halved (down to a day), one that
+holds few doubles the next. Deleted conversations (`GET /conversations/deleted`, id and deletion time)
+join the window their deletion time falls in. Memory holds one window's pairs, never conversations.
+
+A position is the key `(time, id)` of the last conversation handed out: the resume cursor. The window
+after it is searched again and everything up to that key dropped, so a resumed run does not fetch a
+finished conversation again.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+DAY = 86_400
+PAD = DAY + 3_600  # a day (day-precision search) and an hour (daylight saving time)
+WINDOW_MAX = 20_000  # (time, id) pairs held at once
+START_WIDTH = 30 * DAY
+SEARCH_PAGE = 150  # Intercom's largest search page
+
+
+@dataclass(frozen=True, order=True)
+class Key:
+    """A conversation's place in the stream: update (or deletion) time, then id."""
+
+    at: int
+    number: int
+    id: str
+    deleted: bool = field(default=False, compare=False)
+
+    @classmethod
+    def of(cls, at: int, conversation_id: str, *, deleted: bool = False) -> Key:
+        return cls(int(at), int(conversation_id) if conversation_id.isdigit() else 0, conversation_id, deleted)
+
+    def position(self) -> list[Any]:
+        return [self.at, self.id]
+
+
+def after_position(raw: Any) -> Key | None:
+    if not isinstance(raw, list | tuple) or len(raw) != 2:
+        return None
+    return Key.of(int(raw[0]), str(raw[1]))
+
+
+Search = Callable[[dict[str, Any]], Iterator[dict[str, Any]]]
+
+
+class WindowedSearch:
+    """Yields `(Key, window width)` for every conversation updated at or after `since`, in key order."""
+
+    def __init__(self, *, search: Search, filters: list[dict[str, Any]], deleted: list[Key],
+                 now: Callable[[], float] = time.time) -> None:
+        self.search = search
+        self.filters = filters
+        self.deleted = sorted(deleted)
+        self.now = now
+        self.windows = 0  # searches made (first pages), for tests and stats
+
+    def _query(self, lo: int, hi: int | None) -> dict[str, Any]:
+        bounds = [{"field": "updated_at", "operator": ">", "value": max(0, lo - PAD)}]
+        if hi is not None:
+            bounds.append({"field": "updated_at", "operator": "<", "value": hi + PAD})
+        return {"operator": "AND", "value": bounds + self.filters}
+
+    def keys(self, *, since: int, after: Key | None, width: int = START_WIDTH) -> Iterator[tuple[Key, int]]:
+        lo = max(since, after.at if after else since)
+        while True:
+            horizon = int(self.now()) - PAD  # windows closer to now than this stay open-ended
+            hi: int | None = lo + width if lo + width < horizon else None
+            pages = self.search(self._query(lo, hi))
+            first = next(pages, None)
+            self.windows += 1
+            total = int((first or {}).get("total_count") or 0)
+            if hi is not None and total > WINDOW_MAX and width > DAY:
+                pages.close()
+                width = max(DAY, width // 2)
+                continue
+            found: dict[str, Key] = {}
+            for page in [first, *pages] if first else []:
+                for item in page.get("conversations") or []:
+                    at, cid = item.get("updated_at"), str(item.get("id") or "")
+                    if cid and at is not None and lo <= int(at) and (hi is None or int(at) < hi):
+                        found[cid] = Key.of(int(at), cid)
+            for key in self.deleted:
+                if lo <= key.at and (hi is None or key.at < hi):
+                    found[key.id] = key  # deleted wins over a stale search index
+            for key in sorted(found.values()):
+                if after is None or key > after:
+                    yield key, width
+            if hi is None:
+                return
+            lo = hi
+            if len(found) < WINDOW_MAX // 4:
+                width *= 2
