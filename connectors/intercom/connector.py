@@ -14,7 +14,6 @@ conversation.
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
@@ -27,7 +26,6 @@ from connectors.base import (
     CheckResult,
     ConfigField,
     ConnectorError,
-    Contact,
     InvalidConfig,
     MissingPermission,
     NotFound,
@@ -49,11 +47,9 @@ from connectors.intercom.client import (
     base_url,
     is_intercom_answer,
 )
+from connectors.intercom.people import People
 from connectors.intercom.stream import START_WIDTH, Key, WindowedSearch, after_position
 from connectors.source_http import stream_get
-
-CONTACTS_PER_SEARCH = 50
-CACHE_SIZE = 10_000
 
 
 def _epoch(dt: datetime) -> int:
@@ -92,8 +88,7 @@ class IntercomConnector(SourceConnector):
         self._pool: ThreadPoolExecutor | None = None
         self._me: dict[str, Any] | None = None
         self._attribute_types: dict[str, str] | None = None
-        self._contacts: OrderedDict[str, Contact] = OrderedDict()
-        self._companies: OrderedDict[str, str] = OrderedDict()
+        self.people = People(self.client)
 
     @classmethod
     def validate_config(cls, config: dict[str, Any]) -> dict[str, Any]:
@@ -311,7 +306,7 @@ class IntercomConnector(SourceConnector):
         raw = list(self._pool.map(self.client.conversation, conversation_ids))
         people = {str(c.get("id")) for conv in raw if conv for c in (conv.get("contacts") or {}).get("contacts") or []
                   if c.get("id")}
-        contacts = self._lookup_contacts(sorted(people))
+        contacts = self.people.contacts(sorted(people))
         return [None if conv is None else mapping.ticket_from(conv, contacts=contacts,
                                                              attribute_types=self.attribute_types,
                                                              app_url=self.app_url, api_host=self._api_host(),
@@ -334,35 +329,6 @@ class IntercomConnector(SourceConnector):
             gone = [i for i in chunk if i.isdigit() and by_id.get(i) is None]
             yield TicketPage(tickets=tickets, cursor={"ids_offset": offset} if offset < len(ids) else None,
                              deleted_ticket_ids=gone)
-
-    # ---- contacts and companies -----------------------------------------------------------------------
-    def _lookup_contacts(self, contact_ids: list[str]) -> dict[str, Contact]:
-        missing = [c for c in contact_ids if c not in self._contacts]
-        for start in range(0, len(missing), CONTACTS_PER_SEARCH):
-            chunk = missing[start:start + CONTACTS_PER_SEARCH]
-            query = {"field": "id", "operator": "IN", "value": chunk}
-            raw = [c for page in self.client.search("/contacts/search", query, what="the contacts")
-                   for c in page.get("data") or [] if c.get("id") is not None]
-            companies = self._company_names({str(r.get("id")) for c in raw
-                                             for r in (c.get("companies") or {}).get("data") or [] if r.get("id")})
-            for item in raw:
-                self._remember(self._contacts, str(item["id"]), mapping.contact_from(item, companies))
-        return {c: self._contacts[c] for c in contact_ids if c in self._contacts}
-
-    def _company_names(self, company_ids: set[str]) -> dict[str, str]:
-        for company_id in sorted(company_ids - set(self._companies)):
-            response = self.client.request("GET", f"/companies/{company_id}", what=f"company {company_id}",
-                                           ok=(200, 404))
-            name = (response.json().get("name") if response.status_code == 200 else None) or company_id
-            self._remember(self._companies, company_id, name)
-        return {c: self._companies.get(c, c) for c in company_ids}
-
-    @staticmethod
-    def _remember(cache: OrderedDict, key: str, value: Any) -> None:
-        cache[key] = value
-        cache.move_to_end(key)
-        while len(cache) > CACHE_SIZE:
-            cache.popitem(last=False)
 
     # ---- attachments -----------------------------------------------------------------------------------
     def download(self, attachment: Attachment) -> Iterator[bytes]:

@@ -5,7 +5,7 @@ second (its contacts twin truncates dates to the workspace's calendar day). So t
 on either: it reads the account in **time windows** `[lo, hi)`. Each window is searched with its bounds
 widened by a day and a bit on both sides (whatever the precision, nothing inside is missed), every page of
 the answer is read as (updated_at, id) pairs only, the pairs outside the window are dropped, and the rest
-are sorted. Windows adapt: one that holds more than `WINDOW_MAX` pairs is halved (down to a day), one that
+are sorted. Windows adapt: one that holds more than `WINDOW_MAX` pairs is narrowed (down to a day), one that
 holds few doubles the next. Deleted conversations (`GET /conversations/deleted`, id and deletion time)
 join the window their deletion time falls in. Memory holds one window's pairs, never conversations.
 
@@ -58,8 +58,9 @@ class WindowedSearch:
     """Yields `(Key, window width)` for every conversation updated at or after `since`, in key order."""
 
     def __init__(self, *, search: Search, filters: list[dict[str, Any]], deleted: list[Key],
-                 now: Callable[[], float] = time.time) -> None:
+                 now: Callable[[], float] = time.time, window_max: int = WINDOW_MAX) -> None:
         self.search = search
+        self.window_max = window_max
         self.filters = filters
         self.deleted = sorted(deleted)
         self.now = now
@@ -80,9 +81,10 @@ class WindowedSearch:
             first = next(pages, None)
             self.windows += 1
             total = int((first or {}).get("total_count") or 0)
-            if hi is not None and total > WINDOW_MAX and width > DAY:
-                pages.close()
-                width = max(DAY, width // 2)
+            span = (hi if hi is not None else horizon) - lo  # an open window narrows to a closed one
+            if total > self.window_max and span > DAY:
+                pages.close()  # too many for one window: narrow it, in proportion (at least by half)
+                width = max(DAY, min(span // 2, span * self.window_max // (2 * total)))
                 continue
             found: dict[str, Key] = {}
             for page in [first, *pages] if first else []:
@@ -99,5 +101,5 @@ class WindowedSearch:
             if hi is None:
                 return
             lo = hi
-            if len(found) < WINDOW_MAX // 4:
+            if len(found) < self.window_max // 4:
                 width *= 2
