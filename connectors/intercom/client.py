@@ -16,10 +16,12 @@ from urllib.parse import quote, urlsplit
 import httpx
 
 from connectors.base import (
+    PERMANENT_STATUSES,
     BadCredentials,
     InvalidConfig,
     MissingPermission,
     NotFound,
+    PermanentRefusal,
     RateLimited,
     VendorError,
 )
@@ -91,18 +93,21 @@ class IntercomClient:
         self.http.close()
 
     def request(self, method: str, path: str, *, what: str, params: dict[str, Any] | None = None,
-                json: Any = None, ok: tuple[int, ...] = (200,)) -> httpx.Response:
+                json: Any = None, ok: tuple[int, ...] = (200,), account_level: bool = False) -> httpx.Response:
+        """`account_level`: a listing of the workspace (not one record), where a 400/403/404/405/422 is
+        permanent: PermanentRefusal, and the engine pauses the run at once instead of waiting."""
         route = f"{method} " + re.sub(r"/\d+(?=/|$)", "/:id", path)
         response = self.http.request(method, path, params=params, json=json, route=route)
         if response.status_code not in ok:
-            self.raise_for(response, what=what, path=path)
+            self.raise_for(response, what=what, path=path, endpoint=route if account_level else None)
         return response
 
-    def get(self, path: str, *, what: str, params: dict[str, Any] | None = None) -> dict[str, Any]:
-        return self._json(self.request("GET", path, what=what, params=params), what=what)
+    def get(self, path: str, *, what: str, params: dict[str, Any] | None = None, account_level: bool = True
+            ) -> dict[str, Any]:
+        return self._json(self.request("GET", path, what=what, params=params, account_level=account_level), what=what)
 
-    def post(self, path: str, body: dict[str, Any], *, what: str) -> dict[str, Any]:
-        return self._json(self.request("POST", path, what=what, json=body), what=what)
+    def post(self, path: str, body: dict[str, Any], *, what: str, account_level: bool = True) -> dict[str, Any]:
+        return self._json(self.request("POST", path, what=what, json=body, account_level=account_level), what=what)
 
     def _json(self, response: httpx.Response, *, what: str) -> dict[str, Any]:
         try:
@@ -127,16 +132,21 @@ class IntercomClient:
                 return
             pagination = {"per_page": per_page, "starting_after": cursor}
 
-    def conversation(self, conversation_id: str) -> dict[str, Any] | None:
-        """One conversation with its parts, or None when it is gone (deleted)."""
+    def conversation(self, conversation_id: str) -> Any:
+        """One conversation with its parts (the JSON as sent: the mapping reads it defensively), or None when
+        it is gone (deleted)."""
         response = self.request("GET", f"/conversations/{quote(conversation_id, safe='')}", ok=(200, 404),
                                 what=f"conversation {conversation_id}")
         if response.status_code == 404:
             return None
-        return self._json(response, what=f"conversation {conversation_id}")
+        try:
+            return response.json()
+        except ValueError:
+            return {"id": conversation_id, "unreadable": "not JSON"}
 
-    def raise_for(self, response: httpx.Response, *, what: str, path: str = "") -> None:
-        """A final non-2xx answer -> a typed ConnectorError whose text says what to do."""
+    def raise_for(self, response: httpx.Response, *, what: str, path: str = "", endpoint: str | None = None) -> None:
+        """A final non-2xx answer -> a typed ConnectorError whose text says what to do. With `endpoint` (an
+        account-level listing) a permanent answer is a PermanentRefusal naming that endpoint."""
         code = response.status_code
         errors = _errors(response)
         codes = {str(e.get("code") or "") for e in errors}
@@ -146,14 +156,19 @@ class IntercomClient:
                                  "has not been revoked, and that the region is the one your workspace is hosted in.")
         if code == 403:
             if "api_plan_restricted" in codes:
-                raise MissingPermission(f"Intercom refused access to {what}: the workspace's plan does not include "
-                                        "this part of the API.")
-            found = re.search(r"scope \((\w+)\)", message)
-            scope = found.group(1) if found else scope_needed(path)
-            words = SCOPE_WORDS.get(scope or "", scope or "the needed")
-            raise MissingPermission(f"Intercom refused access to {what}: the access token lacks the “{words}” "
-                                    "permission. Tick it on your app's Authentication page in Intercom's Developer "
-                                    "Hub, then paste the token again.")
+                why, todo = "the workspace's plan does not include this part of the API", "check the plan"
+            else:
+                found = re.search(r"scope \((\w+)\)", message)
+                scope = found.group(1) if found else scope_needed(path)
+                why = f"the access token lacks the “{SCOPE_WORDS.get(scope or '', scope or 'needed')}” permission"
+                todo = ("tick it on your app's Authentication page in Intercom's Developer Hub, then paste the "
+                        "token again")
+            if endpoint:
+                raise PermanentRefusal(f"Intercom refused access (HTTP 403) to {what} ({endpoint}): {why}. Waiting "
+                                       f"will not change that answer: {todo}.", endpoint=endpoint, status=code)
+            raise MissingPermission(f"Intercom refused access to {what}: {why}. {todo[0].upper()}{todo[1:]}.")
+        if endpoint and code in PERMANENT_STATUSES:
+            raise PermanentRefusal.for_listing(service=SERVICE, endpoint=endpoint, status=code, what=what)
         if code in (404, 410):
             if not errors and not is_intercom_answer(response):
                 raise NotFound(f"The address {self.base_url} does not answer like Intercom's API: check it, or leave "

@@ -27,7 +27,6 @@ from connectors.base import (
     ConfigField,
     ConnectorError,
     InvalidConfig,
-    MissingPermission,
     NotFound,
     SourceConnector,
     Ticket,
@@ -106,14 +105,6 @@ class IntercomConnector(SourceConnector):
             self._pool.shutdown(wait=False, cancel_futures=True)
         self.client.close()
 
-    def _warn(self, sentence: str) -> None:
-        """The base class's `warn` (the engine shows connector warnings in the report) when it has one."""
-        warn = getattr(SourceConnector, "warn", None)
-        if warn is not None:
-            warn(self, sentence)
-        elif sentence not in self.__dict__.setdefault("_warnings", []):
-            self.__dict__["_warnings"].append(sentence)
-
     # ---- account facts read once ----------------------------------------------------------------------
     @property
     def me(self) -> dict[str, Any]:
@@ -129,14 +120,13 @@ class IntercomConnector(SourceConnector):
 
     @property
     def attribute_types(self) -> dict[str, str]:
+        """Conversation attribute name -> data type (read once; optional: without it, values as sent)."""
         if self._attribute_types is None:
-            try:
-                items = self.client.get("/conversations/attributes", what="the conversation attributes").get("data")
-            except (MissingPermission, NotFound) as exc:
-                self._warn(f"Intercom's conversation attributes could not be read ({exc}); their values are "
-                           "migrated as Intercom sends them.")
-                items = []
-            self._attribute_types = {a.get("name"): a.get("data_type") for a in items or [] if a.get("name")}
+            listed = self.optional("Intercom's conversation attributes", lambda: self.client.get(
+                "/conversations/attributes", what="the conversation attributes").get("data"), [],
+                without="their values are migrated as Intercom sends them")
+            self._attribute_types = {str(a["name"]): str(a.get("data_type") or "") for a in listed or []
+                                     if isinstance(a, dict) and a.get("name")}
         return self._attribute_types
 
     # ---- SourceConnector -------------------------------------------------------------------------------
@@ -162,10 +152,10 @@ class IntercomConnector(SourceConnector):
         self._me = response.json()
         # One cheap call per permission the migration needs, so a missing one is named now, not mid-run.
         self.client.post("/conversations/search", {"query": {"field": "updated_at", "operator": ">", "value": 0},
-                                                   "pagination": {"per_page": 1}}, what="the conversations")
-        self.client.get("/admins", what="the teammates (admins)")
-        self.client.get("/contacts", what="the contacts")
-        self.client.get("/tags", what="the tags")
+                                                   "pagination": {"per_page": 1}}, what="the conversations",
+                         account_level=False)
+        for path, what in (("/admins", "the teammates (admins)"), ("/contacts", "the contacts"), ("/tags", "the tags")):
+            self.client.get(path, what=what, account_level=False)
         app = self.me.get("app") or {}
         return CheckResult(account_name=app.get("name") or app.get("id_code") or SERVICE,
                            user_email=self.me.get("email"),
@@ -194,13 +184,15 @@ class IntercomConnector(SourceConnector):
     def agents(self) -> list[Agent]:
         """Intercom's admins. A deleted teammate is gone from the list: their messages keep their name and
         go to the default teammate through the mapping."""
-        admins = self.client.get("/admins", what="the teammates (admins)").get("admins") or []
-        return [mapping.agent_from(a) for a in admins if a and a.get("id") is not None]
+        admins = self.client.get("/admins", what="the teammates (admins)").get("admins")
+        return [mapping.agent_from(a) for a in admins if isinstance(a, dict) and isinstance(a.get("id"), str | int)] \
+            if isinstance(admins, list) else []
 
     def mailboxes(self) -> list[tuple[str, str]]:
         """Intercom's teams: a conversation belongs to the team it is assigned to."""
-        teams = self.client.get("/teams", what="the teams").get("teams") or []
-        return [(str(t["id"]), t.get("name") or str(t["id"])) for t in teams if t.get("id") is not None]
+        teams = self.client.get("/teams", what="the teams").get("teams")
+        return [(str(t["id"]), str(t.get("name") or t["id"])) for t in teams
+                if isinstance(t, dict) and isinstance(t.get("id"), str | int)] if isinstance(teams, list) else []
 
     def count(self, what: str, *, filter: dict[str, Any] | None = None) -> int:
         if what == "tickets":
@@ -268,22 +260,22 @@ class IntercomConnector(SourceConnector):
 
     def _deleted_keys(self, since_ts: int) -> list[Key]:
         """Conversations deleted at or after `since_ts` (the endpoint lists every deleted id; read it all)."""
-        out: list[Key] = []
-        page, pages = 1, 1
-        try:
+        def listing() -> list[Key]:
+            out: list[Key] = []
+            page, pages = 1, 1
             while page <= pages:
                 body = self.client.get("/conversations/deleted", what="the deleted conversations",
                                        params={"page": page, "per_page": 60, "order": "asc"})
                 for item in body.get("conversations") or []:
-                    at = int(item.get("deleted_at") or 0)
-                    if item.get("id") is not None and at >= since_ts:
+                    at = item.get("deleted_at") if isinstance(item, dict) else None
+                    if isinstance(at, int) and not isinstance(at, bool) and at >= since_ts and item.get("id"):
                         out.append(Key.of(at, str(item["id"]), deleted=True))
                 pages = int((body.get("pages") or {}).get("total_pages") or 1)
                 page += 1
-        except (MissingPermission, NotFound) as exc:
-            self._warn(f"Intercom's list of deleted conversations could not be read ({exc}); deletions are "
-                       "noticed only for conversations asked for by id.")
-        return out
+            return out
+
+        return self.optional("Intercom's list of deleted conversations", listing, [],
+                             without="deletions are noticed only for conversations asked for by id")
 
     def _page(self, keys: list[Key], cursor: dict[str, Any] | None) -> TicketPage:
         live = [k.id for k in keys if not k.deleted]
@@ -295,6 +287,7 @@ class IntercomConnector(SourceConnector):
                 tickets.append(mapping.deleted_ticket(key.id, datetime.fromtimestamp(key.at, UTC)))
             else:
                 tickets.append(conversation)
+        tickets = self.identified(tickets)
         return TicketPage(tickets=tickets, cursor=cursor, deleted_ticket_ids=[t.source_id for t in tickets if t.deleted])
 
     def _fetch(self, conversation_ids: list[str]) -> list[Ticket | None]:
@@ -304,14 +297,11 @@ class IntercomConnector(SourceConnector):
         if self._pool is None:
             self._pool = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="intercom")
         raw = list(self._pool.map(self.client.conversation, conversation_ids))
-        people = {str(c.get("id")) for conv in raw if conv for c in (conv.get("contacts") or {}).get("contacts") or []
-                  if c.get("id")}
-        contacts = self.people.contacts(sorted(people))
-        return [None if conv is None else mapping.ticket_from(conv, contacts=contacts,
-                                                             attribute_types=self.attribute_types,
-                                                             app_url=self.app_url, api_host=self._api_host(),
-                                                             part_limit=self.part_limit)
-                for conv in raw]
+        contacts = self.people.contacts(sorted({c for conv in raw for c in mapping.contact_ids(conv)}))
+        return [None if conv is None else mapping.ticket_from(
+                    conv, fallback_id=cid, contacts=contacts, attribute_types=self.attribute_types,
+                    app_url=self.app_url, api_host=self._api_host(), part_limit=self.part_limit)
+                for cid, conv in zip(conversation_ids, raw, strict=True)]
 
     def _api_host(self) -> str:
         return urlsplit(self.url).hostname or ""

@@ -10,6 +10,9 @@ A conversation's first message is its `source`; every later message is a convers
   message of its author.
 Intercom returns at most the 500 most recent parts of a conversation and no way to read older ones: when
 it holds more, the count left out is listed in `Ticket.skipped` too.
+
+Values are read defensively (vendor JSON is data): a part that cannot be read is left out with its reason,
+a conversation that cannot be read becomes a skipped ticket with its reason.
 """
 
 from __future__ import annotations
@@ -21,8 +24,18 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-from connectors.base import Agent, Attachment, Contact, Message, Skipped, Ticket
+from connectors.base import (
+    Agent,
+    Attachment,
+    Contact,
+    Message,
+    Skipped,
+    Ticket,
+    unreadable_message,
+    unreadable_ticket,
+)
 
+SERVICE = "Intercom"
 PART_LIMIT = 500
 CONTACT_AUTHORS = frozenset({"user", "lead", "contact", "visitor"})
 NOTE_PARTS = frozenset({"note", "note_and_reopen"})
@@ -49,26 +62,47 @@ _TAGS = re.compile(r"<[^>]+>")
 
 
 def at(raw: Any) -> datetime:
-    return datetime.fromtimestamp(int(raw), UTC)
+    """A UNIX time; anything else raises (the caller leaves the record out with the reason)."""
+    if isinstance(raw, bool) or not isinstance(raw, int | float | str):
+        raise ValueError(f"not a time: {raw!r}"[:80])
+    return datetime.fromtimestamp(int(float(raw)), UTC)
 
 
-def plain(text: str | None) -> str:
-    return html.unescape(_TAGS.sub("", text or "")).strip()
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+def _text(value: Any) -> str:
+    return value if isinstance(value, str) else ""
+
+
+def plain(text: Any) -> str:
+    return html.unescape(_TAGS.sub("", _text(text))).strip()
 
 
 def agent_from(admin: dict[str, Any]) -> Agent:
     """An admin without an inbox seat can no longer work conversations: inactive. Away mode is a
     teammate's temporary state and changes nothing (their history stays theirs)."""
-    return Agent(source_id=str(admin["id"]), email=admin.get("email") or None, name=admin.get("name") or None,
-                 active=admin.get("has_inbox_seat") is not False)
+    return Agent(source_id=str(admin["id"]), email=_text(admin.get("email")) or None,
+                 name=_text(admin.get("name")) or None, active=admin.get("has_inbox_seat") is not False)
 
 
 def contact_from(contact: dict[str, Any], companies: dict[str, str]) -> Contact:
-    refs = ((contact.get("companies") or {}).get("data") or [])
-    return Contact(source_id=str(contact["id"]), name=contact.get("name") or None,
-                   emails=[contact["email"]] if contact.get("email") else [],
-                   phones=[contact["phone"]] if contact.get("phone") else [],
-                   organizations=[companies.get(str(r.get("id")), str(r.get("id"))) for r in refs if r.get("id")])
+    refs = [_dict(r) for r in _list(_dict(contact.get("companies")).get("data"))]
+    return Contact(source_id=str(contact["id"]), name=_text(contact.get("name")) or None,
+                   emails=[contact["email"]] if _text(contact.get("email")) else [],
+                   phones=[contact["phone"]] if _text(contact.get("phone")) else [],
+                   organizations=[companies.get(str(r["id"]), str(r["id"])) for r in refs if r.get("id")])
+
+
+def contact_ids(conversation: Any) -> list[str]:
+    """The ids of a conversation's contacts (users and leads), in its order."""
+    people = _list(_dict(_dict(conversation).get("contacts")).get("contacts"))
+    return [str(c["id"]) for c in people if isinstance(c, dict) and c.get("id") not in (None, "")]
 
 
 def attachment_id(url: str, fallback: str) -> str:
@@ -88,15 +122,17 @@ def attachments_of(item: dict[str, Any], body: str, *, conversation_id: str, par
     out: list[Attachment] = []
     listed: set[str] = set()
     locator = _locator(conversation_id, part_id)
-    for n, a in enumerate(item.get("attachments") or []):
-        url = a.get("url") or ""
+    for n, a in enumerate(_dict(a) for a in _list(item.get("attachments"))):
+        url = _text(a.get("url"))
         listed.add(urlsplit(url).path)
-        name = a.get("name") or f"attachment-{n + 1}"
+        name = _text(a.get("name")) or f"attachment-{n + 1}"
         inline = bool(url) and url in html.unescape(body)
+        size = a.get("filesize")
         out.append(Attachment(source_id=attachment_id(url, f"{part_id}-{n}"), filename=name,
-                              content_type=a.get("content_type") or mimetypes.guess_type(name)[0]
+                              content_type=_text(a.get("content_type")) or mimetypes.guess_type(name)[0]
                               or "application/octet-stream",
-                              size=a.get("filesize"), url=f"{url}#{locator}" if url else None, inline=inline,
+                              size=size if isinstance(size, int) and not isinstance(size, bool) and size >= 0 else None,
+                              url=f"{url}#{locator}" if url else None, inline=inline,
                               kind="inline_image" if inline else "file"))
     for n, tag in enumerate(_IMG.findall(body or "")):
         found = _SRC.search(tag)
@@ -113,10 +149,10 @@ def attachments_of(item: dict[str, Any], body: str, *, conversation_id: str, par
     return out
 
 
-def _recipients(items: list[dict[str, Any]], key: str) -> dict[str, list[str]]:
+def _recipients(items: Any, key: str) -> dict[str, list[str]]:
     out: dict[str, list[str]] = {"to": [], "cc": [], "bcc": []}
-    for item in items:
-        kind, address = item.get("type"), item.get(key)
+    for item in (_dict(i) for i in _list(items)):
+        kind, address = item.get("type"), _text(item.get(key))
         if kind in out and address:
             out[kind].append(address)
     return out
@@ -125,8 +161,8 @@ def _recipients(items: list[dict[str, Any]], key: str) -> dict[str, list[str]]:
 def _author_ids(author: dict[str, Any]) -> tuple[str | None, str | None, bool]:
     """(agent id, contact id, inbound) of a message's author. Bots and teams speak for the workspace: their
     messages are outbound, from an id no teammate maps to (the default teammate)."""
-    kind = author.get("type")
-    ident = str(author["id"]) if author.get("id") not in (None, "") else None
+    kind = _text(author.get("type"))
+    ident = str(author["id"]) if isinstance(author.get("id"), str | int) and author.get("id") != "" else None
     if kind in CONTACT_AUTHORS:
         return None, ident, True
     if kind == "admin":
@@ -136,13 +172,13 @@ def _author_ids(author: dict[str, Any]) -> tuple[str | None, str | None, bool]:
 
 def message_from(item: dict[str, Any], *, conversation_id: str, part_id: str, created: datetime, note: bool,
                  recipients: dict[str, list[str]], subject: str | None, api_host: str) -> Message:
-    author = item.get("author") or {}
+    author = _dict(item.get("author"))
     agent_id, contact_id, inbound = _author_ids(author)
-    body = item.get("body") or ""
+    body = _text(item.get("body"))
     return Message(
         source_id=part_id, kind="private_note" if note else "reply", created_at=created, body=body,
-        author_agent_id=agent_id, author_contact_id=contact_id, author_name=author.get("name") or None,
-        author_email=author.get("email") or None, inbound=inbound and not note,
+        author_agent_id=agent_id, author_contact_id=contact_id, author_name=_text(author.get("name")) or None,
+        author_email=_text(author.get("email")) or None, inbound=inbound and not note,
         to=recipients["to"], cc=[] if note else recipients["cc"], bcc=[] if note else recipients["bcc"],
         subject=subject or None,
         attachments=attachments_of(item, body, conversation_id=conversation_id, part_id=part_id, api_host=api_host),
@@ -150,22 +186,23 @@ def message_from(item: dict[str, Any], *, conversation_id: str, part_id: str, cr
 
 
 def is_message(part: dict[str, Any]) -> bool:
-    kind = part.get("part_type") or ""
+    kind = _text(part.get("part_type"))
     if kind in MESSAGE_PARTS:
         return True
-    return bool(part.get("author")) and (bool(plain(part.get("body"))) or bool(part.get("attachments")))
+    return bool(_dict(part.get("author"))) and (bool(plain(part.get("body"))) or bool(_list(part.get("attachments"))))
 
 
 def _part_key(part: dict[str, Any], index: int) -> tuple[int, int, int]:
-    raw = str(part.get("id") or "")
-    return int(part.get("created_at") or 0), int(raw) if raw.isdigit() else 0, index
+    raw, created = str(part.get("id") or ""), part.get("created_at")
+    when = int(created) if isinstance(created, int | float) and not isinstance(created, bool) else 0
+    return when, int(raw) if raw.isdigit() and len(raw) < 30 else 0, index
 
 
 def cut_notice(conversation_id: str, parts: dict[str, Any], statistics: dict[str, Any] | None, returned: int,
                limit: int = PART_LIMIT) -> Skipped | None:
     """Intercom answers with the 500 most recent parts at most, and offers no way to read older ones."""
-    counts = [int(parts.get("total_count") or 0), int((statistics or {}).get("count_conversation_parts") or 0)]
-    known = max(counts)
+    counts = [parts.get("total_count"), _dict(statistics).get("count_conversation_parts")]
+    known = max([c for c in counts if isinstance(c, int) and not isinstance(c, bool)] or [0])
     source_id = f"{conversation_id}:older-parts"
     if known > returned:
         return Skipped(source_id=source_id, kind="message", reason=(
@@ -181,13 +218,14 @@ def cut_notice(conversation_id: str, parts: dict[str, Any], statistics: dict[str
 def custom_fields(attributes: dict[str, Any], types: dict[str, str]) -> dict[str, Any]:
     """Conversation attributes by name; text forms of typed values read back to their type."""
     out: dict[str, Any] = {}
-    for name, value in (attributes or {}).items():
+    for name, value in _dict(attributes).items():
         kind = types.get(name, "")
         if value is None or value == "":
             continue
-        if isinstance(value, dict):  # a relationship: a list of custom object instances
-            items = value.get("instances") or value.get("data") or []
-            value = ", ".join(str(i.get("external_id") or i.get("id")) for i in items if isinstance(i, dict))
+        if isinstance(value, dict | list):  # a relationship: a list of custom object instances
+            items = _list(value.get("instances") or value.get("data")) if isinstance(value, dict) else value
+            value = ", ".join(str(i.get("external_id") or i.get("id")) if isinstance(i, dict) else str(i)
+                              for i in items)
         elif kind == "boolean" and isinstance(value, str) and value.lower() in ("true", "false"):
             value = value.lower() == "true"
         elif kind == "integer" and isinstance(value, str) and value.lstrip("-").isdigit():
@@ -203,49 +241,72 @@ def custom_fields(attributes: dict[str, Any], types: dict[str, str]) -> dict[str
     return out
 
 
-def ticket_from(conversation: dict[str, Any], *, contacts: dict[str, Contact], attribute_types: dict[str, str],
-                app_url: str, api_host: str, part_limit: int = PART_LIMIT) -> Ticket:
-    cid = str(conversation["id"])
-    source = conversation.get("source") or {}
+def ticket_from(conversation: Any, *, fallback_id: str, contacts: dict[str, Contact],
+                attribute_types: dict[str, str], app_url: str, api_host: str, part_limit: int = PART_LIMIT) -> Ticket:
+    """One conversation; one that cannot be read is a skipped ticket with the reason, never an exception."""
+    try:
+        return _ticket(_dict(conversation) if "unreadable" not in _dict(conversation) else {},
+                       contacts=contacts, attribute_types=attribute_types, app_url=app_url, api_host=api_host,
+                       part_limit=part_limit)
+    except Exception as exc:  # noqa: BLE001 - vendor JSON is data: the ticket is reported, the page goes on
+        raw_id = _dict(conversation).get("id")
+        return unreadable_ticket(raw_id if isinstance(raw_id, str | int) and raw_id != "" else fallback_id,
+                                 service=SERVICE, error=exc)
+
+
+def _ticket(conversation: dict[str, Any], *, contacts: dict[str, Contact], attribute_types: dict[str, str],
+            app_url: str, api_host: str, part_limit: int) -> Ticket:
+    raw_id = conversation["id"]
+    if not isinstance(raw_id, str | int) or isinstance(raw_id, bool) or raw_id == "":
+        raise ValueError(f"no conversation id: {raw_id!r}"[:80])
+    cid = str(raw_id)
+    source = _dict(conversation.get("source"))
     created = at(conversation["created_at"])
     updated = at(conversation.get("updated_at") or conversation["created_at"])
     messages: list[Message] = []
     skipped: list[Skipped] = []
-    if source.get("body") or source.get("attachments") or (source.get("author") or {}).get("type"):
-        messages.append(message_from(
-            source, conversation_id=cid, part_id=str(source.get("id") or f"{cid}-source"), created=created,
-            note=False, recipients=_recipients(source.get("recipients") or [], "email"),
-            subject=plain(source.get("subject")), api_host=api_host))
-    part_list = conversation.get("conversation_parts") or {}
-    parts = [p for p in part_list.get("conversation_parts") or [] if isinstance(p, dict)]
+    source_id = str(source.get("id") or f"{cid}-source")
+    if source.get("body") or source.get("attachments") or _dict(source.get("author")).get("type"):
+        try:
+            messages.append(message_from(
+                source, conversation_id=cid, part_id=source_id, created=created, note=False,
+                recipients=_recipients(source.get("recipients"), "email"), subject=plain(source.get("subject")),
+                api_host=api_host))
+        except Exception as exc:  # noqa: BLE001 - one unreadable message is left out with its reason
+            skipped.append(unreadable_message(source_id, service=SERVICE, error=exc))
+    part_list = _dict(conversation.get("conversation_parts"))
+    parts = [p for p in _list(part_list.get("conversation_parts")) if isinstance(p, dict)]
     for index, part in sorted(enumerate(parts), key=lambda pair: _part_key(pair[1], pair[0])):
         part_id = str(part.get("id") or f"{cid}-part-{index}")
-        kind = part.get("part_type") or "unknown"
-        if not is_message(part):
-            reason = ACTIVITY.get(kind) or GENERIC_ACTIVITY.format(kind=kind.replace("_", " "))
-            skipped.append(Skipped(source_id=part_id, kind="message", reason=reason))
-            continue
-        headers = (part.get("email_message_metadata") or {}).get("email_address_headers") or []
-        messages.append(message_from(part, conversation_id=cid, part_id=part_id,
-                                     created=max(at(part.get("created_at") or conversation["created_at"]), created),
-                                     note=kind in NOTE_PARTS, recipients=_recipients(headers, "email_address"),
-                                     subject=None, api_host=api_host))
+        try:
+            kind = _text(part.get("part_type")) or "unknown"
+            if not is_message(part):
+                reason = ACTIVITY.get(kind) or GENERIC_ACTIVITY.format(kind=kind.replace("_", " ")[:60])
+                skipped.append(Skipped(source_id=part_id, kind="message", reason=reason))
+                continue
+            headers = _dict(part.get("email_message_metadata")).get("email_address_headers")
+            when = at(part["created_at"]) if part.get("created_at") is not None else created
+            messages.append(message_from(part, conversation_id=cid, part_id=part_id, created=max(when, created),
+                                         note=kind in NOTE_PARTS, recipients=_recipients(headers, "email_address"),
+                                         subject=None, api_host=api_host))
+        except Exception as exc:  # noqa: BLE001 - one unreadable part is left out with its reason
+            skipped.append(unreadable_message(part_id, service=SERVICE, error=exc))
     notice = cut_notice(cid, part_list, conversation.get("statistics"), len(parts), part_limit)
     if notice:
         skipped.append(notice)
-    people = [str(c.get("id")) for c in (conversation.get("contacts") or {}).get("contacts") or [] if c.get("id")]
-    found = [contacts.get(p) or _contact_from_messages(p, messages) for p in people]
-    tags = [t.get("name") for t in (conversation.get("tags") or {}).get("tags") or [] if t.get("name")]
-    assignee = conversation.get("admin_assignee_id")
-    team = conversation.get("team_assignee_id")
+    found = [contacts.get(p) or _contact_from_messages(p, messages) for p in contact_ids(conversation)]
+    tags = [t["name"] for t in _list(_dict(conversation.get("tags")).get("tags"))
+            if isinstance(t, dict) and _text(t.get("name"))]
+    assignee, team, state = (conversation.get("admin_assignee_id"), conversation.get("team_assignee_id"),
+                             _text(conversation.get("state")))
     return Ticket(
         source_id=cid, subject=plain(conversation.get("title")) or plain(source.get("subject")),
-        status=conversation.get("state") or ("open" if conversation.get("open") else "closed"),
+        status=state or ("open" if conversation.get("open") else "closed"),
         created_at=created, updated_at=max(updated, created), requester=found[0] if found else None,
-        assignee_agent_id=str(assignee) if assignee not in (None, 0, "0", "") else None,
-        cc_contacts=found[1:], tags=tags,
-        custom_fields=custom_fields(conversation.get("custom_attributes") or {}, attribute_types),
-        messages=messages, mailbox_id=str(team) if team not in (None, 0, "0", "") else None,
+        assignee_agent_id=str(assignee) if isinstance(assignee, str | int) and assignee not in (0, "0", "") else None,
+        cc_contacts=found[1:], tags=tags, custom_fields=custom_fields(conversation.get("custom_attributes"),
+                                                                     attribute_types),
+        messages=messages, mailbox_id=str(team) if isinstance(team, str | int) and team not in (0, "0", "") else None,
         url=f"{app_url}/conversation/{cid}" if app_url else None, skipped=skipped,
     )
 

@@ -87,6 +87,7 @@ class IntercomApp(VendorApp):
         self.zone = ZoneInfo(APP["timezone"])
         self.violations: list[str] = []
         self.merged_contacts: set[str] = set()
+        self.refused: dict[str, int] = {}
         self._blocked_until = 0.0
         self.routes_api()
 
@@ -102,6 +103,15 @@ class IntercomApp(VendorApp):
     def merge(self, secondary: int, primary: int) -> None:
         """Intercom's merge: the secondary is closed and linked to the primary, which gets a merge part."""
         self.render.merged[secondary] = primary
+
+    def refuse(self, path: str, status: int = 404) -> None:
+        """Answer every authenticated request for `path` (e.g. "/conversations/search") with `status` in
+        Intercom's error shape; 0 serves it again."""
+        with self.lock:
+            if status:
+                self.refused[path] = status
+            else:
+                self.refused.pop(path, None)
 
     def set_rate_limit(self, per_minute: int | None) -> None:
         self.windows = Windows(per_minute, self.windows.window_s)
@@ -192,7 +202,11 @@ class IntercomApp(VendorApp):
             return error(429, "rate_limit_exceeded", f"Exceeded rate limit of {limit} in "
                          f"{self.windows.window_s}_seconds", headers)
         needed = next((scope for prefix, scope in SCOPE_OF if request.path.startswith(prefix)), None)
-        if needed and needed not in scopes:
+        refused = self.refused.get(request.path)
+        if refused:
+            response = error(refused, {403: "forbidden", 404: "not_found"}.get(refused, "parameter_invalid"),
+                             "Resource Not Found" if refused == 404 else "Refused by the test")
+        elif needed and needed not in scopes:
             response = error(403, "forbidden", f"You do not have the required scope ({needed}) to access this resource")
         else:
             response = handler()
