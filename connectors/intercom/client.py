@@ -96,7 +96,7 @@ class IntercomClient:
                 json: Any = None, ok: tuple[int, ...] = (200,), account_level: bool = False) -> httpx.Response:
         """`account_level`: a listing of the workspace (not one record), where a 400/403/404/405/422 is
         permanent: PermanentRefusal, and the engine pauses the run at once instead of waiting."""
-        route = f"{method} " + re.sub(r"/\d+(?=/|$)", "/:id", path)
+        route = f"{method} " + re.sub(r"/(?:\d+|[0-9a-f]{24})(?=/|$)", "/:id", path)  # counters per route
         response = self.http.request(method, path, params=params, json=json, route=route)
         if response.status_code not in ok:
             self.raise_for(response, what=what, path=path, endpoint=route if account_level else None)

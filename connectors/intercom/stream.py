@@ -54,6 +54,19 @@ def after_position(raw: Any) -> Key | None:
 Search = Callable[[dict[str, Any]], Iterator[dict[str, Any]]]
 
 
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _count(value: Any, default: int | None = 0) -> Any:
+    """An integer from the answer (a count, a UNIX time), else `default`."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.isdigit():
+        return int(value)
+    return default
+
+
 class WindowedSearch:
     """Yields `(Key, window width)` for every conversation updated at or after `since`, in key order."""
 
@@ -80,7 +93,7 @@ class WindowedSearch:
             pages = self.search(self._query(lo, hi))
             first = next(pages, None)
             self.windows += 1
-            total = int((first or {}).get("total_count") or 0)
+            total = _count((first or {}).get("total_count"))
             span = (hi if hi is not None else horizon) - lo  # an open window narrows to a closed one
             if total > self.window_max and span > DAY:
                 pages.close()  # too many for one window: narrow it, in proportion (at least by half)
@@ -89,9 +102,9 @@ class WindowedSearch:
             found: dict[str, Key] = {}
             for page in [first, *pages] if first else []:
                 for item in page.get("conversations") or []:
-                    at, cid = item.get("updated_at"), str(item.get("id") or "")
-                    if cid and at is not None and lo <= int(at) and (hi is None or int(at) < hi):
-                        found[cid] = Key.of(int(at), cid)
+                    at, cid = _count(_dict(item).get("updated_at"), None), str(_dict(item).get("id") or "")
+                    if cid and at is not None and lo <= at and (hi is None or at < hi):
+                        found[cid] = Key.of(at, cid)
             for key in self.deleted:
                 if lo <= key.at and (hi is None or key.at < hi):
                     found[key.id] = key  # deleted wins over a stale search index
