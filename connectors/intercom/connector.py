@@ -55,6 +55,13 @@ def _epoch(dt: datetime) -> int:
     return int(dt.astimezone(UTC).timestamp())
 
 
+def _total(answer: dict[str, Any]) -> int:
+    total = answer.get("total_count")
+    if not isinstance(total, int) or isinstance(total, bool):
+        raise VendorError("Intercom answered a count without a number (total_count).")
+    return total
+
+
 class IntercomConnector(SourceConnector):
     key: ClassVar[str] = "intercom"
     label: ClassVar[str] = "Intercom"
@@ -114,9 +121,15 @@ class IntercomConnector(SourceConnector):
 
     @property
     def app_url(self) -> str:
-        app = self.me.get("app") or {}
+        """Where a conversation opens in Intercom's inbox (report links); empty when /me cannot say."""
+        try:
+            app = self.me.get("app")
+        except ConnectorError:
+            return ""
+        if not isinstance(app, dict) or not app.get("id_code"):
+            return ""
         region = str(app.get("region") or self.region).lower()
-        return f"{APP_HOSTS.get(region, APP_HOSTS['us'])}/a/inbox/{app.get('id_code', '')}/inbox"
+        return f"{APP_HOSTS.get(region, APP_HOSTS['us'])}/a/inbox/{app['id_code']}/inbox"
 
     @property
     def attribute_types(self) -> dict[str, str]:
@@ -156,7 +169,7 @@ class IntercomConnector(SourceConnector):
                          account_level=False)
         for path, what in (("/admins", "the teammates (admins)"), ("/contacts", "the contacts"), ("/tags", "the tags")):
             self.client.get(path, what=what, account_level=False)
-        app = self.me.get("app") or {}
+        app = self.me.get("app") if isinstance(self.me.get("app"), dict) else {}
         return CheckResult(account_name=app.get("name") or app.get("id_code") or SERVICE,
                            user_email=self.me.get("email"),
                            details={"region": self.region, "app_id": app.get("id_code"), "api_version": API_VERSION})
@@ -202,15 +215,12 @@ class IntercomConnector(SourceConnector):
             query = {"operator": "AND", "value": [{"field": "updated_at", "operator": ">", "value": 0}, *filters]}
             page = self.client.post("/conversations/search", {"query": query, "pagination": {"per_page": 1}},
                                     what="the conversation count")
-            return int(page.get("total_count") or 0)
+            return _total(page)
         if what == "contacts":
-            return int(self.client.get("/contacts", what="the contact count").get("total_count") or 0)
+            return _total(self.client.get("/contacts", what="the contact count"))
         if what == "agents":
             return len(self.agents())
         raise InvalidConfig(f"Intercom has no count of {what}.")
-
-    def counts(self, *, filter: dict[str, Any] | None = None) -> dict[str, int]:
-        return {what: self.count(what, filter=filter) for what in ("tickets", "contacts", "agents")}
 
     def _filters(self, filter: dict[str, Any] | None) -> list[dict[str, Any]] | None:
         """Search filters for a selection; None when nothing can match (tags unknown to Intercom)."""
