@@ -6,4 +6,5 @@ class WizardConfig(AppConfig):
     verbose_name = "Wizard"
 
     def ready(self) -> None:
-        from wizard import sharing_signals  # noqa: F401  (connects the sign-in receiver)
+        # Receivers: the sign-in one (sharing) and the purge/delete of uploaded exports (imports).
+        from wizard import imports, sharing_signals  # noqa: F401

@@ -114,6 +114,7 @@ class _Check:
         self.archive, self.collector, self.limits = archive, collector, limits
         self.builder: Builder | None = None
         self.left_out: dict[str, int] = {}
+        self.unreadable: set[str] = set()  # tables refused as a whole: references to them are not listed
         self.stopped = False
 
     def counts(self) -> dict[str, int]:
@@ -140,8 +141,10 @@ class _Check:
             try:
                 rows = open_rows(stream, file=df.member, fmt=df.fmt, limit=self.limits.max_line_bytes, report=add)
             except Unreadable:
+                self.unreadable.add(entity.name)
                 return
             if rows.header is not None and not self._header_ok(entity, df, rows.header):
+                self.unreadable.add(entity.name)
                 return
             unknown_seen: set[str] = set()
             try:
@@ -153,6 +156,7 @@ class _Check:
                         self._unknown_keys(entity, df, line, row, unknown_seen)
                     self._line(entity, df, line, row)
             except Unreadable:
+                self.unreadable.add(entity.name)
                 return
 
     def _header_ok(self, entity: Entity, df: DataFile, header: list[str]) -> bool:
@@ -233,7 +237,7 @@ class _Check:
             value = values.get(column.name)
             for ref in (value if isinstance(value, list) else [value] if isinstance(value, str) else []):
                 if not self._exists(target, ref, values):
-                    if b.is_rejected(target, ref):
+                    if target in self.unreadable or b.is_rejected(target, ref):
                         cascade = True
                     else:
                         mistakes.append(Mistake("unknown_ref", file=df.member, line=line, column=column.name,
