@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import secrets
 import shutil
 from dataclasses import dataclass
@@ -66,8 +67,13 @@ def max_upload_bytes() -> int:
     return int(settings.FILE_IMPORT_MAX_UPLOAD_MB) * 1024**2
 
 
+def _folder_name(migration_id: int, created_at: datetime) -> str:
+    # The creation time makes the name unique even where a rolled-back id is handed out again (SQLite).
+    return f"{int(migration_id)}-{int(created_at.timestamp() * 1_000_000)}"
+
+
 def _root(migration: Migration) -> Path:
-    return Path(settings.FILE_IMPORT_DIR) / str(int(migration.pk))
+    return Path(settings.FILE_IMPORT_DIR) / _folder_name(migration.pk, migration.created_at)
 
 
 def _read(folder: Path) -> Upload | None:
@@ -125,14 +131,29 @@ def _safe_display_name(name: str) -> str:
     return "".join(ch for ch in name if ch.isprintable())[:120]
 
 
+def _new_folder(migration: Migration) -> Path:
+    folder = _root(migration) / secrets.token_hex(12)
+    folder.mkdir(parents=True, mode=0o700)
+    return folder
+
+
+def _finish(migration: Migration, folder: Path, *, name: str, user) -> Upload:
+    target = folder / EXPORT_NAME
+    os.chmod(target, 0o600)
+    meta = {"name": _safe_display_name(name), "size": target.stat().st_size,
+            "uploaded_at": timezone.now().isoformat(), "by": getattr(user, "pk", None)}
+    (folder / "upload.json").write_text(json.dumps(meta), encoding="utf-8")
+    _prune(migration=migration, keep=folder)
+    return _read(folder)
+
+
 def store_upload(*, migration: Migration, uploaded_file, user) -> Upload | str:
     """Move the uploaded temporary file into the migration's store; a sentence when it is not a ZIP."""
     head = uploaded_file.read(4)
     uploaded_file.seek(0)
     if head not in ZIP_MAGIC:
         return _("This is not a ZIP file. Export your tables as CSV or JSON Lines and put them in a ZIP.")
-    folder = _root(migration) / secrets.token_hex(12)
-    folder.mkdir(parents=True, mode=0o700)
+    folder = _new_folder(migration)
     target = folder / EXPORT_NAME
     temp_path = getattr(uploaded_file, "temporary_file_path", None)
     if temp_path is not None:
@@ -141,18 +162,43 @@ def store_upload(*, migration: Migration, uploaded_file, user) -> Upload | str:
         with open(target, "wb") as out:
             for chunk in uploaded_file.chunks():
                 out.write(chunk)
-    os.chmod(target, 0o600)
-    meta = {"name": _safe_display_name(uploaded_file.name), "size": target.stat().st_size,
-            "uploaded_at": timezone.now().isoformat(), "by": getattr(user, "pk", None)}
-    (folder / "upload.json").write_text(json.dumps(meta), encoding="utf-8")
-    _prune(migration=migration, keep=folder)
-    return _read(folder)
+    return _finish(migration, folder, name=uploaded_file.name, user=user)
+
+
+class ExportRefused(ValueError):
+    """The CLI's export cannot be used; the message says why (the report's first mistakes)."""
+
+
+def adopt_export(*, migration: Migration, path: str) -> dict[str, Any]:
+    """`migration apply`'s way in: copy the export at `path` into the migration's store, check it there and
+    return the connector config. A refused file raises ExportRefused and leaves nothing behind."""
+    refusal = upload_refusal(migration=migration)
+    if refusal:
+        raise ExportRefused(refusal)
+    folder = _new_folder(migration)
+    try:
+        with open(path, "rb") as source, open(folder / EXPORT_NAME, "wb") as out:
+            if source.read(4) not in ZIP_MAGIC:
+                raise ExportRefused(_("This is not a ZIP file. Export your tables as CSV or JSON Lines and put "
+                                      "them in a ZIP."))
+            source.seek(0)
+            shutil.copyfileobj(source, out, 1024 * 1024)
+        upload = _finish(migration, folder, name=os.path.basename(path), user=None)
+        if check_upload(migration_id=migration.pk, token=upload.token) == "refused":
+            report = Report.load(sidecars(upload.zip_path)[1])
+            raise ExportRefused(report.summary(limit=20) if report else "The export was refused.")
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+    return {"path": str(folder / EXPORT_NAME), "name": upload.name}
 
 
 def check_upload(*, migration_id: int, token: str) -> str:
     """Validate one upload (builds its index); a refused file is deleted, its report kept. Returns the verdict."""
-    folder = Path(settings.FILE_IMPORT_DIR) / str(int(migration_id)) / token
-    zip_path = folder / EXPORT_NAME
+    migration = Migration.objects.only("pk", "created_at").filter(pk=migration_id).first()
+    if migration is None or not re.fullmatch(r"[0-9a-f]{24}", token):
+        return "gone"
+    zip_path = _root(migration) / token / EXPORT_NAME
     if not zip_path.exists():
         return "gone"
     report = ensure_checked(zip_path, limits=limits())
