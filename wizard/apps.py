@@ -6,5 +6,4 @@ class WizardConfig(AppConfig):
     verbose_name = "Wizard"
 
     def ready(self) -> None:
-        # Receivers: the sign-in one (sharing) and the purge/delete of uploaded exports (imports).
-        from wizard import imports, sharing_signals  # noqa: F401
+        from wizard import imports  # noqa: F401  (purges and deletes uploaded exports with their migration)

@@ -164,11 +164,15 @@ class FileExportConnector(SourceConnector):
             account += f", {left_out} line{'s' if left_out != 1 else ''} left out"
         return CheckResult(account_name=account, details={"verdict": report.verdict, "mistakes": report.mistake_count})
 
-    def counts(self, *, filter: dict[str, Any] | None = None) -> dict[str, int]:
-        where, params = self._filter_sql(filter)
-        tickets = self._rows(f"SELECT count(*) FROM tickets WHERE deleted=0{where}", params)[0][0]  # noqa: S608
-        contacts = self._rows("SELECT count(*) FROM contacts")[0][0]
-        return {"tickets": tickets, "contacts": contacts, "agents": len(self._agent_map())}
+    def count(self, what: str, *, filter: dict[str, Any] | None = None) -> int:
+        if what == "tickets":
+            where, params = self._filter_sql(filter)
+            return self._rows(f"SELECT count(*) FROM tickets WHERE deleted=0{where}", params)[0][0]  # noqa: S608
+        if what == "contacts":
+            return self._rows("SELECT count(*) FROM contacts")[0][0]
+        if what == "agents":
+            return len(self._agent_map())
+        raise ValueError(f"cannot count {what!r}")
 
     def agents(self) -> list[Agent]:
         return list(self._agent_map().values())
