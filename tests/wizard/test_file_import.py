@@ -214,3 +214,43 @@ def test_template_and_format_pages(client, settings, tmp_path):
     assert "tickets.csv" in page and "updated_at" in page and "ISO 8601" in page
     fr = client.get(reverse("wizard:import_format"), **FRENCH).content.decode()
     assert "Format de l’import par fichier" in fr
+
+
+def test_the_setup_steps_read_the_file(owner_client, migration, front_standin, tmp_path):
+    """Inbox (mailboxes of the file), objects (counts), teammates (agents), tickets (the file's statuses)."""
+    from connectors.files.writer import write_sample_export
+    from connectors.sample import SampleDataset
+
+    export = write_sample_export(SampleDataset(tickets=30, seed=3), tmp_path / "desk.zip")
+    _upload(owner_client, migration, export.read_bytes(), name="desk.zip")
+    assert owner_client.post(_url("connect", migration), {
+        "platform": "files", "front-api_url": front_standin.url, "front-token": FRONT_TEST_TOKEN}).status_code == 302
+    inbox = owner_client.get(_url("inbox", migration)).content.decode()
+    assert 'name="mailbox"' in inbox and '<option value="1">1</option>' in inbox
+    inbox_id = inbox.split('name="inbox" value="')[1].split('"')[0]
+    assert owner_client.post(_url("inbox", migration), {"inbox": inbox_id, "mailbox": ""}).status_code == 302
+    owner_client.get(_url("objects", migration))
+    migration.refresh_from_db()
+    assert migration.record_counts["tickets"] == 30 and migration.record_counts["agents"] == 4
+    assert migration.record_counts["contacts"] == 10
+    assert owner_client.post(_url("objects", migration), {"objects": ["tickets", "contacts", "agents"]}).status_code == 302
+    teammates = owner_client.get(_url("teammates", migration)).content.decode()
+    assert "agent1@example.com" in teammates and "agent4@example.com" in teammates
+    default = teammates.split('id="default-teammate" name="default">')[1].split('value="')[1].split('"')[0]
+    assert owner_client.post(_url("teammates", migration), {"default": default}).status_code == 302
+    tickets = owner_client.get(_url("tickets", migration)).content.decode()
+    dataset = SampleDataset(tickets=30, seed=3)
+    statuses = {dataset.ticket(i).status for i in range(1, 31)}
+    assert len(statuses) >= 3 and all(f">{s}<" in tickets for s in statuses)
+
+
+def test_the_tickets_step_offers_the_files_own_statuses(owner_client, migration, tmp_path):
+    members = good_members()
+    members["tickets.csv"] = members["tickets.csv"].replace(",solved,", ",Awaiting parts,")
+    path = tmp_path / "e.zip"
+    path.write_bytes(_zip_bytes(members))
+    migration.source_type, migration.source_config = "files", {"path": str(path)}
+    migration.furthest_step = Migration.Step.TICKETS
+    migration.save()
+    page = owner_client.get(_url("tickets", migration)).content.decode()
+    assert ">Awaiting parts<" in page
