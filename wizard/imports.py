@@ -202,9 +202,10 @@ def check_upload(*, migration_id: int, token: str) -> str:
     if not zip_path.exists():
         return "gone"
     report = ensure_checked(zip_path, limits=limits())
-    if report.refused:
-        zip_path.unlink(missing_ok=True)
-        sidecars(zip_path)[0].unlink(missing_ok=True)
+    if report.refused:  # nothing of a refused file is kept but its report
+        index, _report, lock = sidecars(zip_path)
+        for path in (zip_path, index, lock):
+            path.unlink(missing_ok=True)
     return report.verdict
 
 
@@ -219,10 +220,14 @@ def start_check(*, migration: Migration, upload: Upload) -> None:
 
 
 def _prune(*, migration: Migration, keep: Path) -> None:
-    """Older uploads go, except the one the migration uses."""
+    """Older uploads go, except the one the migration uses and the newest accepted one (the new file may
+    still be refused)."""
+    found = uploads(migration=migration)
     in_use = upload_in_use(migration=migration)
-    for upload in uploads(migration=migration):
-        if upload.folder != keep and (in_use is None or upload.folder != in_use.folder):
+    newest_usable = next((u for u in found if u.usable and u.folder != keep), None)
+    kept = {keep} | {u.folder for u in (in_use, newest_usable) if u is not None}
+    for upload in found:
+        if upload.folder not in kept:
             shutil.rmtree(upload.folder, ignore_errors=True)
 
 

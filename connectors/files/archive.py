@@ -82,32 +82,33 @@ class Archive:
         total = 0
         for info in infos:
             name = info.filename
+            shown = name if len(name) <= 200 else name[:200] + "…"
             mode = (info.external_attr >> 16) & 0o177777
             if unsafe_path(name):
-                self.problems.append(Mistake("unsafe_path", params={"path": name}))
+                self.problems.append(Mistake("unsafe_path", params={"path": shown}))
                 continue
             if stat.S_ISLNK(mode):
-                self.problems.append(Mistake("symlink", params={"path": name}))
+                self.problems.append(Mistake("symlink", params={"path": shown}))
                 continue
             if info.is_dir():
                 continue
             if info.flag_bits & 0x1:
-                self.problems.append(Mistake("encrypted", params={"path": name}))
+                self.problems.append(Mistake("encrypted", params={"path": shown}))
                 continue
             if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
-                self.problems.append(Mistake("compression", params={"path": name}))
+                self.problems.append(Mistake("compression", params={"path": shown}))
                 continue
             if name in self.files:
-                self.problems.append(Mistake("duplicate_member", params={"path": name}))
+                self.problems.append(Mistake("duplicate_member", params={"path": shown}))
                 continue
             if info.file_size > limits.max_member_bytes:
                 self.problems.append(Mistake("member_too_large", params={
-                    "path": name, "size": human_size(info.file_size), "limit": human_size(limits.max_member_bytes)}))
+                    "path": shown, "size": human_size(info.file_size), "limit": human_size(limits.max_member_bytes)}))
                 continue
             if info.file_size > RATIO_FLOOR and info.file_size > max(info.compress_size, 1) * limits.max_ratio:
                 ratio = info.file_size // max(info.compress_size, 1)
                 self.problems.append(Mistake("zip_bomb", params={
-                    "path": name, "ratio": ratio, "size": human_size(info.file_size), "limit": limits.max_ratio}))
+                    "path": shown, "ratio": ratio, "size": human_size(info.file_size), "limit": limits.max_ratio}))
                 continue
             total += info.file_size
             if not _is_junk(name):

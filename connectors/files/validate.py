@@ -176,8 +176,8 @@ class _Check:
         for name in header:
             known = entity.column(name) or (entity.custom_fields and name.startswith(CUSTOM_FIELD_PREFIX))
             if not known and name:
-                self.collector.add(Mistake("unknown_column", file=df.member, line=1, column=name,
-                                           params={"column": name}))
+                self.collector.add(Mistake("unknown_column", file=df.member, line=1, column=name[:80],
+                                           params={"column": name[:80]}))
         return ok
 
     def _unknown_keys(self, entity: Entity, df: DataFile, line: int, row: dict, seen: set[str]) -> None:
@@ -185,8 +185,8 @@ class _Check:
             known = entity.column(key) or (entity.custom_fields and key == "custom_fields")
             if not known and key not in seen:
                 seen.add(key)
-                self.collector.add(Mistake("unknown_column", file=df.member, line=line, column=key,
-                                           params={"column": key}))
+                self.collector.add(Mistake("unknown_column", file=df.member, line=line, column=key[:80],
+                                           params={"column": key[:80]}))
 
     def _line(self, entity: Entity, df: DataFile, line: int, row: dict[str, Any]) -> None:
         values: dict[str, Any] = {}

@@ -179,10 +179,15 @@ def test_a_new_upload_replaces_older_ones_but_keeps_the_one_in_use(owner_client,
     first = imports.latest_upload(migration=migration)
     owner_client.post(_url("connect", migration), {
         "platform": "files", "front-api_url": front_standin.url, "front-token": FRONT_TEST_TOKEN})
-    _upload(owner_client, migration, _zip_bytes(good_members()))
-    _upload(owner_client, migration, _zip_bytes(good_members()))
-    folders = [u.folder for u in imports.uploads(migration=migration)]
-    assert len(folders) == 2 and first.folder in folders
+    for _ in range(3):
+        _upload(owner_client, migration, _zip_bytes(good_members()))
+    # Kept: the one in use, the newest, and the newest accepted before it (in case the newest is refused).
+    found = imports.uploads(migration=migration)
+    assert len(found) == 3 and found[2].folder == first.folder
+    _upload(owner_client, migration, _zip_bytes({"notes.csv": "id\n"}))  # refused
+    found = imports.uploads(migration=migration)
+    assert [u.state for u in found] == ["refused", "accepted", "accepted"] and found[2].folder == first.folder
+    assert imports.source_config(migration=migration)["path"] == str(found[1].zip_path)
     page = owner_client.get(_url("connect", migration) + "?platform=files").content.decode()
     assert "The migration keeps using" in page
 
