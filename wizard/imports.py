@@ -13,6 +13,7 @@ purged or the migration is deleted.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import re
 import secrets
@@ -28,11 +29,12 @@ from django.dispatch import receiver
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from connectors.files import Report, current_report, ensure_checked, sidecars
+from connectors.files import Mistake, Report, current_report, ensure_checked, sidecars
 from connectors.files.spec import Limits
 from wizard.lifecycle import register_purger
 from wizard.models import Migration
 
+log = logging.getLogger(__name__)
 EXPORT_NAME = "export.zip"
 ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")  # a ZIP starts with a local header (or is an empty archive)
 
@@ -201,7 +203,13 @@ def check_upload(*, migration_id: int, token: str) -> str:
     zip_path = _root(migration) / token / EXPORT_NAME
     if not zip_path.exists():
         return "gone"
-    report = ensure_checked(zip_path, limits=limits())
+    try:
+        report = ensure_checked(zip_path, limits=limits())
+    except Exception as exc:  # noqa: BLE001 - a full disk, a killed process...: say so, never "checking" forever
+        log.exception("Checking the uploaded export %s of migration %s failed", token, migration_id)
+        report = Report(verdict="refused", mistakes=[Mistake("check_failed", params={"detail": type(exc).__name__})],
+                        mistake_count=1, counts={}, left_out={})
+        report.save(sidecars(zip_path)[1])
     if report.refused:  # nothing of a refused file is kept but its report
         index, _report, lock = sidecars(zip_path)
         for path in (zip_path, index, lock):

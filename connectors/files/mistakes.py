@@ -36,6 +36,7 @@ TEMPLATES: dict[str, tuple[Effect, str]] = {
     "too_many_files": ("refused", gettext_noop("The ZIP holds %(count)s files; the limit is %(limit)s.")),
     "duplicate_member": ("refused", gettext_noop("The ZIP holds %(path)s twice.")),
     "corrupt": ("refused", gettext_noop("The ZIP is damaged: %(detail)s.")),
+    "check_failed": ("refused", gettext_noop("The check could not finish (%(detail)s): upload the file again.")),
     "missing_file": ("refused", gettext_noop("The export has no tickets file: add tickets.csv or tickets.jsonl "
                                              "(see the template).")),
     "two_formats": ("refused", gettext_noop("Both %(first)s and %(second)s are present: keep one of them.")),

@@ -17,6 +17,8 @@ from __future__ import annotations
 import hashlib
 import mimetypes
 import posixpath
+import zipfile
+import zlib
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -136,6 +138,13 @@ class _Check:
 
     # ---- one table ------------------------------------------------------------------------------
     def table(self, entity: Entity, df: DataFile) -> None:
+        try:
+            self._read_table(entity, df)
+        except (zipfile.BadZipFile, zlib.error, OSError, EOFError) as exc:  # a damaged member (CRC, deflate)
+            self.unreadable.add(entity.name)
+            self.collector.add(Mistake("corrupt", file=df.member, params={"detail": str(exc) or type(exc).__name__}))
+
+    def _read_table(self, entity: Entity, df: DataFile) -> None:
         add = self.collector.add
         with self.archive.open_member(df.member) as stream:
             try:

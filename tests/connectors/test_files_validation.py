@@ -161,11 +161,17 @@ def _refusal_cases(tmp_path):
     data[at + 8] |= 1  # the central directory's "encrypted" flag of the first member
     enc.write_bytes(bytes(data))
     cases["encrypted"] = enc
+    crc = write_zip(tmp_path / "crc.zip", good, compression=zipfile.ZIP_STORED)
+    data = bytearray(crc.read_bytes())
+    at = data.find(b"t2,Second")
+    data[at:at + 2] = b"t9"  # the bytes change, the recorded CRC does not
+    crc.write_bytes(bytes(data))
+    cases["corrupt"] = crc
     return cases
 
 
 REFUSALS = ["not_zip", "unsafe_path", "unsafe_path/abs", "unsafe_path/backslash", "symlink", "member_too_large",
-            "zip_bomb", "missing_file", "missing_column", "utf16", "two_formats", "encrypted"]
+            "zip_bomb", "missing_file", "missing_column", "utf16", "two_formats", "encrypted", "corrupt"]
 
 
 @pytest.mark.parametrize("case", REFUSALS)

@@ -259,3 +259,18 @@ def test_the_tickets_step_offers_the_files_own_statuses(owner_client, migration,
     migration.save()
     page = owner_client.get(_url("tickets", migration)).content.decode()
     assert ">Awaiting parts<" in page
+
+
+def test_a_check_that_cannot_finish_says_so(owner_client, migration, settings, monkeypatch):
+    settings.FILE_IMPORT_INLINE_CHECK_MB = 0
+    _upload(owner_client, migration, template_zip())
+    upload = imports.latest_upload(migration=migration)
+
+    def disk_full(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(imports, "ensure_checked", disk_full)
+    assert check_import(migration.pk, upload.token) == "refused"
+    page = owner_client.get(_url("connect_upload_status", migration), HTTP_HX_REQUEST="true").content.decode()
+    assert 'data-state="refused"' in page and "The check could not finish (OSError)" in page
+    assert not upload.zip_path.exists()
