@@ -21,6 +21,7 @@ _CONNECTORS: dict[str, str] = {
     "freshdesk": "connectors.freshdesk:FreshdeskConnector",
     "helpscout": "connectors.helpscout:HelpScoutConnector",
     "intercom": "connectors.intercom:IntercomConnector",
+    "files": "connectors.files:FileExportConnector",
 }
 
 

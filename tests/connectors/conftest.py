@@ -15,6 +15,7 @@ HARNESSES = [
     "tests.connectors.hsfd_harness:HelpScoutHarness",
     "tests.connectors.hsfd_harness:FreshdeskHarness",
     "tests.connectors.intercom_harness:IntercomHarness",
+    "tests.connectors.files_harness:FilesHarness",
 ]
 
 
