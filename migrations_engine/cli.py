@@ -56,7 +56,7 @@ def validate_file(*, data: Any) -> list[Mistake]:
         try:
             SOURCES[source["type"]].validate_config(config)
         except ConnectorError as exc:  # InvalidConfig, or an address that does not resolve
-            mistakes.append(Mistake("source", str(exc)))
+            mistakes.append(Mistake(_source_key(source["type"], str(exc)), str(exc)))
     front = data.get("front")
     if "front" not in broken and isinstance(front, dict):
         try:
@@ -70,6 +70,14 @@ def validate_file(*, data: Any) -> list[Mistake]:
         except (ZoneInfoNotFoundError, ValueError):
             mistakes.append(Mistake("time_zone", f"is not a time zone name such as Europe/Paris ({zone!r})."))
     return mistakes
+
+
+def _source_key(source_type: str, message: str) -> str:
+    """`source.<field>` when the connector's sentence names one of its fields by label, else `source`."""
+    for field in SOURCES[source_type].config_fields:
+        if field.label and field.label.lower() in message.lower():
+            return f"source.{field.name}"
+    return "source"
 
 
 def _objects(value: Any) -> dict[str, bool]:

@@ -38,10 +38,8 @@ def _source_schema() -> dict[str, Any]:
     for key, connector in SOURCES.items():
         fields = {"type": {"const": key}}
         for f in connector.config_fields:
-            value: dict[str, Any] = {"type": ["string", "integer"]}
-            if f.choices:
-                value = {"enum": [c[0] for c in f.choices]}
-            fields[f.name] = value
+            # Values (choices included: a connector may accept "EU" for "eu") are the connector's to check.
+            fields[f.name] = {"type": ["string", "integer"]}
         per_type.append({"if": {"properties": {"type": {"const": key}}, "required": ["type"]},
                          "then": _closed(fields)})
     return {"type": "object", "required": ["type"],

@@ -92,7 +92,7 @@ MALFORMED = [
     ("bad window day", _set("windows.0.end_day", 7), ["`windows[0].end_day`: must be between 0 and 6"]),
     ("unknown time zone", _set("time_zone", "Mars/Olympus"), ["`time_zone`: is not a time zone"]),
     ("empty token", _set("front.token", ""), ["`front.token`: must not be empty"]),
-    ("source the connector refuses", _set("source.tickets", -3), ["`source`:"]),
+    ("source the connector refuses", _set("source.tickets", -3), ["`source.tickets`: Number of tickets"]),
     ("several at once", _broken(lambda d: d.update(name=None, options={"custom_fields": 1}, windows=[{}])),
      ["`name`", "`options.custom_fields`", "`windows[0].start_day`", "`windows[0].end_time`"]),
 ]
