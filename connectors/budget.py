@@ -22,6 +22,7 @@ from pathlib import Path
 
 import httpx
 
+from connectors import deadline
 from connectors.http import retry_after_seconds, setting
 
 SAFETY = 0.985  # a hair under the vendor's rate: clocks and network jitter never tip us over
@@ -217,6 +218,7 @@ class SharedBudget:
             wait = self._try_take(key, **bucket)
             if wait <= 0:
                 return waited
+            deadline.check_wait(wait, service="The vendor's rate limit")  # a web request cannot wait that long
             time.sleep(min(wait, 5.0))
             waited += min(wait, 5.0)
 

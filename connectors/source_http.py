@@ -17,6 +17,7 @@ from typing import Any
 
 import httpx
 
+from connectors import deadline
 from connectors.base import (
     BadCredentials,
     MissingPermission,
@@ -68,11 +69,14 @@ class RetryAfterGate:
         waited = 0.0
         if self._low and not getattr(self._local, "turn", False):
             start = self._clock()
-            self._local.turn = self._turn.acquire(timeout=self.SERIAL_TIMEOUT_S)
+            left = deadline.remaining()
+            timeout = self.SERIAL_TIMEOUT_S if left is None else max(0.0, min(self.SERIAL_TIMEOUT_S, left))
+            self._local.turn = self._turn.acquire(timeout=timeout)
             waited += self._clock() - start
         with self._lock:
             wait = self._blocked_until - self._clock()
         if wait > 0:
+            deadline.check_wait(wait, service="The help desk")  # a web request cannot wait that long
             self._sleep(wait)
             waited += wait
         with self._lock:

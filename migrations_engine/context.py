@@ -14,8 +14,8 @@ from connectors.front import FrontClient
 from connectors.http import RetryPolicy
 from connectors.registry import get_connector
 from migrations_engine import mapping, records
+from migrations_engine.journal import RunContext
 from migrations_engine.models import EngineState, Run
-from migrations_engine.pipeline import RunContext
 
 
 class _KeptConnection:
@@ -75,7 +75,7 @@ def build(run: Run) -> RunContext:
     migration = run.migration
     state, _ = EngineState.objects.get_or_create(migration=migration)
     client = front_client(migration)
-    # Comments are not deduplicated by Front: their client never retries by itself (pipeline._post_once).
+    # Comments are not deduplicated by Front: their client never retries by itself (finish.py, _post_once).
     comment_client = front_client(migration, retry=RetryPolicy(max_attempts=1, base_delay=retry_base_delay()),
                                   budget=client.budget)
     source = get_connector(run.settings.get("source_type") or migration.source_type, migration.source_config)

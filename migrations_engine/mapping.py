@@ -132,11 +132,12 @@ def note_body(*, author: str, created_at: datetime, body: str, marker: str) -> s
 
 
 def custom_fields_body(*, fields: dict[str, Any], marker: str) -> str:
-    lines = [f"{name}: {_plain(value)}" for name, value in sorted(fields.items()) if value not in (None, "", [])]
+    lines = [f"{name}: {plain_value(value)}" for name, value in sorted(fields.items()) if value not in (None, "", [])]
     return "Custom fields from the source:\n\n" + "\n".join(lines) + f"\n\n[{marker}]"
 
 
-def _plain(value: Any) -> str:
+def plain_value(value: Any) -> str:
+    """A custom field value as text (lists joined with commas)."""
     if isinstance(value, list | tuple):
         return ", ".join(str(v) for v in value)
     return str(value)

@@ -30,7 +30,7 @@ from connectors.base import (
     TicketPage,
     VendorError,
 )
-from connectors.helpscout.auth import BearerTransport, TokenSource
+from connectors.helpscout.auth import HelpScoutAuth, TokenSource
 from connectors.helpscout.mapping import agent_from, ticket_from
 from connectors.http import HttpClient, RetryPolicy, guard_url
 from connectors.source_http import RetryAfterGate, raise_for_status
@@ -64,10 +64,10 @@ class HelpScoutConnector(SourceConnector):
         self.api_url = cleaned["api_url"]
         self.mailbox_id = cleaned.get("mailbox_id")
         self.tokens = TokenSource(f"{self.api_url}/v2/oauth2/token", cleaned["app_id"], cleaned["app_secret"])
-        self.transport = BearerTransport(self.tokens, api_host=urlsplit(self.api_url).netloc)
+        self.auth = HelpScoutAuth(self.tokens, api_host=urlsplit(self.api_url).netloc)
         self.gate = RetryAfterGate()
         self.http = HttpClient(self.api_url, headers={"Accept": "application/hal+json, application/json"},
-                               service_name=SERVICE, pacer=self.gate, transport=self.transport)
+                               service_name=SERVICE, pacer=self.gate, auth=self.auth)
         self._field_types: dict[str, str] | None = None
 
     @classmethod
@@ -86,7 +86,6 @@ class HelpScoutConnector(SourceConnector):
 
     def close(self) -> None:
         self.http.close()
-        self.tokens.close()
 
     # ---- plumbing ----------------------------------------------------------------------------------
     def _get(self, path: str, *, what: str, params: dict[str, Any] | None = None,
