@@ -129,6 +129,7 @@ class SharedBudget:
         """This thread's connection to the budget file, opened once (opening costs more than a take)."""
         db = getattr(self._threads, "db", None)
         if db is None:
+            assert self._db_path is not None  # the SQLite store (no Redis)
             db = sqlite3.connect(self._db_path, timeout=30, isolation_level=None, check_same_thread=False)
             _use_wal(db)
             db.execute("PRAGMA synchronous=NORMAL")  # a budget lost in a power cut refills in a minute

@@ -111,6 +111,7 @@ def retry_after_seconds(response: httpx.Response) -> float | None:
 
 
 BodyFactory = Callable[[], dict[str, Any]]
+QueryParams = dict[str, Any] | list[tuple[str, Any]]
 
 
 DRAIN_UP_TO = 64 * 1024  # an unread answer body up to this size is read before it is dropped
@@ -195,7 +196,7 @@ class HttpClient:
         return f"{self.base_url}{path_or_url}"
 
     def request(self, method: str, path_or_url: str, *, route: str | None = None, resource: str | None = None,
-                params: dict[str, Any] | None = None, json: Any = None, body: BodyFactory | None = None,
+                params: QueryParams | None = None, json: Any = None, body: BodyFactory | None = None,
                 expect: tuple[int, ...] = ()) -> httpx.Response:
         """Send with pacing and retries; return the final response (2xx or a non-retryable 4xx), body read.
 
@@ -207,7 +208,7 @@ class HttpClient:
                               body=body, expect=expect, stream=False, credentials=True)
 
     def open_stream(self, method: str, path_or_url: str, *, route: str | None = None, resource: str | None = None,
-                    params: dict[str, Any] | None = None, expect: tuple[int, ...] = (),
+                    params: QueryParams | None = None, expect: tuple[int, ...] = (),
                     credentials: bool = True) -> httpx.Response:
         """Like request(), but the final response's body is not read: iterate `iter_bytes()`, then close() it.
 
@@ -227,7 +228,7 @@ class HttpClient:
         finally:
             response.close()
 
-    def _deadline_timeout(self) -> dict[str, httpx.Timeout]:
+    def _deadline_timeout(self) -> dict[str, Any]:
         """Under a caller's deadline, the client's timeouts each capped to the time left (else nothing:
         the client's own timeouts apply)."""
         left = deadline.check_time_left(service=self.service_name)
@@ -241,7 +242,7 @@ class HttpClient:
         return {"timeout": httpx.Timeout(connect=cap(t.connect), read=cap(t.read), write=cap(t.write),
                                          pool=cap(t.pool))}
 
-    def _send(self, method: str, url: str, params: dict[str, Any] | None, kwargs: dict[str, Any],
+    def _send(self, method: str, url: str, params: QueryParams | None, kwargs: dict[str, Any],
               credentials: bool, stream: bool) -> httpx.Response:
         request = self._client.build_request(method, url, params=params, **self._deadline_timeout(), **kwargs)
         if not credentials:
@@ -257,7 +258,7 @@ class HttpClient:
         self._sleep(seconds)
 
     def _exchange(self, method: str, path_or_url: str, *, route: str | None, resource: str | None,
-                  params: dict[str, Any] | None, json: Any, body: BodyFactory | None, expect: tuple[int, ...],
+                  params: QueryParams | None, json: Any, body: BodyFactory | None, expect: tuple[int, ...],
                   stream: bool, credentials: bool) -> httpx.Response:
         url = self.url_for(path_or_url)
         path = urlsplit(url).path

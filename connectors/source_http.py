@@ -65,7 +65,7 @@ class RetryAfterGate:
         self.waited = 0.0
         self.refusals = 0
 
-    def acquire(self, resource: str) -> float:
+    def acquire(self, resource: str | None) -> float:
         waited = 0.0
         if self._low and not getattr(self._local, "turn", False):
             start = self._clock()
@@ -89,7 +89,7 @@ class RetryAfterGate:
             self.waited += waited
         return waited
 
-    def observe(self, response: httpx.Response, resource: str) -> None:
+    def observe(self, response: httpx.Response, resource: str | None) -> None:
         headers = response.headers
         for name in ("x-ratelimit-total", "x-ratelimit-remaining", "x-ratelimit-limit-minute",
                      "x-ratelimit-remaining-minute"):

@@ -163,9 +163,9 @@ def conversation_of(ctx: RunContext, work: TicketWork) -> str | None:
     if not uids:
         return None
     resolved = ctx.client.resolve_uid(uids[-1])
-    if resolved is None:
+    message_id, conversation_id = resolved or ("", None)
+    if conversation_id is None:  # not processed yet (or no conversation link: ask again)
         return None
-    message_id, conversation_id = resolved
     row = next(r for r in work.journal.values() if r.kind == "message" and r.message_uid == uids[-1])
     row.message_id, row.conversation_id = message_id, conversation_id
     with write_lock():

@@ -53,8 +53,9 @@ def handle_page(ctx: RunContext, tickets: list[Ticket], heartbeat: Heartbeat, co
     # Groups of twice the threads: enough to keep every thread busy, small enough that progress moves
     # every few dozen calls on a slow budget.
     for group in batched(todo, max(MIN_GROUP, 2 * pool.size)):
-        jobs = [partial(_import_job, ctx, t, recs[t.source_id], journals.get(t.source_id, {}), heartbeat, counters)
-                for t in group]
+        jobs: list[Callable[[], TicketWork | bool | None]] = [
+            partial(_import_job, ctx, t, recs[t.source_id], journals.get(t.source_id, {}), heartbeat, counters)
+            for t in group]
         jobs += [partial(_finish_job, ctx, work, heartbeat, counters, final=False) for work in waiting]
         outcomes = pool.run(jobs)
         _raise_first(outcomes, heartbeat)

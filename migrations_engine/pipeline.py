@@ -20,9 +20,10 @@ from __future__ import annotations
 
 import html
 import logging
+from typing import Literal
 
 from connectors.base import Contact, Message, Ticket
-from connectors.front import DuplicateExternalId, ImportedMessage
+from connectors.front import DuplicateExternalId, ImportedMessage, Upload
 from migrations_engine import mapping, records, ticket_rules
 from migrations_engine.journal import RECORD_ERRORS, RunContext, TicketWork, write_entry
 from migrations_engine.models import FrontWrite, RecordMap
@@ -30,7 +31,7 @@ from migrations_engine.models import FrontWrite, RecordMap
 logger = logging.getLogger(__name__)
 
 
-def _body(message: Message) -> tuple[str, str]:
+def _body(message: Message) -> tuple[str, Literal["html"]]:
     if message.body_format == "html":
         return message.body or "<p></p>", "html"
     text = html.escape(message.body or "").replace("\n", "<br>\n")
@@ -140,10 +141,11 @@ def import_phase(ctx: RunContext, work: TicketWork) -> None:
             conversation_id=work.record.front_id or None, should_skip_rules=True,
         )
         attachments = ticket_rules.wanted_attachments(ctx, work, list(message.attachments))
+        def send(uploads: list[Upload], imported: ImportedMessage = imported) -> str:
+            return ctx.client.import_message(snap["inbox_id"], imported, uploads)
+
         try:
-            uid = ticket_rules.send_with_attachments(
-                ctx, work, attachments,
-                lambda uploads, imported=imported: ctx.client.import_message(snap["inbox_id"], imported, uploads))
+            uid = ticket_rules.send_with_attachments(ctx, work, attachments, send)
             reason = ""
         except DuplicateExternalId:
             # Sent before a crash and refused now: it is in Front, only its uid was not recorded.

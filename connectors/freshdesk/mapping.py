@@ -8,7 +8,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from connectors.base import Agent, Attachment, Contact, Message, Ticket
+from connectors.base import Agent, Attachment, Contact, Message, MessageKind, Ticket
 from connectors.freshdesk.stream import parse_time
 
 SOURCE_OUTBOUND_EMAIL = 10
@@ -138,7 +138,7 @@ def ticket_from(detail: dict[str, Any], conversations: list[dict[str, Any]], met
 
 def message_from(conv: dict[str, Any], ticket_id: Any, requester: Contact | None, meta: AccountMeta) -> Message:
     note = conv.get("source") == CONV_SOURCE_NOTE
-    kind = "private_note" if conv.get("private") else "public_note" if note else "reply"
+    kind: MessageKind = "private_note" if conv.get("private") else "public_note" if note else "reply"
     inbound = bool(conv.get("incoming")) and not note
     user = str(conv["user_id"]) if conv.get("user_id") is not None else None
     agent = meta.agents.get(user or "")

@@ -155,8 +155,8 @@ class HelpScoutConnector(SourceConnector):
             params = {"status": status, **({"mailbox": mailbox} if mailbox else {})}
             body = self._get("/v2/conversations", what="the conversation count", params=params).json()
             tickets += int((body.get("page") or {}).get("totalElements", 0))
-        params = {"mailbox": mailbox} if mailbox else None
-        customers = self._get("/v2/customers", what="the customer count", params=params).json()
+        customers = self._get("/v2/customers", what="the customer count",
+                              params={"mailbox": mailbox} if mailbox else None).json()
         return {"tickets": tickets, "contacts": int((customers.get("page") or {}).get("totalElements", 0)),
                 "agents": len(self.agents())}
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from connectors.base import Agent, Attachment, Contact, Message, Skipped, Ticket
+from connectors.base import Agent, Attachment, Contact, Message, MessageKind, Skipped, Ticket
 
 INBOUND_TYPES = {"customer"}
 AGENT_REPLY_TYPES = {"message", "forwardchild"}
@@ -71,7 +71,8 @@ def message_from(thread: dict[str, Any]) -> Message:
     by = thread.get("createdBy") or {}
     by_customer = by.get("type") == "customer"
     if kind in NOTE_TYPES:
-        canonical, inbound = "private_note", False
+        canonical: MessageKind = "private_note"
+        inbound = False
     elif kind in INBOUND_TYPES or (kind in CHAT_TYPES and by_customer):
         canonical, inbound = "reply", True
     else:

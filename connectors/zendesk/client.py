@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from connectors.base import BadCredentials, InvalidConfig, MissingPermission, NotFound, VendorError
-from connectors.http import HttpClient, setting
+from connectors.http import HttpClient, QueryParams, setting
 from connectors.zendesk.pacing import EXPORTS_PER_MINUTE, ZendeskPacer
 
 ZENDESK_HOST = re.compile(r"^[a-z0-9][a-z0-9-]*\.zendesk\.com$")
@@ -90,7 +90,7 @@ class ZendeskClient:
         self.http.close()
         self.files.close()
 
-    def get(self, path: str, params: dict[str, Any] | list[tuple[str, Any]] | None = None) -> dict[str, Any]:
+    def get(self, path: str, params: QueryParams | None = None) -> dict[str, Any]:
         response = self.http.request("GET", path, params=params, route=f"GET {_route(path)}", resource=path)
         if response.status_code == 200:
             try:
@@ -114,7 +114,7 @@ class ZendeskClient:
             return NotFound("Zendesk says this record does not exist (it may have been deleted).")
         return VendorError(f"Zendesk answered with an unexpected error (HTTP {status}).")
 
-    def paginate(self, path: str, key: str, params: dict[str, Any] | None = None) -> Iterator[dict[str, Any]]:
+    def paginate(self, path: str, key: str, params: QueryParams | None = None) -> Iterator[dict[str, Any]]:
         """Records of an offset-paginated list (next_page links)."""
         url: str | None = path
         while url:

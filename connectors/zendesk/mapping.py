@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from connectors.base import Agent, Attachment, Contact, Message, Ticket
+from connectors.base import Agent, Attachment, BodyFormat, Contact, Message, Ticket
 
 SYSTEM_FIELD_TYPES = {"subject", "description", "status", "priority", "group", "assignee", "tickettype",
                       "custom_status", "brand", "ticket_form"}
@@ -99,7 +99,8 @@ def _message(c: dict[str, Any], users: dict[str, dict[str, Any]], agents: dict[s
         agent = to_agent(user)
     public = bool(c.get("public", True))
     html = c.get("html_body")
-    body, body_format = (html, "html") if html is not None else (c.get("body") or "", "text")
+    body_format: BodyFormat = "html" if html is not None else "text"
+    body = html if html is not None else (c.get("body") or "")
     return Message(
         source_id=str(c["id"]), kind="reply" if public else "private_note", created_at=parse_time(c.get("created_at")),
         body=body, body_format=body_format,
