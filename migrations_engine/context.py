@@ -4,7 +4,7 @@ once per run (teammates, agents, inbox address, custom field names, totals) kept
 from __future__ import annotations
 
 import hashlib
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 
@@ -55,8 +55,7 @@ def build(run: Run) -> RunContext:
     # Comments are not deduplicated by Front: their client never retries by itself (finish.py, _post_once).
     comment_client = front_client(migration, retry=RetryPolicy(max_attempts=1, base_delay=retry_base_delay()),
                                   budget=client.budget)
-    # An encrypted JSON column: the stubs see its TextField base (a str), the field gives the dict back.
-    source_config = cast(dict[str, Any], migration.source_config)
+    source_config: dict[str, Any] = migration.source_config  # an encrypted JSON column, decoded
     source = get_connector(run.settings.get("source_type") or migration.source_type, source_config)
     c = run.context or {}
     return RunContext(
