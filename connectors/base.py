@@ -117,6 +117,7 @@ class Contact:
     emails: list[str] = field(default_factory=list)
     phones: list[str] = field(default_factory=list)
     deleted: bool = False
+    organizations: list[str] = field(default_factory=list)  # company/organization names (for Front accounts)
 
 
 @dataclass(frozen=True)
