@@ -8,6 +8,7 @@ The `source` block is built from the connector registry: `type` picks a connecto
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -36,7 +37,7 @@ def _source_schema() -> dict[str, Any]:
     """`type` (a registry key) and, per type, that connector's own fields and nothing else."""
     per_type = []
     for key, connector in SOURCES.items():
-        fields = {"type": {"const": key}}
+        fields: dict[str, Any] = {"type": {"const": key}}
         for f in connector.config_fields:
             # Values (choices included: a connector may accept "EU" for "eu") are the connector's to check.
             fields[f.name] = {"type": ["string", "integer"]}
@@ -95,7 +96,7 @@ class Mistake:
         return f"`{self.path}`: {self.message}" if self.path else self.message
 
 
-def key_path(parts) -> str:
+def key_path(parts: Iterable[str | int]) -> str:
     out = ""
     for part in parts:
         out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))

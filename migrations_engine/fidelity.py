@@ -21,17 +21,18 @@ import weakref
 from typing import Any
 
 from connectors.base import Message
-from connectors.front import InvalidRequest, NotFound
+from connectors.front import FrontClient, ImportedMessage, InvalidRequest, NotFound, Upload
 from migrations_engine import mapping
+from migrations_engine.journal import RunContext, TicketWork
 from migrations_engine.parallel import write_lock
 
 _TAGS_LOCK = threading.Lock()
 # How many tags each client knew when they were last saved in Run.context (one client per chunk).
-_saved_tag_counts: weakref.WeakKeyDictionary[Any, int] = weakref.WeakKeyDictionary()
+_saved_tag_counts: weakref.WeakKeyDictionary[FrontClient, int] = weakref.WeakKeyDictionary()
 
 
 # --- tags ------------------------------------------------------------------------------------------
-def remember_run_tags(ctx) -> None:
+def remember_run_tags(ctx: RunContext) -> None:
     """Give the chunk's client the tags this run already read or created: no second read of the tags."""
     known = (ctx.run.context or {}).get("front_tags")
     if known is not None:
@@ -39,27 +40,27 @@ def remember_run_tags(ctx) -> None:
         _saved_tag_counts[ctx.client] = len(known)
 
 
-def read_run_tags(ctx) -> None:
+def read_run_tags(ctx: RunContext) -> None:
     """Once per run (prepare): every tag Front already has, by name."""
     ctx.client.remember_tags({t["name"]: t["id"] for t in ctx.client.tags()})
     ctx.run.context = {**(ctx.run.context or {}), "front_tags": ctx.client.known_tags()}
     _saved_tag_counts[ctx.client] = len(ctx.run.context["front_tags"])
 
 
-def front_tag_names(ctx, names: list[str]) -> list[str]:
+def front_tag_names(ctx: RunContext, names: list[str]) -> list[str]:
     """The names as Front spells them, each tag created first when Front does not have it."""
     spelled = [ctx.client.tag_for(name)[1] for name in names]
     _save_new_tags(ctx)
     return list(dict.fromkeys(spelled))
 
 
-def tag_ids(ctx, names: list[str]) -> list[str]:
+def tag_ids(ctx: RunContext, names: list[str]) -> list[str]:
     ids = [ctx.client.tag_for(name)[0] for name in names]
     _save_new_tags(ctx)
     return list(dict.fromkeys(ids))
 
 
-def _save_new_tags(ctx) -> None:
+def _save_new_tags(ctx: RunContext) -> None:
     """Tags created (or read again) by this chunk go into Run.context at once: a later chunk, or the
     next execution after a crash, must not create them a second time."""
     client = ctx.client
@@ -84,7 +85,7 @@ class ConversationMoved(Exception):
     (with fresh attachment streams: the first ones were read)."""
 
 
-def import_message(ctx, work, imported, uploads) -> str:
+def import_message(ctx: RunContext, work: TicketWork, imported: ImportedMessage, uploads: list[Upload]) -> str:
     """Import one message. Appending to a known conversation that a Front user merged since: whether an
     import's `conversation_id` follows the merge is not documented; when Front answers 404, the
     conversation is read (its documented 301 leads to the surviving one) and the import sent there."""
@@ -101,25 +102,25 @@ def import_message(ctx, work, imported, uploads) -> str:
 
 
 # --- comments --------------------------------------------------------------------------------------
-def original_author(ctx, message: Message) -> str:
+def original_author(ctx: RunContext, message: Message) -> str:
     """Who wrote it in the source: their name, else their email (deleted agents included)."""
     agent = ctx.agent_names.get(message.author_agent_id or "") if message.author_agent_id else None
     return (message.author_name or "").strip() or agent or (message.author_email or "").strip() or "Unknown author"
 
 
-def comment_author_id(ctx, agent_id: str | None) -> str | None:
+def comment_author_id(ctx: RunContext, agent_id: str | None) -> str | None:
     """The teammate a comment is posted as: the mapped one, else the default teammate. Never None while
     the run knows a teammate: a comment without author_id is posted as the token's own identity."""
     return ctx.teammates.get(agent_id or "") or ctx.default_teammate or None
 
 
-def note_comment_body(ctx, note: Message, *, marker: str) -> str:
+def note_comment_body(ctx: RunContext, note: Message, *, marker: str) -> str:
     return mapping.note_body(author=original_author(ctx, note), created_at=note.created_at,
                              body=mapping.note_text(note), marker=marker)
 
 
 # --- updates in place ------------------------------------------------------------------------------
-def update_conversation(ctx, work, conversation_id: str, change: dict[str, Any]) -> None:
+def update_conversation(ctx: RunContext, work: TicketWork, conversation_id: str, change: dict[str, Any]) -> None:
     """PATCH what changed. Unassigning sends `assignee_id: null` (as the field's description says); a
     Front that follows the schema instead refuses it: the rest is applied and the ticket says so."""
     kwargs: dict[str, Any] = {}

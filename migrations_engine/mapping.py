@@ -55,7 +55,7 @@ def resolve_teammates(
     if default not in valid:
         default = teammates[0]["id"] if teammates else ""
     by_email = {(t.get("email") or "").lower(): t["id"] for t in teammates if t.get("email")}
-    by_name = {}
+    by_name: dict[str, str] = {}
     for t in teammates:
         full = f"{t.get('first_name') or ''} {t.get('last_name') or ''}".strip().lower()
         if full:
@@ -67,7 +67,7 @@ def resolve_teammates(
     how: dict[str, str] = {}
     for agent in agents:
         chosen = explicit.get(agent.source_id)
-        if chosen in valid:
+        if isinstance(chosen, str) and chosen in valid:
             mapping[agent.source_id], how[agent.source_id] = chosen, "chosen"
             continue
         if snapshot.get("auto_match", True) and agent.active and not agent.deleted:
@@ -141,7 +141,7 @@ def note_body(*, author: str, created_at: datetime, body: str, marker: str) -> s
 
 def custom_fields_body(*, fields: dict[str, Any], marker: str, ticket: Ticket | None = None) -> str:
     """One comment listing "Field: value" lines, headed by where and when the values come from."""
-    lines = [f"{name}: {_plain(value)}" for name, value in sorted(fields.items()) if value not in (None, "", [])]
+    lines = [f"{name}: {plain_value(value)}" for name, value in sorted(fields.items()) if value not in (None, "", [])]
     head = "Custom fields from the source"
     if ticket is not None:
         who = ticket.requester and (ticket.requester.name or next(iter(ticket.requester.emails), None))
@@ -152,7 +152,8 @@ def custom_fields_body(*, fields: dict[str, Any], marker: str, ticket: Ticket | 
     return head + ":\n\n" + "\n".join(lines) + f"\n\n[{marker}]"
 
 
-def _plain(value: Any) -> str:
+def plain_value(value: Any) -> str:
+    """A custom field value as text (lists joined with commas)."""
     if isinstance(value, list | tuple):
         return ", ".join(str(v) for v in value)
     return str(value)
