@@ -136,3 +136,21 @@ def test_the_sample_source_declares_no_secret():
     from connectors.registry import SOURCES
 
     assert not [f for f in SOURCES["sample"].config_fields if f.kind == "secret"]
+
+
+@pytest.mark.parametrize("target", TARGETS)
+def test_the_services_refuse_too_when_no_form_is_in_front(servers, target):
+    """Defence in depth: whatever calls the services (not only the forms) gets the same refusal."""
+    from wizard import services
+
+    real, other = servers
+    migration = _migration(target, real.url)
+    if target == "front":
+        typed, front_url = {"tickets": "3", "seed": "7"}, other.url
+    else:
+        _saved, typed, url_field = PLATFORMS[target]
+        typed, front_url = {**typed, url_field: other.url}, real.url
+    outcome = services.connection_save(migration=migration, source_type=migration.source_type,
+                                       source_config=typed, front_api_url=front_url, front_token="")
+    assert "is not sent there" in (outcome.front_error if target == "front" else outcome.source_error)
+    assert not other.saw(SOURCE_SECRET) and not other.saw(FRONT_SECRET)
