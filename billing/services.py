@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 
 from billing.models import Order
 from billing.plans import Plan, get_plan
-from billing.selectors import billing_enabled, counts_known, quote_for
+from billing.selectors import billing_enabled, counts_known, missing_counts, quote_for
 from billing.stripe_api import stripe_client
 
 logger = logging.getLogger(__name__)
@@ -62,13 +62,18 @@ def create_order(*, migration, plan: Plan, user=None) -> Order:
 def _count_again(*, migration) -> None:
     """The price is fixed from counts taken now from the connected account, never from a cache."""
     from wizard.connections import ConnectionProblem
-    from wizard.services import counts_refresh
+    from wizard.services import count_problems, counts_refresh
 
     try:
         counts_refresh(migration=migration)
     except ConnectionProblem as exc:
+        problem = str(exc)
+    else:
+        problems = count_problems(migration=migration)
+        problem = next((problems[key] for key in missing_counts(migration=migration) if key in problems), "")
+    if problem:
         raise BillingError(_("Your help desk's records could not be counted just now, so no price can be fixed: "
-                             "%(problem)s") % {"problem": exc}) from exc
+                             "%(problem)s") % {"problem": problem})
 
 
 def _open_checkout_for_same_price(*, migration, plan: Plan) -> Order | None:

@@ -54,6 +54,8 @@ def run_progress(*, run: Run) -> dict[str, Any]:
         "resume_at": run.resume_at.isoformat() if run.resume_at else None,
         "elapsed_seconds": round(run.elapsed_seconds, 1),
         "recent_errors": (run.recent_errors or [])[-10:],
+        # What the source could not read and the run did without (runner.keep_warnings).
+        "warnings": list((run.context or {}).get("warnings") or []),
         "series": [{"t": p[0], "handled": p[1], "calls": p[2]} for p in (run.series or [])],
         "as_of": timezone.now().isoformat(),
     }

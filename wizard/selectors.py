@@ -104,6 +104,7 @@ class Progress:
     eta_seconds: int | None = None
     errors: list[dict] = field(default_factory=list)
     series: list[list] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # what the source could not read; the run did without
 
     @property
     def active(self) -> bool:
@@ -191,6 +192,7 @@ def run_progress(*, run) -> Progress:
         eta_seconds=int(eta) if eta not in (None, "") else None,
         errors=[_error(e) for e in list(raw.get("recent_errors") or raw.get("errors") or [])[-10:]][::-1],
         series=throughput(list(raw.get("series") or raw.get("time_series") or [])),
+        warnings=[str(w) for w in raw.get("warnings") or []],
     )
 
 
