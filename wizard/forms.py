@@ -39,6 +39,8 @@ def source_form_class(connector_cls: type[SourceConnector], saved: dict[str, Any
     """A form built from the connector's `config_fields`. Saved secrets are kept when left empty."""
     fields: dict[str, forms.Field] = {}
     for f in connector_cls.config_fields:
+        if f.kind == "file":
+            continue  # filled by the upload (wizard/imports.py), never typed
         attrs = {"placeholder": f.placeholder} if f.placeholder else {}
         required_msg = _("%(label)s is required.") % {"label": f.label}
         common = {"label": f.label, "help_text": f.help_text, "error_messages": {"required": required_msg}}
@@ -97,8 +99,15 @@ def source_initial(connector_cls: type[SourceConnector], saved: dict[str, Any]) 
 
 def merged_source_config(connector_cls, cleaned: dict[str, Any], saved: dict[str, Any]) -> dict[str, Any]:
     """Cleaned form data, with saved secrets kept where the user left the field empty, and only while
-    every address is the one they were saved with (wizard/credentials.py)."""
-    return credentials.with_saved_secrets(fields=connector_cls.config_fields, typed=cleaned, saved=saved or {})
+    every address is the one they were saved with (wizard/credentials.py); `file` fields and the
+    upload's display name come from `saved` (the upload, see services.source_config_for)."""
+    config = credentials.with_saved_secrets(fields=connector_cls.config_fields, typed=cleaned, saved=saved or {})
+    for f in connector_cls.config_fields:
+        if f.kind == "file" and (saved or {}).get(f.name) not in (None, ""):
+            config[f.name] = saved[f.name]
+    if any(f.kind == "file" for f in connector_cls.config_fields) and (saved or {}).get("name"):
+        config["name"] = saved["name"]
+    return config
 
 
 class FrontForm(forms.Form):

@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 
 from wizard import connections, credentials, selectors
 from wizard.connections import ConnectionProblem
+from wizard.forms import merged_source_config
 from wizard.models import Migration
 from wizard.steps import Step, advance, rewind
 
@@ -59,8 +60,12 @@ def source_config_for(*, migration: Migration, source_type: str, typed: dict[str
         raise ConnectionProblem(_("Choose the help desk you are moving from."))
     declared = platform.connector_cls.config_fields
     saved = (migration.source_config or {}) if migration.source_type == source_type else {}
+    if "file_upload" in platform.features:  # the newest accepted upload replaces the saved file
+        from wizard import imports
+
+        saved = {**saved, **imports.source_config(migration=migration)}
     _refuse_saved_secrets_elsewhere(declared=declared, typed=typed, saved=saved)
-    return credentials.with_saved_secrets(fields=declared, typed=typed, saved=saved)
+    return merged_source_config(platform.connector_cls, typed, saved)
 
 
 def front_token_for(*, migration: Migration, api_url: str, typed_token: str) -> str:

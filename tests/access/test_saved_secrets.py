@@ -30,6 +30,7 @@ PLATFORMS = {
     "helpscout": ({"app_id": "hs-app-1", "app_secret": SOURCE_SECRET, "api_url": "{url}"},
                   {"app_id": "hs-app-1"}, "api_url"),
     "freshdesk": ({"url": "{url}", "api_key": SOURCE_SECRET}, {}, "url"),
+    "intercom": ({"access_token": SOURCE_SECRET, "region": "us", "api_url": "{url}"}, {"region": "us"}, "api_url"),
 }
 TARGETS = [*PLATFORMS, "front"]
 
@@ -132,9 +133,12 @@ def test_a_secret_typed_again_goes_to_the_new_address(client, servers, target):
     assert other.saw("typed-again-token") and not other.saw(SOURCE_SECRET) and not other.saw(FRONT_SECRET)
 
 
-def test_the_sample_source_declares_no_secret():
+def test_every_connector_with_a_secret_is_covered_here():
+    """A new connector with a secret field gets a line in PLATFORMS (the others, sample and files, have none)."""
     from connectors.registry import SOURCES
 
+    with_secret = {key for key, cls in SOURCES.items() if any(f.kind == "secret" for f in cls.config_fields)}
+    assert with_secret <= set(PLATFORMS), with_secret - set(PLATFORMS)
     assert not [f for f in SOURCES["sample"].config_fields if f.kind == "secret"]
 
 

@@ -35,6 +35,10 @@ def test_help_scout_is_its_company_not_the_shared_api_address(helpscout_standin)
         assert _identity("helpscout", other_company.config) == f"{other_company.url} company 2"
 
 
+def test_intercom_is_its_workspace(intercom_standin):
+    assert _identity("intercom", intercom_standin.config) == "workspace acme4567"
+
+
 def test_the_sample_help_desk_is_its_seed():
     assert _identity("sample", {"tickets": 5, "seed": 1}) == _identity("sample", {"tickets": 2970, "seed": 1})
     assert _identity("sample", {"seed": 1}) != _identity("sample", {"seed": 2})
