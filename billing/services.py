@@ -36,6 +36,20 @@ def choose_plan(*, migration, plan_key: str) -> Plan:
     return plan
 
 
+def adopt_unbound_orders(*, migration, source_account: str) -> int:
+    """Bind paid orders made before orders froze the source account (their `source_account` is empty) to
+    the account a migration is first seen connected to, so an upgrade does not make the owner pay again.
+
+    Called only when the migration itself had no recorded identity yet, on its first successful
+    connection check after the upgrade; from then on the usual rule holds (another account = another
+    order). The frozen counts still have to cover the source's counts.
+    """
+    if not source_account:
+        return 0
+    return Order.objects.filter(migration=migration, source_account="").update(
+        source_account=source_account)
+
+
 def create_order(*, migration, plan: Plan, user=None) -> Order:
     """Freeze the current price of `plan` for the migration on a new order."""
     if not counts_known(migration=migration):

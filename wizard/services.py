@@ -14,6 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from billing import services as billing_services
 from wizard import connections, credentials, selectors
 from wizard.connections import ConnectionProblem
 from wizard.forms import merged_source_config
@@ -133,6 +134,9 @@ def _store_connections(*, migration: Migration, source_type: str, config: dict[s
         or bool(migration.source_account_id) and migration.source_account_id != source.account_id)
     front_moved = _front_moved(migration=migration, front_api_url=front_api_url)
     source_changed = (migration.source_type, migration.source_config) != (source_type, config) or account_changed
+    if migration.pk and migration.source_type == source_type and not migration.source_account_id:
+        # Saved before identities were recorded: its paid orders belong to the account seen now.
+        billing_services.adopt_unbound_orders(migration=migration, source_account=source.account_id)
     now = timezone.now()
     migration.source_type, migration.source_config = source_type, config
     migration.source_account_name, migration.source_account_id = source.account_name, source.account_id

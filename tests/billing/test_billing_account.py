@@ -89,3 +89,19 @@ def test_unknown_counts_never_pass_the_gate(client, small_paid):
     migration.refresh_from_db()
     reason = run_refusal(migration=migration, kind="full")
     assert reason and "not known" in reason
+
+
+def test_orders_paid_before_identities_were_recorded_are_kept_for_the_account_seen_first(
+        client, small_paid, front_standin):
+    """An install upgraded with paid orders that froze no account: the first connection check binds them to
+    the account it sees, so the owner does not pay again; switching accounts afterwards is refused as usual."""
+    migration, order = small_paid
+    Order.objects.filter(pk=order.pk).update(source_account="", source_account_name="")
+    Migration.objects.filter(pk=migration.pk).update(source_account_id="", source_account_name="")
+    migration.refresh_from_db()
+    _connect(client, migration, front_standin.url, seed=1, tickets=5)  # the same account, re-saved
+    order.refresh_from_db()
+    assert order.source_account == migration.source_account_id != ""
+    assert run_refusal(migration=migration, kind="full") is None
+    _connect(client, migration, front_standin.url, seed=2, tickets=5)  # now another account
+    assert "The payment was for the help desk account" in run_refusal(migration=migration, kind="full")
