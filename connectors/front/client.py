@@ -12,11 +12,12 @@ import hashlib
 import re
 import threading
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import quote, urlsplit
 
 import httpx
 
+from connectors.base import ConfigField
 from connectors.budget import SharedBudget
 from connectors.counters import Stats
 from connectors.front import errors
@@ -72,6 +73,13 @@ def _id_from_link(url: str | None) -> str | None:
 
 
 class FrontClient:
+    # What a Front connection is made of, declared like a source connector's fields: the wizard keeps a
+    # saved token bound to the API URL it was entered with (wizard/credentials.py).
+    config_fields: ClassVar[tuple[ConfigField, ...]] = (
+        ConfigField("api_url", "Front API URL", kind="url"),
+        ConfigField("token", "Front API token", kind="secret"),
+    )
+
     def __init__(self, token: str, api_url: str | None = None, budget_key: str | None = None, *,
                  retry: RetryPolicy | None = None, budget: SharedBudget | None = None,
                  uid_initial_delay: float = 1.0) -> None:
