@@ -49,7 +49,7 @@ def _pick(options: tuple[str, ...], *parts: object) -> str:
 
 
 def base_organization_count(ds: SampleDataset) -> int:
-    return max(3, ds.contact_count // 8)
+    return max(7, ds.contact_count // 6)
 
 
 def organization_count(ds: SampleDataset) -> int:
@@ -119,7 +119,7 @@ def contact_organization(ds: SampleDataset, j: int) -> int | None:
     """The organization contact j belongs to (a base one: contacts predate revisions), or None."""
     if j % 4 == 0:
         return None
-    return (j * 7) % base_organization_count(ds) + 1
+    return _unit(ds.seed, "member", j) % base_organization_count(ds) + 1
 
 
 def contact_extras(ds: SampleDataset, j: int) -> tuple[list[str], dict[str, Any], str | None]:
