@@ -94,7 +94,7 @@ class _Reader(Protocol):
     """What CompanySource needs from the Freshdesk connector it is mixed into."""
 
     base_url: str
-    max_per_page: int
+    per_page: int
     _labels: dict[str, FieldLabels]
     _records: dict[str, dict[str, Any] | None]
     _users_lock: threading.Lock
@@ -131,7 +131,7 @@ class CompanySource:
     def organizations(self: _Reader, *, cursor: dict[str, Any] | None = None) -> Iterator[OrganizationPage]:
         labels = self.labels("company_fields")
         url: str = (cursor or {}).get("next") or "/api/v2/companies"
-        query: dict[str, Any] | None = None if cursor else {"per_page": self.max_per_page}
+        query: dict[str, Any] | None = None if cursor else {"per_page": self.per_page}
         while True:
             response = self._get(url, what="the companies", params=query)
             body = _body(response)

@@ -96,7 +96,6 @@ class FreshdeskConnector(CompanySource, SourceConnector):
         self._users_lock = threading.Lock()
         self._labels: dict[str, FieldLabels] = {}  # "company_fields" / "contact_fields"
         self._records: dict[str, dict[str, Any] | None] = {}  # contact id -> /contacts/{id} (None: gone)
-        self.max_per_page = MAX_PER_PAGE
 
     @classmethod
     def validate_config(cls, config: dict[str, Any]) -> dict[str, Any]:

@@ -128,7 +128,8 @@ class ZendeskConnector(SourceConnector):
         return self._keyed[kind]
 
     def organizations(self, *, cursor: dict[str, Any] | None = None) -> Iterator[OrganizationPage]:
-        yield from organization_pages(self.client, self.keyed_fields("organization_fields"), cursor=cursor)
+        yield from organization_pages(self.client, self.keyed_fields("organization_fields"), cursor=cursor,
+                                      per_page=self.page_size)
 
     def organization(self, source_id: str) -> Organization | None:
         if not source_id.isdigit():

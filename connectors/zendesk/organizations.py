@@ -71,10 +71,10 @@ def _next(data: dict[str, Any], client: ZendeskClient) -> str | None:
     return client.base_url + parts.path + (f"?{parts.query}" if parts.query else "")
 
 
-def organization_pages(client: ZendeskClient, fields: KeyedFields, *, cursor: dict[str, Any] | None
-                       ) -> Iterator[OrganizationPage]:
+def organization_pages(client: ZendeskClient, fields: KeyedFields, *, cursor: dict[str, Any] | None,
+                       per_page: int = ORGANIZATION_PAGE) -> Iterator[OrganizationPage]:
     url = (cursor or {}).get("next") or "/api/v2/organizations.json"
-    params: dict[str, Any] | None = None if cursor else {"per_page": ORGANIZATION_PAGE}
+    params: dict[str, Any] | None = None if cursor else {"per_page": min(ORGANIZATION_PAGE, per_page)}
     while True:
         data = client.get(url, params, what="the organizations")
         orgs = [o for o in (to_organization(r, fields, client.base_url) for r in items(data.get("organizations"))

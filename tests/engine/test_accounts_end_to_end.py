@@ -68,7 +68,6 @@ def test_accounts_and_contact_fields_land_once(owner, standin_strict, vendor):
         assert full.state == "completed", (full.reason, full.recent_errors)
         seen = check_accounts(dataset=source.dataset(), migration=migration, state=front.state(), vendor=vendor)
         assert not seen.problems, seen.problems[:8]
-        print(vendor, standin_strict, seen)
         organizations = source.dataset().organization_count()
         assert seen.accounts == organizations and full.counters["accounts"]["done"] == organizations
         assert seen.members > 5 and seen.contacts > 8 and seen.extra_handles > 0
@@ -93,7 +92,6 @@ def test_accounts_and_contact_fields_land_once(owner, standin_strict, vendor):
         state = front.state()
         seen = check_accounts(dataset=revised, migration=migration, state=state, vendor=vendor)
         assert not seen.problems, seen.problems[:8]
-        print(vendor, standin_strict, seen)
         assert len(state["accounts"]) == revised.organization_count() == organizations + 1
         assert accounts_before < {a["id"] for a in state["accounts"]}  # the old ones kept, one new
         changed = [o for o in revised.organizations() if o.notes and o.notes.startswith("Revised in round 1")]
