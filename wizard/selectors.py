@@ -19,6 +19,7 @@ ENTITY_LABELS = {
     "tickets": _("Tickets"), "ticket": _("Tickets"), "messages": _("Messages"), "message": _("Messages"),
     "notes": _("Notes"), "note": _("Notes"), "contacts": _("Contacts"), "contact": _("Contacts"),
     "agents": _("Agents"), "agent": _("Agents"), "attachments": _("Attachments"), "attachment": _("Attachments"),
+    "accounts": _("Accounts"), "account": _("Accounts"),
 }
 ACTIVE_STATES = ("scheduled", "running", "pausing", "paused")
 REPORT_PAGE_SIZE = 50
@@ -132,7 +133,7 @@ class Progress:
 # Entities of the progress counters -> the report's entity keys.
 REPORT_KEY = {"tickets": "ticket", "contacts": "contact", "agents": "agent", "messages": "message",
               "notes": "note", "ticket": "ticket", "contact": "contact", "agent": "agent",
-              "message": "message", "note": "note"}
+              "message": "message", "note": "note", "accounts": "account", "account": "account"}
 
 
 def throughput(series: list) -> list[list[float]]:
@@ -226,7 +227,7 @@ class ReportPage:
     prev_before: int | None
 
 
-REPORT_ENTITIES = ("ticket", "message", "note", "contact", "agent")
+REPORT_ENTITIES = ("ticket", "message", "note", "contact", "agent", "account")
 STATE_LABELS = {"done": _("Migrated"), "failed": _("Failed"), "skipped": _("Skipped"), "pending": _("Pending")}
 _WRITE_STATE = {"done": "sent"}  # the journal says "sent" where reports say "done"
 
