@@ -72,6 +72,10 @@ class AccountBook:
     def __init__(self, ctx: RunContext) -> None:
         self.ctx = ctx
         self.api = FrontAccounts(ctx.client)
+        # A create is not idempotent: it goes through the client that never retries by itself (429s apart),
+        # so an answer lost on the way back is not sent again. The chunk stops (transient), and the next
+        # execution's listing finds the account by the external id it was created with.
+        self.once = FrontAccounts(ctx.comment_client)
         self.fields: field_values.FieldDefs = (ctx.run.context or {}).get("account_fields") or {}
         self._index: dict[str, dict[str, Any]] | None = None
         self._lock = threading.RLock()
@@ -156,7 +160,7 @@ class AccountBook:
             if current is None:
                 current, how = self._match(org, body)
             if current is None:
-                current, how = self.api.create({**body, "external_id": self.external_id(org)}), "created"
+                current, how = self.once.create({**body, "external_id": self.external_id(org)}), "created"
                 with self._lock:
                     self._remember(current)
                 reason = "Created in Front."
