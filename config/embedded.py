@@ -20,6 +20,9 @@ from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 SANDBOX_FRONT_TOKEN = "sandbox-front-token"  # noqa: S105 - the offline Front stand-in's token: not a secret
+# The offline Stripe stand-in's keys: they only ever work against that loopback stand-in.
+SANDBOX_STRIPE_SECRET_KEY = "sk_test_frontport_sandbox"  # noqa: S105 - not a secret
+SANDBOX_STRIPE_WEBHOOK_SECRET = "whsec_frontport_sandbox"  # noqa: S105 - not a secret
 
 # (name, python module, port offset from PORT, settings variable that tells the app its URL, extra args)
 STANDINS = [
@@ -46,6 +49,20 @@ def ensure_local_secrets(data_dir: Path) -> None:
     if added:
         env_file.write_text("\n".join(existing + added) + "\n")
         env_file.chmod(0o600)
+
+
+def standin_settings(module: str, url: str, env: dict[str, str]) -> list[str]:
+    """What a started stand-in changes: the product's settings through the environment its children
+    inherit (the product never imports the sandbox), and the stand-in's own extra arguments."""
+    if module == "sandbox.front":
+        env.setdefault("FRONT_APP_URL", f"{url}/__sandbox")  # report links open the stand-in's own pages
+    if module == "sandbox.stripe" and not env.get("STRIPE_SECRET_KEY"):
+        # No real Stripe configured: billing runs against the stand-in, with its keys.
+        env["STRIPE_SECRET_KEY"] = SANDBOX_STRIPE_SECRET_KEY
+        env["STRIPE_WEBHOOK_SECRET"] = env.get("STRIPE_WEBHOOK_SECRET") or SANDBOX_STRIPE_WEBHOOK_SECRET
+        env["STRIPE_API_BASE"] = env.get("STRIPE_API_BASE") or url
+        return ["--api-key", env["STRIPE_SECRET_KEY"], "--webhook-secret", env["STRIPE_WEBHOOK_SECRET"]]
+    return []
 
 
 def wait_for_http(url: str, *, timeout: float) -> bool:
@@ -86,6 +103,7 @@ def main() -> int:
         sport = port + offset
         url = f"http://127.0.0.1:{sport}"
         env[variable] = url
+        extra = [*extra, *standin_settings(module, url, env)]
         proc = subprocess.Popen([python, "-m", module, "--port", str(sport), *extra], cwd=BASE_DIR, env=env)
         children.append((name, proc))
         lines.append(f"  {name:<17} {url}")

@@ -14,6 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from migrations_engine.selectors import inbox_taken_by
 from wizard import connections
 from wizard.connections import ConnectionProblem
 from wizard.models import Migration
@@ -106,24 +107,13 @@ def connection_use_sandbox(*, migration: Migration) -> bool:
 
 def inbox_refusal(*, migration: Migration, inbox_id: str) -> str | None:
     """Why this inbox cannot take a full migration (one full migration per Front inbox), or None."""
-    try:
-        from migrations_engine.models import Run
-    except ImportError:
-        return None
-    taken = (
-        Run.objects.filter(migration__front_inbox_id=inbox_id, migration__front_api_url=migration.front_api_url,
-                           kind__in=["full", "remigration"])
-        .exclude(migration=migration)
-        .exclude(state__in=["cancelled"])
-        .select_related("migration")
-        .first()
-    )
+    taken = inbox_taken_by(migration=migration, inbox_id=inbox_id)
     if taken is None:
         return None
     return _(
         "This Front inbox already received a full migration (“%(name)s”). Front keeps one history per inbox: "
         "choose another inbox, or create a new inbox in Front for this migration."
-    ) % {"name": taken.migration.name}
+    ) % {"name": taken.name}
 
 
 def inbox_save(*, migration: Migration, inbox_id: str, inbox_name: str, mailbox: str | None) -> str | None:
