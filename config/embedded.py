@@ -1,6 +1,6 @@
 """Run the whole product on the embedded default: `python -m config.embedded` (what `dev.py run` calls).
 
-Starts, and supervises as one unit: the sandbox stand-ins (Front, Zendesk, Stripe, whichever exist),
+Starts, and supervises as one unit: the sandbox stand-ins (Front, Zendesk, Stripe, Help Scout, Freshdesk),
 one Celery worker with the beat scheduler inside it, and the web server (gunicorn) on 127.0.0.1:PORT.
 SQLite and kombu's filesystem broker live under FRONTPORT_DATA_DIR (default ./var). Secrets that the
 embedded default needs are generated once into FRONTPORT_DATA_DIR/local.env. Ctrl-C stops everything.
@@ -8,7 +8,6 @@ embedded default needs are generated once into FRONTPORT_DATA_DIR/local.env. Ctr
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import secrets
 import signal
@@ -98,8 +97,6 @@ def main() -> int:
     children: list[tuple[str, subprocess.Popen]] = []
     lines = []
     for name, module, offset, variable, extra in STANDINS:
-        if importlib.util.find_spec(module) is None or not (BASE_DIR / module.replace(".", "/") / "__main__.py").exists():
-            continue
         sport = port + offset
         url = f"http://127.0.0.1:{sport}"
         env[variable] = url
