@@ -43,6 +43,31 @@ def encrypt_text(value: str) -> str:
     return _PREFIX + _fernet(_keys()).encrypt(value.encode()).decode()
 
 
+def is_encrypted(value: str) -> bool:
+    return value.startswith(_PREFIX)
+
+
+def encrypted_with_current_key(value: str) -> bool:
+    """True when the first (encrypting) key alone decrypts this stored value."""
+    keys = _keys()
+    try:
+        _fernet(keys[:1]).decrypt(value[len(_PREFIX) :].encode())
+    except InvalidToken:
+        return False
+    return True
+
+
+def reencrypt_text(value: str) -> str:
+    """The same plain text, encrypted again with the first key (any listed key may have encrypted it)."""
+    if not is_encrypted(value):
+        raise ValueError("value is not encrypted")
+    try:
+        token = _fernet(_keys()).rotate(value[len(_PREFIX) :].encode())
+    except InvalidToken as exc:
+        raise ImproperlyConfigured("A stored credential cannot be decrypted with any FIELD_ENCRYPTION_KEY.") from exc
+    return _PREFIX + token.decode()
+
+
 def decrypt_text(value: str) -> str:
     if not value.startswith(_PREFIX):
         raise ValueError("value is not encrypted")

@@ -17,11 +17,12 @@ import time
 import urllib.request
 from pathlib import Path
 
+from config.worker_group import start_worker, stop_worker_group
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 SANDBOX_FRONT_TOKEN = "sandbox-front-token"  # noqa: S105 - the offline Front stand-in's token: not a secret
-# The offline Stripe stand-in's keys: they only ever work against that loopback stand-in.
+# The offline Stripe stand-in's API key: it only ever works against that loopback stand-in.
 SANDBOX_STRIPE_SECRET_KEY = "sk_test_frontport_sandbox"  # noqa: S105 - not a secret
-SANDBOX_STRIPE_WEBHOOK_SECRET = "whsec_frontport_sandbox"  # noqa: S105 - not a secret
 
 # (name, python module, port offset from PORT, settings variable that tells the app its URL, extra args)
 STANDINS = [
@@ -34,7 +35,8 @@ STANDINS = [
 
 
 def ensure_local_secrets(data_dir: Path) -> None:
-    """Generate SECRET_KEY and FIELD_ENCRYPTION_KEY once; later starts reuse them (data stays readable)."""
+    """Generate SECRET_KEY, FIELD_ENCRYPTION_KEY and the Stripe stand-in's webhook signing secret once;
+    later starts reuse them (data stays readable). Nothing secret is shared between installs."""
     from cryptography.fernet import Fernet
 
     env_file = data_dir / "local.env"
@@ -45,9 +47,18 @@ def ensure_local_secrets(data_dir: Path) -> None:
         added.append(f"SECRET_KEY={secrets.token_urlsafe(50)}")
     if "FIELD_ENCRYPTION_KEY" not in keys:
         added.append(f"FIELD_ENCRYPTION_KEY={Fernet.generate_key().decode()}")
+    if "STRIPE_WEBHOOK_SECRET" not in keys:
+        added.append(f"STRIPE_WEBHOOK_SECRET=whsec_{secrets.token_hex(24)}")
     if added:
         env_file.write_text("\n".join(existing + added) + "\n")
         env_file.chmod(0o600)
+
+
+def local_env(data_dir: Path) -> dict[str, str]:
+    """The generated values of FRONTPORT_DATA_DIR/local.env (the children that are not Django read them here)."""
+    env_file = data_dir / "local.env"
+    lines = env_file.read_text().splitlines() if env_file.exists() else []
+    return dict(line.split("=", 1) for line in lines if "=" in line and not line.startswith("#"))
 
 
 def standin_settings(module: str, url: str, env: dict[str, str]) -> list[str]:
@@ -56,9 +67,9 @@ def standin_settings(module: str, url: str, env: dict[str, str]) -> list[str]:
     if module == "sandbox.front":
         env.setdefault("FRONT_APP_URL", f"{url}/__sandbox")  # report links open the stand-in's own pages
     if module == "sandbox.stripe" and not env.get("STRIPE_SECRET_KEY"):
-        # No real Stripe configured: billing runs against the stand-in, with its keys.
+        # No real Stripe configured: billing runs against the stand-in, with its key and this install's
+        # webhook signing secret (already in `env`, from local.env).
         env["STRIPE_SECRET_KEY"] = SANDBOX_STRIPE_SECRET_KEY
-        env["STRIPE_WEBHOOK_SECRET"] = env.get("STRIPE_WEBHOOK_SECRET") or SANDBOX_STRIPE_WEBHOOK_SECRET
         env["STRIPE_API_BASE"] = env.get("STRIPE_API_BASE") or url
         return ["--api-key", env["STRIPE_SECRET_KEY"], "--webhook-secret", env["STRIPE_WEBHOOK_SECRET"]]
     return []
@@ -90,6 +101,8 @@ def main() -> int:
     env.setdefault("SITE_URL", f"http://{host}:{port}")
     env.setdefault("ALLOWED_HOSTS", f"{host},localhost,127.0.0.1")
     env.setdefault("SANDBOX_FRONT_TOKEN", SANDBOX_FRONT_TOKEN)
+    # This install's own webhook signing secret, for the Stripe stand-in (which signs) and the app (which checks).
+    env.setdefault("STRIPE_WEBHOOK_SECRET", local_env(data_dir)["STRIPE_WEBHOOK_SECRET"])
     python = sys.executable
 
     subprocess.run([python, "manage.py", "migrate", "--no-input", "-v", "0"], cwd=BASE_DIR, env=env, check=True)
@@ -105,17 +118,8 @@ def main() -> int:
         children.append((name, proc))
         lines.append(f"  {name:<17} {url}")
 
-    children.append(
-        (
-            "worker",
-            subprocess.Popen(
-                [python, "-m", "celery", "-A", "config", "worker", "-B", "--loglevel", "INFO", "--concurrency", "2",
-                 "-s", str(data_dir / "celerybeat-schedule")],
-                cwd=BASE_DIR,
-                env=env,
-            ),
-        )
-    )
+    worker = start_worker(python=python, env=env, data_dir=data_dir)
+    children.append(("worker", worker))
     children.append(
         (
             "web",
@@ -130,8 +134,9 @@ def main() -> int:
 
     def stop(*_args) -> None:
         for _name, proc in reversed(children):
-            if proc.poll() is None:
+            if proc.poll() is None and proc is not worker:
                 proc.terminate()
+        stop_worker_group(worker, data_dir=data_dir)  # even if the worker itself is gone: its beat is not
         deadline = time.monotonic() + 10
         for _name, proc in children:
             try:

@@ -1,7 +1,10 @@
 """/healthz: database, broker and a live worker, as JSON.
 
 The worker check sends a real task from this (web) process and waits for its result, so "ok" means a
-task really round-trips web -> broker -> worker -> result backend.
+task really round-trips web -> broker -> worker -> result backend. The page is public (load balancers,
+compose, CI call it), so that round trip is shared: at most one task per HEALTHCHECK_WORKER_INTERVAL
+seconds for the whole site (a cache lock), every other call answers with the last result and its age.
+Database and broker are checked on every call (one cheap query, one connection).
 """
 
 from __future__ import annotations
@@ -9,6 +12,7 @@ from __future__ import annotations
 import time
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db import connection
 from django.http import JsonResponse
 from django.views.decorators.cache import never_cache
@@ -55,10 +59,34 @@ def _check_worker() -> dict:
     }
 
 
+_WORKER_RESULT_KEY = "frontport:healthz:worker"
+_WORKER_LOCK_KEY = "frontport:healthz:worker:lock"
+_FAILED_RESULT_SECONDS = 5.0  # a failure is re-checked sooner, so a worker that just started shows up
+
+
+def _shared_worker_check() -> dict:
+    """The last worker round trip if it is recent enough, else one new round trip (one caller at a time)."""
+    interval = settings.HEALTHCHECK_WORKER_INTERVAL
+    cached = cache.get(_WORKER_RESULT_KEY)
+    now = time.time()
+    if cached is not None and now - cached["at"] < (interval if cached["result"]["ok"] else min(interval, _FAILED_RESULT_SECONDS)):
+        return {**cached["result"], "age_s": round(now - cached["at"], 1)}
+    if not cache.add(_WORKER_LOCK_KEY, True, timeout=settings.HEALTHCHECK_TASK_TIMEOUT + 5):
+        if cached is not None:  # another request is checking right now: the previous answer stands
+            return {**cached["result"], "age_s": round(now - cached["at"], 1)}
+        return {"ok": False, "error": "a worker check is in progress; ask again in a moment"}
+    try:
+        result = _check_worker()
+        cache.set(_WORKER_RESULT_KEY, {"at": time.time(), "result": result}, timeout=max(interval, 1) * 4)
+    finally:
+        cache.delete(_WORKER_LOCK_KEY)
+    return {**result, "age_s": 0.0}
+
+
 @never_cache
 @require_GET
 def healthz(request):
     checks = {"database": _check_database(), "broker": _check_broker()}
-    checks["worker"] = _check_worker() if checks["broker"]["ok"] else {"ok": False, "error": "broker down"}
+    checks["worker"] = _shared_worker_check() if checks["broker"]["ok"] else {"ok": False, "error": "broker down"}
     healthy = all(c["ok"] for c in checks.values())
     return JsonResponse({"status": "ok" if healthy else "fail", "checks": checks}, status=200 if healthy else 503)

@@ -7,6 +7,7 @@ PostgreSQL and Redis.
 
 from __future__ import annotations
 
+import ipaddress
 from pathlib import Path
 
 import environ
@@ -98,7 +99,10 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: everything after it (allauth's rate limits, logs, the audit log) sees the client's address.
+    "config.client_ip.ClientIPMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "config.csp.ContentSecurityPolicyMiddleware",  # a nonce per request; see config/csp.py
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -208,9 +212,14 @@ ACCOUNT_LOGOUT_ON_GET = False
 ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Frontport] "
 # allauth's own defaults already rate-limit logins, sign-ups and resets; keep them explicit.
+ACCOUNT_ADAPTER = "config.accounts.AccountAdapter"
+# Failed sign-ins (config/accounts.py, docs/configuration.md "Sign-in throttling"): "key" is the account
+# *and* the client address, so a guesser slows only themselves; login_failed_account counts failures on
+# one account from everywhere, past which only browsers that signed in before (or a password reset) get in.
 ACCOUNT_RATE_LIMITS = {
     "login": "30/m/ip",
     "login_failed": "10/m/ip,5/5m/key",
+    "login_failed_account": env.str("LOGIN_FAILED_ACCOUNT_RATE", default="30/h/key"),
     "signup": "20/m/ip",
     "reset_password": "20/m/ip,5/m/key",
     "reset_password_from_key": "20/m/ip",
@@ -295,10 +304,23 @@ HTTPS = _env_bool("HTTPS", False)
 SESSION_COOKIE_SECURE = HTTPS
 CSRF_COOKIE_SECURE = HTTPS
 SECURE_SSL_REDIRECT = HTTPS
+# The container's healthcheck calls /healthz over plain HTTP inside the container: answer it, don't redirect.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000 if HTTPS else 0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = HTTPS
 SECURE_HSTS_PRELOAD = HTTPS
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if _env_bool("BEHIND_PROXY", False) else None
+# The client's address behind reverse proxies (config/client_ip.py): how many proxies append to
+# X-Forwarded-For in front of us (0 = ignore the header), and optionally which addresses they connect from.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+if TRUSTED_PROXY_COUNT < 0:
+    raise ImproperlyConfigured("TRUSTED_PROXY_COUNT must be 0 or a positive number of proxies.")
+TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
+for _proxy in TRUSTED_PROXIES:
+    try:
+        ipaddress.ip_network(_proxy, strict=False)
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"TRUSTED_PROXIES: {_proxy!r} is not an address or network ({exc}).") from exc
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SESSION_COOKIE_HTTPONLY = True
@@ -309,9 +331,15 @@ LOG_LEVEL = env.str("LOG_LEVEL", default="INFO").upper()
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"redact": {"()": "config.logging.RedactSecretsFilter"}},
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["redact"]}},
+    "filters": {
+        "redact": {"()": "config.logging.RedactSecretsFilter"},
+        "client_ip": {"()": "config.client_ip.ClientIPLogFilter"},
+    },
+    # client_ip: the request's client address (behind TRUSTED_PROXY_COUNT proxies), "-" outside requests.
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(client_ip)s] %(message)s"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["client_ip", "redact"]}
+    },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
         "httpx": {"level": "WARNING"},
@@ -333,6 +361,9 @@ SANDBOX_ZENDESK_URL = env.str("SANDBOX_ZENDESK_URL", default="")
 SANDBOX_HELPSCOUT_URL = env.str("SANDBOX_HELPSCOUT_URL", default="")
 SANDBOX_FRESHDESK_URL = env.str("SANDBOX_FRESHDESK_URL", default="")
 HEALTHCHECK_TASK_TIMEOUT = env.float("HEALTHCHECK_TASK_TIMEOUT", default=8.0)
+# /healthz is public: its worker round trip (a real task) runs at most once per this many seconds for the
+# whole site; calls in between answer with the last result (config/health.py).
+HEALTHCHECK_WORKER_INTERVAL = env.float("HEALTHCHECK_WORKER_INTERVAL", default=30.0)
 
 # --- Billing (billing/, docs/billing.md) ---------------------------------------------------------
 # Billing is on when a Stripe secret key is configured; with none, the plan step says billing is off
@@ -368,6 +399,9 @@ BILLING_COUNT_TOLERANCE_PERCENT = env.int("BILLING_COUNT_TOLERANCE_PERCENT", def
 # Days an emailed invitation / a share link can still be accepted (0 = no limit for links).
 SHARE_INVITE_TTL_DAYS = env.int("SHARE_INVITE_TTL_DAYS", default=14)
 SHARE_LINK_TTL_DAYS = env.int("SHARE_LINK_TTL_DAYS", default=7)  # the link form's default choice
+# Invitations leave from Frontport's sender: at most this many per inviting user / per migration in 24 h.
+SHARE_INVITES_PER_USER_PER_DAY = env.int("SHARE_INVITES_PER_USER_PER_DAY", default=20)
+SHARE_INVITES_PER_MIGRATION_PER_DAY = env.int("SHARE_INVITES_PER_MIGRATION_PER_DAY", default=10)
 # Verification period after a full run (days) for a migration with no plan; plans set their own
 # (BILLING_PLANS[...]["verification_days"]). Then credentials and cached source content are purged.
 VERIFICATION_DAYS = env.int("VERIFICATION_DAYS", default=5)

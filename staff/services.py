@@ -6,13 +6,20 @@ from typing import Any
 
 from django.db.models import Model
 
+from config.client_ip import current_client_ip
 from migrations_engine import services as engine
 from migrations_engine.services import RunRefused
 from staff.models import AuditLog
 
 
 def audit(*, actor, action: str, target: Model, details: dict[str, Any] | None = None) -> AuditLog:
-    """Record who did what to which object. `actor=None` means the system (a scheduled job)."""
+    """Record who did what to which object. `actor=None` means the system (a scheduled job).
+
+    Inside a web request the client's address (resolved behind TRUSTED_PROXY_COUNT) is kept too."""
+    details = dict(details or {})
+    address = current_client_ip()
+    if address:
+        details.setdefault("client_ip", address)
     migration_id = getattr(target, "migration_id", None)
     if target._meta.label_lower == "wizard.migration":
         migration_id = target.pk
@@ -24,7 +31,7 @@ def audit(*, actor, action: str, target: Model, details: dict[str, Any] | None =
         target_id=str(target.pk),
         target_repr=str(target)[:200],
         migration_id=migration_id,
-        details=details or {},
+        details=details,
     )
 
 

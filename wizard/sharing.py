@@ -58,13 +58,34 @@ def _expiry(days: int | None) -> timezone.datetime | None:
     return timezone.now() + timedelta(days=days) if days else None
 
 
+def _check_invite_allowance(*, migration: Migration, invited_by) -> None:
+    """Invitations leave from Frontport's own sender: cap them per person and per migration (24 h)."""
+    since = timezone.now() - timedelta(days=1)
+    sent = Share.objects.filter(kind=Share.Kind.INVITE, created_at__gte=since)
+    if sent.filter(created_by=invited_by).count() >= settings.SHARE_INVITES_PER_USER_PER_DAY:
+        raise ShareError(
+            _("You have sent %(count)s invitations in the last 24 hours, the most allowed. Try again tomorrow, "
+              "or share a link instead.") % {"count": settings.SHARE_INVITES_PER_USER_PER_DAY}
+        )
+    if sent.filter(migration=migration).count() >= settings.SHARE_INVITES_PER_MIGRATION_PER_DAY:
+        raise ShareError(
+            _("This migration has had %(count)s invitations in the last 24 hours, the most allowed. Try again "
+              "tomorrow, or share a link instead.") % {"count": settings.SHARE_INVITES_PER_MIGRATION_PER_DAY}
+        )
+
+
 def share_invite(
     *, migration: Migration, email: str, level: int, invited_by, expires_in_days: int | None = None
 ) -> NewShare:
-    """Invite `email` at `level`; a pending invitation to the same address is replaced (one live link)."""
+    """Invite `email` at `level`; a pending invitation to the same address is replaced (one live link).
+
+    The email carries only Frontport's own words, the inviter's (verified) address and the link: never the
+    migration's name or any other text a user typed, so invitations cannot carry someone's message or links
+    from Frontport's sender. The name is shown on the acceptance page, on this site."""
     email = email.strip().lower()
     if email == (migration.owner.email or "").lower():
         raise ShareError(_("This address belongs to the migration's owner, who already has full access."))
+    _check_invite_allowance(migration=migration, invited_by=invited_by)
     if expires_in_days is None:
         expires_in_days = settings.SHARE_INVITE_TTL_DAYS
     token, token_hash = _new_token()
@@ -83,10 +104,11 @@ def share_invite(
         )
     audit(actor=invited_by, action="share.invite", target=share, details={"email": email, "level": level})
     url = share_url(token=token)
-    context = {"migration": migration, "share": share, "url": url, "inviter": invited_by}
+    inviter = invited_by.email or invited_by.get_username()
+    context = {"share": share, "url": url, "inviter": inviter, "site_url": settings.SITE_URL}
     send_mail(
         subject=settings.ACCOUNT_EMAIL_SUBJECT_PREFIX
-        + _("%(name)s invited you to a Front migration") % {"name": invited_by.email or invited_by},
+        + _("%(inviter)s invited you to a Front migration") % {"inviter": inviter},
         message=render_to_string("wizard/sharing/invite_email.txt", context),
         from_email=None,
         recipient_list=[email],
@@ -119,9 +141,12 @@ def share_for_token(*, token: str) -> Share | None:
 
 
 def _user_owns_email(user, email: str) -> bool:
-    if (user.email or "").lower() == email.lower():
+    """The account has proved it receives mail at `email`: a verified allauth address. An account made
+    outside allauth (createsuperuser) has no address rows; its own email counts until one exists."""
+    addresses = EmailAddress.objects.filter(user=user, email__iexact=email)
+    if addresses.filter(verified=True).exists():
         return True
-    return EmailAddress.objects.filter(user=user, email__iexact=email).exists()
+    return (user.email or "").lower() == email.lower() and not addresses.exists()
 
 
 def share_refusal(*, share: Share | None, user) -> str | None:

@@ -141,7 +141,8 @@ def accept(request, token):
     if refusal:
         return render(request, "wizard/sharing/accept.html", {"refusal": refusal}, status=410 if share else 404)
     if user is None:
-        # Remembered through sign-up + email verification: accepted automatically at the next sign-in.
+        # Remembered through sign-up + email verification: the next sign-in comes back to this page
+        # (config/accounts.py), which asks before accepting. Nothing is accepted without that click.
         request.session[SESSION_PENDING_TOKEN] = token
         return render(request, "wizard/sharing/accept.html", {"share": share, "next": request.path})
     if share.accepted_by_id == user.pk:

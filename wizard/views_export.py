@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from django.http import Http404, StreamingHttpResponse
 from django.utils.text import slugify
 
+from config.spreadsheet import safe_cell
 from migrations_engine.selectors import report_rows
 from wizard import selectors
 from wizard.access import Level
@@ -17,7 +18,6 @@ from wizard.views_common import wizard_step
 
 CSV_COLUMNS = ["entity", "source_id", "ticket_source_id", "state", "reason", "front_id", "front_conversation_id",
                "front_url", "source_url", "deleted_in_source", "attempts"]
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 class _Echo:
@@ -27,17 +27,11 @@ class _Echo:
         return value
 
 
-def _cell(value) -> str:
-    """Neutralise spreadsheet formulas (a ticket subject or reason may start with '=')."""
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(_FORMULA_START) else text
-
-
 def _csv_lines(rows: Iterator[dict]) -> Iterator[str]:
     writer = csv.writer(_Echo())
     yield writer.writerow(CSV_COLUMNS)
     for row in rows:
-        yield writer.writerow([_cell(row.get(c)) for c in CSV_COLUMNS])
+        yield writer.writerow([safe_cell(row.get(c)) for c in CSV_COLUMNS])
 
 
 def _json_lines(rows: Iterator[dict]) -> Iterator[str]:

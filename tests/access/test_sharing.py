@@ -55,7 +55,8 @@ def test_invite_by_email_then_accept(owner_client):
     assert response.status_code == 302
     token = _token_from_mail()
     assert mail.outbox[0].to == ["colleague@acme.test"]
-    assert "Acme → Front" in mail.outbox[0].body
+    assert "Acme → Front" not in mail.outbox[0].body  # no user-typed text leaves in our emails
+    assert "boss@acme.test" in mail.outbox[0].body and "boss@acme.test" in mail.outbox[0].subject
     # Only a hash of the token is stored: no column of the shares table holds the token itself.
     with connection.cursor() as cursor:
         cursor.execute("SELECT * FROM wizard_share")
@@ -160,8 +161,9 @@ def test_unknown_token_is_a_plain_404():
     assert b"not valid" in response.content
 
 
-def test_anonymous_visitor_signs_in_and_gets_access(owner_client, settings):
-    """The link survives sign-in (or sign-up + email verification): the token waits in the session."""
+def test_anonymous_visitor_signs_in_confirms_and_gets_access(owner_client, settings):
+    """The link survives sign-in (or sign-up + email verification): the token waits in the session, and
+    the sign-in leads back to the invitation, which is accepted only by the visitor's own click."""
     owner, migration, client = owner_client
     client.post(reverse("wizard:share_invite", args=[migration.pk]), {"email": "new@acme.test", "level": 1})
     token = _token_from_mail()
@@ -173,6 +175,13 @@ def test_anonymous_visitor_signs_in_and_gets_access(owner_client, settings):
     assert level_for(newcomer, migration) is None
     response = visitor.post(reverse("account_login"), {"login": "new@acme.test", "password": "pw-new@acme.test"})
     assert response.status_code == 302, response.content[:500]
+    accept_url = reverse("wizard:share_accept", args=[token])
+    assert response["Location"] == accept_url
+    assert level_for(newcomer, migration) is None  # nothing accepted silently at sign-in
+    confirmation = visitor.get(accept_url)
+    assert confirmation.status_code == 200 and b'data-testid="accept-share"' in confirmation.content
+    assert level_for(newcomer, migration) is None
+    assert visitor.post(accept_url).status_code == 302
     assert level_for(newcomer, migration) == Level.VIEWER
     assert visitor.get(reverse("wizard:open", args=[migration.pk])).status_code == 302
 
@@ -247,6 +256,9 @@ def test_invited_newcomer_signs_up_verifies_and_gets_access(owner_client):
     assert signup.status_code == 302
     confirm = re.search(r"https?://[^/\s]+(/accounts/confirm-email/\S+)", mail.outbox[-1].body).group(1)
     visitor.post(confirm)
-    visitor.post(reverse("account_login"), {"login": "fresh@acme.test", "password": password})
+    signed_in = visitor.post(reverse("account_login"), {"login": "fresh@acme.test", "password": password})
+    assert signed_in["Location"] == reverse("wizard:share_accept", args=[token])
     newcomer = EmailAddress.objects.get(email="fresh@acme.test").user
+    assert level_for(newcomer, migration) is None
+    visitor.post(signed_in["Location"])
     assert level_for(newcomer, migration) == Level.EDITOR

@@ -109,7 +109,7 @@ def test_staff_actions_are_audited(staff_client, customer_migration):
         assert entry.actor == staff and entry.actor_email == "support@frontport.test"
         assert entry.migration_id == migration.pk and entry.created_at is not None
     assert entries[0].target_type == "migrations_engine.run" and entries[0].target_id == str(run.pk)
-    assert entries[0].details == {"before": "running", "after": "paused"}
+    assert entries[0].details == {"before": "running", "after": "paused", "client_ip": "127.0.0.1"}  # who, from where
     assert entries[2].details["run_id"] == retry.pk
     assert entries[3].details["days"] == 7
 

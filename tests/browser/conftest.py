@@ -47,3 +47,42 @@ def shoot():
         return path
 
     return take
+
+
+_CSP_INIT = """
+document.addEventListener("securitypolicyviolation", function (e) {
+  window.fpCspViolation(e.violatedDirective + " blocked " + (e.blockedURI || "inline") + " at " +
+                        (e.sourceFile || document.location.href) + ":" + e.lineNumber);
+});
+"""
+
+
+class CspWatch:
+    """Collects Content-Security-Policy violations of every page of the contexts it is attached to: the
+    page's own `securitypolicyviolation` events and Chromium's console reports ("Refused to ...")."""
+
+    def __init__(self) -> None:
+        self.violations: list[str] = []
+
+    def attach(self, context) -> None:
+        context.expose_binding("fpCspViolation", lambda _source, text: self.violations.append(text))
+        context.add_init_script(_CSP_INIT)
+        context.on("console", self._console)
+
+    def _console(self, message) -> None:
+        if "Content Security Policy" in message.text or "Content-Security-Policy" in message.text:
+            self.violations.append("console: " + message.text)
+
+
+@pytest.fixture(autouse=True)
+def csp_watch(request):
+    """Every browser test fails on any CSP violation (htmx, Bootstrap and Chart.js must work under it).
+    Tests that open another context call `csp_watch.attach(context)` for it."""
+    if "page" not in request.fixturenames:
+        yield None
+        return
+    page = request.getfixturevalue("page")
+    watch = CspWatch()
+    watch.attach(page.context)
+    yield watch
+    assert watch.violations == [], "Content-Security-Policy violations:\n" + "\n".join(watch.violations)

@@ -1,5 +1,5 @@
 """Sharing in headless Chromium: the owner creates a share link, a colleague opens it signed out, signs
-in and lands with access; the owner withdraws it and the colleague's next page is a 404. Then staff
+in, confirms on the invitation page and has access; the owner withdraws it and the colleague's next page is a 404. Then staff
 search the console and pause a run, and the audit log shows it. Screenshots go to artifacts/screenshots/."""
 
 import re
@@ -30,7 +30,7 @@ def _sign_in(page, base: str, email: str) -> None:
     page.click("main form button[type=submit]")
 
 
-def test_share_link_accept_and_revoke_then_staff_console(page, browser, live_server, shoot):
+def test_share_link_accept_and_revoke_then_staff_console(page, browser, live_server, shoot, csp_watch):
     base = live_server.url
     page.set_default_timeout(20_000)
     owner = _user("owner@acme.test")
@@ -52,6 +52,7 @@ def test_share_link_accept_and_revoke_then_staff_console(page, browser, live_ser
 
     # The colleague opens it signed out, signs in, and has access to this migration.
     colleague = browser.new_context(viewport={"width": 1280, "height": 860})
+    csp_watch.attach(colleague)
     other = colleague.new_page()
     other.set_default_timeout(20_000)
     other.goto(link.replace("http://127.0.0.1:8000", base))
@@ -61,6 +62,11 @@ def test_share_link_accept_and_revoke_then_staff_console(page, browser, live_ser
     other.fill("input[name=login]", "colleague@acme.test")
     other.fill("input[name=password]", PASSWORD)
     other.click("main form button[type=submit]")
+    # Signing in leads back to the invitation: nothing is accepted until the colleague says so.
+    expect(other.locator('[data-testid="accept-share"]')).to_be_visible()
+    assert Migration.objects.get(pk=migration.pk).shares.filter(accepted_by__isnull=False).count() == 0
+    shoot(other, "sharing-02b-confirm-after-sign-in")
+    other.click('[data-testid="accept-share"]')
     other.goto(base + "/migrations/")
     expect(other.locator("main")).to_contain_text("Acme desk → Front")
     shoot(other, "sharing-03-colleague-dashboard")
@@ -111,7 +117,7 @@ def test_colleague_leaves_through_the_confirmation(page, live_server, shoot):
     dialog = page.locator('[data-testid="leave-dialog"]')
     expect(dialog).to_be_visible()
     # Bootstrap fades the dialog in: wait until it is fully shown before the screenshot.
-    page.wait_for_function("getComputedStyle(document.getElementById('fp-leave')).opacity === '1'")
+    page.wait_for_function("() => getComputedStyle(document.getElementById('fp-leave')).opacity === '1'")
     expect(dialog).to_contain_text("The migration and its runs are not changed.")
     shoot(page, "sharing-07-leave-confirmation")
     dialog.locator('[data-testid="leave-confirm"]').click()

@@ -41,3 +41,9 @@ def test_compose_has_production_services_with_healthchecks_and_volumes():
     for name in ("web", "worker", "beat"):
         env = services[name]["environment"]
         assert "DATABASE_URL" in env and "REDIS_URL" in env, name
+
+
+def test_web_is_published_on_loopback_with_a_real_healthcheck():
+    web = load_compose()["services"]["web"]
+    assert web["ports"] == ["127.0.0.1:8000:8000"]  # the proxy on the host is the way in
+    assert web["healthcheck"]["test"] == ["CMD", "python", "-m", "config.healthcheck"]

@@ -8,17 +8,17 @@ import subprocess
 import sys
 from pathlib import Path
 
-from config.embedded import SANDBOX_STRIPE_SECRET_KEY, SANDBOX_STRIPE_WEBHOOK_SECRET, standin_settings
+from config.embedded import SANDBOX_STRIPE_SECRET_KEY, standin_settings
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_without_a_stripe_key_billing_runs_against_the_standin():
-    env: dict[str, str] = {}
+    env = {"STRIPE_WEBHOOK_SECRET": "whsec_this_install"}  # generated into local.env by the launcher
     args = standin_settings("sandbox.stripe", "http://127.0.0.1:8003", env)
-    assert env == {"STRIPE_SECRET_KEY": SANDBOX_STRIPE_SECRET_KEY, "STRIPE_WEBHOOK_SECRET": SANDBOX_STRIPE_WEBHOOK_SECRET,
+    assert env == {"STRIPE_SECRET_KEY": SANDBOX_STRIPE_SECRET_KEY, "STRIPE_WEBHOOK_SECRET": "whsec_this_install",
                    "STRIPE_API_BASE": "http://127.0.0.1:8003"}
-    assert args == ["--api-key", SANDBOX_STRIPE_SECRET_KEY, "--webhook-secret", SANDBOX_STRIPE_WEBHOOK_SECRET]
+    assert args == ["--api-key", SANDBOX_STRIPE_SECRET_KEY, "--webhook-secret", "whsec_this_install"]
 
 
 def test_a_configured_stripe_key_is_left_alone():

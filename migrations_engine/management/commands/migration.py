@@ -10,6 +10,7 @@ import time
 
 from django.core.management.base import BaseCommand, CommandError
 
+from config.spreadsheet import safe_cell
 from migrations_engine import selectors
 from migrations_engine.models import Run
 from wizard.models import Migration
@@ -152,8 +153,8 @@ class Command(BaseCommand):
                    "front_conversation_id", "front_url", "source_url", "deleted_in_source", "attempts", "lineage"]
         writer = csv.DictWriter(self.stdout, fieldnames=columns, extrasaction="ignore")
         writer.writeheader()
-        for row in rows:
-            writer.writerow(row)
+        for row in rows:  # the same formula neutralising as the web export
+            writer.writerow({column: safe_cell(row.get(column)) for column in columns})
 
 
 def _run_inline(run: Run) -> Run:
