@@ -27,8 +27,16 @@ def current_counts(*, migration) -> dict[str, int]:
     return priced_counts(migration.record_counts or {}, migration.selected_objects or {})
 
 
+def missing_counts(*, migration) -> list[str]:
+    """The counts the price needs that are not known (a chosen object the source could not count yet)."""
+    counts, selected = migration.record_counts or {}, migration.selected_objects or {}
+    return [key for key in PRICED_ENTITIES if (selected.get(key, True) if selected else True) and key not in counts]
+
+
 def counts_known(*, migration) -> bool:
-    return any(key in (migration.record_counts or {}) for key in PRICED_ENTITIES)
+    """Pricing waits only for the counts it needs: those of the chosen objects."""
+    counts = migration.record_counts or {}
+    return any(key in counts for key in PRICED_ENTITIES) and not missing_counts(migration=migration)
 
 
 def _covers(order: Order, counts: dict[str, int]) -> bool:

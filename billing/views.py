@@ -44,6 +44,8 @@ def plan(request: HttpRequest, pk: int) -> HttpResponse:
         "can_pay": level >= Level.OWNER,
         "billing_enabled": enabled,
         "counts_known": counts_known,
+        "missing_counts": selectors.missing_counts(migration=migration),
+        "count_problems": (migration.record_counts or {}).get("unavailable") or {},
         "counts": selectors.current_counts(migration=migration),
         "raw_counts": migration.record_counts or {},
         "entities": PRICED_ENTITIES,

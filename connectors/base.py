@@ -9,7 +9,7 @@ from __future__ import annotations
 import abc
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, ClassVar, Literal
 
 # ---------------------------------------------------------------------------------------------
@@ -61,6 +61,35 @@ class VendorError(ConnectorError):
     """The vendor answered with an error we cannot classify (5xx after retries, odd 4xx)."""
 
     code = "vendor_error"
+
+
+# Answers to an account-level call (a listing, not one record) that waiting cannot change.
+PERMANENT_STATUSES = frozenset({400, 401, 403, 404, 405, 422})
+
+
+class PermanentRefusal(ConnectorError):
+    """The vendor refused an account-level call (a listing, not one record) with an answer that waiting
+    cannot change (400/401/403/404/405/422). The engine pauses the run at once for attention; `str(exc)`
+    names the endpoint and says what to do."""
+
+    code = "refused"
+
+    def __init__(self, message: str, *, endpoint: str = "", status: int | None = None) -> None:
+        super().__init__(message)
+        self.endpoint = endpoint
+        self.status = status
+
+    @classmethod
+    def for_listing(cls, *, service: str, endpoint: str, status: int, what: str) -> PermanentRefusal:
+        """The plain sentence for a refused listing: which call, what the answer means, what to do."""
+        meaning = {400: "refused the request as invalid", 401: "did not accept the credentials",
+                   403: "refused access", 404: "answered that it does not exist",
+                   405: "does not allow this call", 422: "refused the request as invalid"}.get(status, "refused it")
+        todo = {401: "check the credentials on the connect step",
+                403: "give the connected user the rights to read it (usually an administrator)"}.get(
+            status, "check the account's address and plan, or ask support")
+        return cls(f"{service} {meaning} (HTTP {status}) for {what} ({endpoint}). Waiting will not change "
+                   f"that answer: {todo}.", endpoint=endpoint, status=status)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -162,6 +191,24 @@ class Ticket:
     merged_ids: list[str] = field(default_factory=list)  # source tickets that were merged into this one
 
 
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def unreadable_ticket(source_id: Any, *, service: str, error: Exception) -> Ticket:
+    """A ticket whose vendor JSON could not be mapped: it reaches the report as skipped with the reason
+    (no messages; the reason is a `Skipped` record), instead of stopping the page it came in."""
+    detail = f"{type(error).__name__}: {error}"[:200]
+    return Ticket(source_id=str(source_id), subject="", status="unknown", created_at=EPOCH, updated_at=EPOCH,
+                  requester=None, skipped=[Skipped(source_id=str(source_id), kind="ticket", reason=(
+                      f"{service} sent this ticket in a form Frontport could not read ({detail}); it was left out."))])
+
+
+def unreadable_message(source_id: Any, *, service: str, error: Exception) -> Skipped:
+    detail = f"{type(error).__name__}: {error}"[:200]
+    return Skipped(source_id=str(source_id), kind="message",
+                   reason=f"{service} sent this message in a form Frontport could not read ({detail}).")
+
+
 # ---------------------------------------------------------------------------------------------
 # Connector interface
 # ---------------------------------------------------------------------------------------------
@@ -200,8 +247,16 @@ class TicketPage:
     deleted_ticket_ids: list[str] = field(default_factory=list)
 
 
+COUNTED_OBJECTS = ("tickets", "contacts", "agents")
+
+
 class SourceConnector(abc.ABC):
-    """Base of every source connector. Subclasses live in `connectors/<key>/` and register in `registry.py`."""
+    """Base of every source connector. Subclasses live in `connectors/<key>/` and register in `registry.py`.
+
+    Warnings: a listing the product can live without (brands, groups, deleted users, a count...) that the
+    vendor refuses degrades to "not available": the connector calls `warn(sentence)` and goes on. The engine
+    copies `warnings` into the run's report after each chunk (docs/engine.md, "Warnings").
+    """
 
     key: ClassVar[str]
     label: ClassVar[str]
@@ -211,6 +266,32 @@ class SourceConnector(abc.ABC):
 
     def __init__(self, config: dict[str, Any]) -> None:
         self.config = config
+
+    @property
+    def warnings(self) -> list[str]:
+        """Plain sentences about what this connector could not read and did without (each once)."""
+        return self.__dict__.setdefault("_warnings", [])
+
+    def warn(self, sentence: str) -> None:
+        if sentence not in self.warnings:
+            self.warnings.append(sentence)
+
+    def identified(self, tickets: list[Ticket]) -> list[Ticket]:
+        """Tickets the vendor sent without an id cannot be named in a report: left out with a warning."""
+        kept = [t for t in tickets if t.source_id not in ("", "None")]
+        if len(kept) < len(tickets):
+            self.warn(f"{self.label} sent {len(tickets) - len(kept)} ticket(s) without an id: they were left out.")
+        return kept
+
+    def optional(self, what: str, call: Any, default: Any, *, without: str = "") -> Any:
+        """`call()` for a listing the product can live without: a permanent refusal (or a missing
+        permission) makes it "not available" with a warning saying what is done without it."""
+        try:
+            return call()
+        except (PermanentRefusal, MissingPermission, NotFound) as exc:
+            answer = f" (HTTP {exc.status} to {exc.endpoint})" if isinstance(exc, PermanentRefusal) else ""
+            self.warn(f"{what} not available{answer}" + (f": {without}" if without else f": {exc}"))
+            return default
 
     @classmethod
     def validate_config(cls, config: dict[str, Any]) -> dict[str, Any]:
@@ -230,9 +311,26 @@ class SourceConnector(abc.ABC):
     def check(self) -> CheckResult:
         """One cheap authenticated call. Raises a ConnectorError subclass with a plain message."""
 
-    @abc.abstractmethod
     def counts(self, *, filter: dict[str, Any] | None = None) -> dict[str, int]:
-        """Record counts per object: {"tickets": n, "contacts": n, "agents": n}."""
+        """Record counts per object: {"tickets": n, "contacts": n, "agents": n}; the first failure raises."""
+        return {what: self.count(what, filter=filter) for what in COUNTED_OBJECTS}
+
+    @abc.abstractmethod
+    def count(self, what: str, *, filter: dict[str, Any] | None = None) -> int:
+        """The count of one object ("tickets", "contacts" or "agents"), asked on its own so one that fails
+        leaves the others known (the wizard's objects step shows each, with a retry for a failed one)."""
+
+    def counts_each(self, *, filter: dict[str, Any] | None = None,
+                    only: tuple[str, ...] = COUNTED_OBJECTS) -> tuple[dict[str, int], dict[str, str]]:
+        """(counts that succeeded, object -> why it could not be counted), each object on its own."""
+        got: dict[str, int] = {}
+        failed: dict[str, str] = {}
+        for what in only:
+            try:
+                got[what] = int(self.count(what, filter=filter))
+            except ConnectorError as exc:
+                failed[what] = str(exc)
+        return got, failed
 
     @abc.abstractmethod
     def agents(self) -> list[Agent]:

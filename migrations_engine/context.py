@@ -114,10 +114,10 @@ def prepare(ctx: RunContext) -> None:
         total = len(run.ids)
     elif run.kind == Run.Kind.DELTA:
         total = 0  # unknown until the stream ends: progress shows what was handled
-    else:
-        total = int(ctx.source.counts(filter=snap["source_filter"] or None).get("tickets", 0))
-        if run.kind == Run.Kind.DEMO:
-            total = min(total, 20)
+    else:  # only a progress total: a source that cannot count still migrates (a warning says so)
+        total = int(ctx.source.optional("The ticket count", lambda: ctx.source.count(
+            "tickets", filter=snap["source_filter"] or None), 0,
+            without="progress shows the tickets handled until the stream ends."))
     counters["tickets"]["total"] = total
     run.counters = counters
     run.context = {

@@ -20,7 +20,7 @@ from django.db import InterfaceError, OperationalError
 from django.db.models import Q
 from django.utils import timezone
 
-from connectors.base import ConnectorError, TicketPage
+from connectors.base import ConnectorError, PermanentRefusal, TicketPage
 from migrations_engine import context as run_context
 from migrations_engine import records
 from migrations_engine.models import Checkpoint, Run
@@ -137,6 +137,9 @@ def execute_chunk(run_id: int) -> str:
     except ATTENTION_ERRORS as exc:
         _pause_for_attention(run, str(exc))
         outcome = "done"
+    except PermanentRefusal as exc:  # waiting cannot change it: pause now, naming the endpoint
+        _pause_for_attention(run, f"{exc} Resume the run once that is done.")
+        outcome = "done"
     except ConnectorError as exc:  # transient after the HTTP layer's own retries: back off, retry later
         outcome = _back_off(run, exc)
     except (OperationalError, InterfaceError):  # the database blinked: the watchdog hands the run over later
@@ -182,6 +185,7 @@ def _work(run: Run, owner: str) -> str:
         return "done"
     finally:
         _account(run, contexts, started)
+        keep_warnings(run.pk, [w for ctx in contexts for w in ctx.source.warnings])
         for ctx in contexts:
             ctx.client.close()
             ctx.comment_client.close()
@@ -311,6 +315,19 @@ def _back_off(run: Run, exc: ConnectorError) -> str:
     Run.objects.filter(pk=run.pk).update(
         context={**fresh.context, "transient_streak": streak}, resume_at=timezone.now() + timedelta(seconds=wait))
     return "wait"
+
+
+def keep_warnings(run_id: int, warnings: list[str]) -> None:
+    """What the source could not read and the run did without (connectors' `warn()`): kept once each in
+    `Run.context["warnings"]`, shown with the run's progress and report."""
+    if not warnings:
+        return
+    with write_lock():
+        fresh = Run.objects.get(pk=run_id)
+        known = list((fresh.context or {}).get("warnings") or [])
+        new = [w for w in dict.fromkeys(warnings) if w not in known]
+        if new:
+            Run.objects.filter(pk=run_id).update(context={**(fresh.context or {}), "warnings": (known + new)[-50:]})
 
 
 def _remember_error(run_id: int, message: str) -> None:

@@ -133,13 +133,34 @@ def inbox_save(*, migration: Migration, inbox_id: str, inbox_name: str, mailbox:
 # --- Step 4: objects ---------------------------------------------------------------------------
 
 
-def counts_refresh(*, migration: Migration) -> dict[str, int]:
-    """Ask the source for its record counts (they drive the price) and keep them on the migration."""
-    counts = connections.with_source(migration, lambda c: c.counts(filter=migration.source_filter or None))
-    migration.record_counts = {k: int(v) for k, v in counts.items()}
+COUNT_PROBLEMS = "unavailable"  # key of `record_counts` holding object -> why it could not be counted
+COUNTED = ("tickets", "contacts", "agents")
+
+
+def counts_refresh(*, migration: Migration, only: tuple[str, ...] | None = None) -> dict[str, int]:
+    """Ask the source for its record counts (they drive the price) and keep them on the migration.
+
+    Each object is counted on its own: one that fails keeps its reason under `record_counts["unavailable"]`
+    and leaves the others known. `only` recounts just those objects (the objects step's "retry")."""
+    wanted = tuple(o for o in (only or COUNTED) if o in COUNTED)
+    got, failed = connections.with_source(migration, lambda c: c.counts_each(
+        filter=migration.source_filter or None, only=wanted))
+    before = migration.record_counts or {} if only else {}
+    counts: dict = {k: v for k, v in before.items() if k not in wanted and k != COUNT_PROBLEMS}
+    counts.update({k: int(v) for k, v in got.items()})
+    problems = {k: v for k, v in (before.get(COUNT_PROBLEMS) or {}).items() if k not in wanted}
+    problems.update(failed)
+    if problems:
+        counts[COUNT_PROBLEMS] = problems
+    migration.record_counts = counts
     migration.counts_updated_at = timezone.now()
     migration.save(update_fields=["record_counts", "counts_updated_at", "updated_at"])
     return migration.record_counts
+
+
+def count_problems(*, migration: Migration) -> dict[str, str]:
+    """Object -> why the source could not count it (the objects step shows each with a retry button)."""
+    return dict((migration.record_counts or {}).get(COUNT_PROBLEMS) or {})
 
 
 def objects_save(*, migration: Migration, objects: list[str]) -> None:

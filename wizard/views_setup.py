@@ -138,22 +138,32 @@ def inbox(request, migration):
 
 @wizard_step(Step.OBJECTS, level=Level.VIEWER)
 def objects(request, migration):
+    """Counts per object, each on its own: a count the source could not give says why, with a retry
+    button (htmx: only that count is asked again and its badge swapped; without JavaScript the page)."""
     problem = None
-    if request.method == "POST" and request.POST.get("action") == "recount":
+    action = request.POST.get("action") if request.method == "POST" else None
+    retry = request.POST.get("retry") if request.method == "POST" and request.level >= Level.EDITOR else None
+    action = "retry" if retry else action
+    if action == "recount":
         migration.counts_updated_at = None
-    if not migration.counts_updated_at:
+    if not migration.counts_updated_at or retry:
         try:
-            services.counts_refresh(migration=migration)
+            services.counts_refresh(migration=migration, only=(retry,) if retry else None)
         except ConnectionProblem as exc:
             problem = str(exc)
+    if retry and request.htmx:
+        return render(request, "wizard/partials/object_count.html", {
+            "migration": migration, "key": retry, "counts": migration.record_counts or {},
+            "problems": services.count_problems(migration=migration), "can_edit": True, "problem": problem})
     chosen = [k for k, v in (migration.selected_objects or {}).items() if v] or ["tickets", "contacts", "agents"]
-    is_save = request.method == "POST" and request.POST.get("action") != "recount"
+    is_save = request.method == "POST" and action not in ("recount", "retry")
     form = ObjectsForm(request.POST if is_save else None, initial={"objects": chosen})
     if is_save and form.is_valid():
         services.objects_save(migration=migration, objects=form.cleaned_data["objects"])
         return redirect(step_url(migration, Step.TEAMMATES))
     return render_step(request, "wizard/objects.html", Step.OBJECTS, {
         "form": form, "counts": migration.record_counts or {}, "problem": problem,
+        "problems": services.count_problems(migration=migration),
     })
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import re
+import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
@@ -17,18 +18,30 @@ from typing import Any, ClassVar
 from urllib.parse import parse_qs, urlsplit
 
 from connectors.base import (
+    PERMANENT_STATUSES,
     Agent,
     Attachment,
     CheckResult,
     ConfigField,
+    Contact,
     InvalidConfig,
     NotFound,
+    PermanentRefusal,
     SourceConnector,
     Ticket,
     TicketPage,
+    VendorError,
+    unreadable_ticket,
 )
-from connectors.freshdesk.mapping import AccountMeta, agent_from, deleted_stub, mailbox_of, ticket_from
-from connectors.freshdesk.stream import MergedTicketList, PageCapReached
+from connectors.freshdesk.mapping import (
+    AccountMeta,
+    agent_from,
+    contact_from,
+    deleted_stub,
+    mailbox_of,
+    ticket_from,
+)
+from connectors.freshdesk.stream import MergedTicketList, PageCapReached, parse_time
 from connectors.http import HttpClient, RetryPolicy, guard_url
 from connectors.source_http import RetryAfterGate, raise_for_status, stream_get
 
@@ -77,6 +90,8 @@ class FreshdeskConnector(SourceConnector):
                                service_name=SERVICE, pacer=self.gate)
         self._meta: AccountMeta | None = None
         self._pool: ThreadPoolExecutor | None = None
+        self._users: dict[str, Contact | None] = {}  # user id -> contact read by id (None: not found)
+        self._users_lock = threading.Lock()
 
     @classmethod
     def validate_config(cls, config: dict[str, Any]) -> dict[str, Any]:
@@ -90,11 +105,17 @@ class FreshdeskConnector(SourceConnector):
         self.http.close()
 
     # ---- plumbing ----------------------------------------------------------------------------------
-    def _get(self, path: str, *, what: str, params: dict[str, Any] | None = None, ok404: bool = False) -> Any:
+    def _get(self, path: str, *, what: str, params: dict[str, Any] | None = None, ok404: bool = False,
+             account_level: bool = True) -> Any:
+        """`account_level`: a listing of the account (not one record): a 400/403/404/405/422 there is
+        permanent (PermanentRefusal, the engine pauses the run at once instead of waiting)."""
         route = "GET " + re.sub(r"/\d+", "/:id", urlsplit(path).path)
         response = self.http.request("GET", path, params=params, route=route)
         if ok404 and response.status_code == 404:
             return None
+        if account_level and response.status_code in PERMANENT_STATUSES and response.status_code != 401:
+            raise PermanentRefusal.for_listing(service=SERVICE, endpoint=route, status=response.status_code,
+                                               what=what)
         raise_for_status(response, service=SERVICE, what=what)
         return response
 
@@ -104,17 +125,36 @@ class FreshdeskConnector(SourceConnector):
         query: dict[str, Any] | None = {"per_page": MAX_PER_PAGE, **(params or {})}
         while url:
             response = self._get(url, what=what, params=query)
-            yield from response.json()
+            body = _json(response, what)
+            yield from (i for i in (body if isinstance(body, list) else []) if isinstance(i, dict))
             url = response.links.get("next", {}).get("url")
             query = None  # the next link carries every parameter
 
     @property
     def meta(self) -> AccountMeta:
         if self._meta is None:
-            fields = self._get("/api/v2/ticket_fields", what="the ticket fields").json()
-            self._meta = AccountMeta.from_fields(fields, self.agents())
+            fields = self.optional("Freshdesk's ticket fields", lambda: _json(self._get(
+                "/api/v2/ticket_fields", what="the ticket fields"), "the ticket fields"), [],
+                without="statuses are shown by their number and custom fields by their API name.")
+            self._meta = AccountMeta.from_fields(fields if isinstance(fields, list) else [], self.agents())
             self._meta.groups_as_mailboxes = self._groups_as_mailboxes()
         return self._meta
+
+    def user(self, user_id: str) -> Contact | None:
+        """A person a ticket names who is neither a current agent nor its requester: a deleted agent
+        (Freshdesk turns one into a contact), a CC who replied... read once by id, cached."""
+        with self._users_lock:
+            if user_id in self._users:
+                return self._users[user_id]
+        found = None
+        if user_id.isdigit():
+            response = self._get(f"/api/v2/contacts/{user_id}", what=f"contact {user_id}", ok404=True,
+                                 account_level=False)
+            body = _json(response, f"contact {user_id}") if response is not None else None
+            found = contact_from(body) if isinstance(body, dict) else None
+        with self._users_lock:
+            self._users[user_id] = found
+        return found
 
     # ---- SourceConnector -------------------------------------------------------------------------------
     def check(self) -> CheckResult:
@@ -126,7 +166,8 @@ class FreshdeskConnector(SourceConnector):
             self.http.retry = patient
 
     def _check(self) -> CheckResult:
-        me = self._get("/api/v2/agents/me", what="your agent profile").json()
+        me = _json(self._get("/api/v2/agents/me", what="your agent profile", account_level=False), "your profile")
+        me = me if isinstance(me, dict) else {}
         host = urlsplit(self.base_url).hostname or self.base_url
         contact = me.get("contact") or {}
         return CheckResult(account_name=host.split(".")[0] if host.endswith(".freshdesk.com") else host,
@@ -135,25 +176,31 @@ class FreshdeskConnector(SourceConnector):
     def agents(self) -> list[Agent]:
         """Current agents (active and deactivated). Freshdesk turns a deleted agent into a contact: their
         tickets then point at an id that is not in this list, which the mapping sends to the default teammate."""
-        return [agent_from(a) for a in self._pages("/api/v2/agents", what="the agents")]
+        return [agent_from(a) for a in self._pages("/api/v2/agents", what="the agents") if a.get("id") is not None]
 
     def mailboxes(self) -> list[tuple[str, str]]:
         """Freshdesk products (brands with their own support address) are the mailboxes a filter can pick;
-        an account without products sorts tickets into groups, listed instead as `group:<id>`."""
-        products = [(str(p["id"]), p.get("name") or str(p["id"]))
-                    for p in self._pages("/api/v2/products", what="the products")]
+        an account without products (or whose plan does not list them) sorts tickets into groups, listed
+        instead as `group:<id>`. Neither listing is needed to migrate: without them, no mailbox filter."""
+        listed = self.optional("Freshdesk products", lambda: list(self._pages("/api/v2/products", what="the products")),
+                               [], without="tickets are sorted by group instead.")
+        products = [(str(p["id"]), str(p.get("name") or p["id"])) for p in listed if p.get("id") is not None]
         if products:
             return products
-        return [(f"group:{g['id']}", g.get("name") or str(g["id"]))
-                for g in self._pages("/api/v2/groups", what="the groups")]
+        groups = self.optional("Freshdesk groups", lambda: list(self._pages("/api/v2/groups", what="the groups")),
+                               [], without="tickets cannot be filtered by group.")
+        return [(f"group:{g['id']}", str(g.get("name") or g["id"])) for g in groups if g.get("id") is not None]
 
     def _groups_as_mailboxes(self) -> bool:
         boxes = self.mailboxes()
         return bool(boxes) and all(box.startswith("group:") for box, _ in boxes)
 
-    def counts(self, *, filter: dict[str, Any] | None = None) -> dict[str, int]:
-        return {"tickets": self._ticket_count(filter), "contacts": self._contact_count(),
-                "agents": len(self.agents())}
+    def count(self, what: str, *, filter: dict[str, Any] | None = None) -> int:
+        if what == "agents":
+            return len(self.agents())
+        if what == "contacts":
+            return self._contact_count()
+        return self._ticket_count(filter)
 
     def _ticket_count(self, filter: dict[str, Any] | None) -> int:
         """The search API's `total` (one call); where search refuses the query, count the list instead."""
@@ -169,7 +216,7 @@ class FreshdeskConnector(SourceConnector):
             response = self.http.request("GET", "/api/v2/search/tickets", params={"query": query},
                                          route="GET /api/v2/search/tickets")
             if response.status_code == 200:
-                return int(response.json().get("total", 0))
+                return _total(response, "the ticket count")
             if response.status_code not in (400, 403, 404):
                 raise_for_status(response, service=SERVICE, what="the ticket count")
         lists = MergedTicketList(self._list_page, per_page=MAX_PER_PAGE, since=None, cursor=None, kinds=("live",))
@@ -182,7 +229,7 @@ class FreshdeskConnector(SourceConnector):
         response = self.http.request("GET", "/api/v2/search/contacts", route="GET /api/v2/search/contacts",
                                      params={"query": "\"created_at:>'1970-01-01'\""})
         if response.status_code == 200:
-            return int(response.json().get("total", 0))
+            return _total(response, "the contact count")
         return sum(1 for _ in self._pages("/api/v2/contacts", what="the contacts"))
 
     def tickets(self, *, since: datetime | None = None, ids: list[str] | None = None,
@@ -201,7 +248,7 @@ class FreshdeskConnector(SourceConnector):
                 if self._wanted(nxt[1], filter):
                     picked.append(nxt)
             exhausted = len(picked) < self.per_page
-            tickets = self._build(picked)
+            tickets = self.identified(self._build(picked))
             yield TicketPage(tickets=tickets, cursor=None if exhausted else {"windows": lists.cursor()},
                              deleted_ticket_ids=[t.source_id for t in tickets if t.deleted])
             if exhausted:
@@ -223,8 +270,13 @@ class FreshdeskConnector(SourceConnector):
         response = self.http.request("GET", "/api/v2/tickets", params=params, route="GET /api/v2/tickets")
         if response.status_code == 400 and params.get("page", 1) > 1 and _page_refused(response):
             raise PageCapReached
+        if response.status_code in PERMANENT_STATUSES and response.status_code != 401:
+            raise PermanentRefusal.for_listing(service=SERVICE, endpoint="GET /api/v2/tickets",
+                                               status=response.status_code, what="the ticket list")
         raise_for_status(response, service=SERVICE, what="the ticket list")
-        return response.json(), "next" in response.links
+        body = _json(response, "the ticket list")
+        items = [i for i in (body if isinstance(body, list) else []) if _listable(i)]
+        return items, "next" in response.links
 
     def _build(self, picked: list[tuple[str, dict[str, Any]]]) -> list[Ticket]:
         meta = self.meta
@@ -247,15 +299,21 @@ class FreshdeskConnector(SourceConnector):
 
     def _detail(self, ticket_id: int) -> Ticket | None:
         response = self._get(f"/api/v2/tickets/{ticket_id}", what=f"ticket {ticket_id}", ok404=True,
-                             params={"include": "conversations,requester"})
+                             params={"include": "conversations,requester"}, account_level=False)
         if response is None:
             return None  # deleted for good between the list and now
-        detail = response.json()
+        detail = _json(response, f"ticket {ticket_id}")
+        if not isinstance(detail, dict):
+            return unreadable_ticket(ticket_id, service=SERVICE, error=TypeError("not an object"))
         conversations = detail.pop("conversations", None) or []
-        if len(conversations) >= INCLUDED_CONVERSATIONS:
+        if not isinstance(conversations, list) or len(conversations) >= INCLUDED_CONVERSATIONS:
             conversations = list(self._pages(f"/api/v2/tickets/{ticket_id}/conversations",
                                              what=f"the conversations of ticket {ticket_id}"))
-        return ticket_from(detail, conversations, self.meta, self.base_url)
+        people = {str(c.get("user_id")) for c in conversations if isinstance(c, dict) and c.get("user_id")}
+        requester = detail.get("requester") if isinstance(detail.get("requester"), dict) else {}
+        unknown = people - set(self.meta.agents) - {str(detail.get("requester_id")), str(requester.get("id"))}
+        users = {u: found for u in sorted(unknown) if (found := self.user(u)) is not None}
+        return ticket_from(detail, conversations, self.meta, self.base_url, users=users)
 
     def _tickets_by_id(self, ids: list[str], cursor: dict[str, Any] | None) -> Iterator[TicketPage]:
         offset = int((cursor or {}).get("ids_offset", 0))
@@ -297,8 +355,8 @@ class FreshdeskConnector(SourceConnector):
         if not ticket_id:
             raise NotFound(f"The link of the attachment {attachment.filename!r} expired and cannot be renewed.")
         response = self._get(f"/api/v2/tickets/{ticket_id}", what=f"ticket {ticket_id}",
-                             params={"include": "conversations"})
-        detail = response.json()
+                             params={"include": "conversations"}, account_level=False)
+        detail = _json(response, f"ticket {ticket_id}")
         holders = [detail, *(detail.get("conversations") or [])]
         conv_id = where.get("conversation")
         if conv_id and not any(str(c.get("id")) == conv_id for c in holders[1:]):
@@ -311,11 +369,35 @@ class FreshdeskConnector(SourceConnector):
         raise NotFound(f"The attachment {attachment.filename!r} is no longer on the Freshdesk ticket.")
 
 
+def _json(response: Any, what: str) -> Any:
+    try:
+        return response.json()
+    except ValueError:
+        raise VendorError(f"Freshdesk sent {what} in an unexpected form (not JSON).") from None
+
+
+def _total(response: Any, what: str) -> int:
+    body = _json(response, what)
+    try:
+        return int(body.get("total", 0))
+    except (TypeError, ValueError, AttributeError):
+        raise VendorError(f"Freshdesk sent {what} in an unexpected form.") from None
+
+
+def _listable(item: Any) -> bool:
+    """A list item the keyset windows can order (an id and an update time); others cannot be paged past."""
+    if not isinstance(item, dict) or not isinstance(item.get("id"), int) or isinstance(item.get("id"), bool):
+        return False
+    try:
+        parse_time(item.get("updated_at"))
+    except (TypeError, ValueError, AttributeError):
+        return False
+    return True
+
+
 def raise_for_status_code(status: int, what: str) -> None:
     if status == 404:
         raise NotFound(f"Freshdesk no longer has {what}.")
-    from connectors.base import VendorError
-
     raise VendorError(f"Freshdesk refused to hand over {what} (error {status}).")
 
 

@@ -19,12 +19,14 @@ from urllib.parse import urlsplit
 import httpx
 
 from connectors.base import (
+    PERMANENT_STATUSES,
     Agent,
     Attachment,
     CheckResult,
     ConfigField,
     InvalidConfig,
     NotFound,
+    PermanentRefusal,
     SourceConnector,
     Ticket,
     TicketPage,
@@ -68,7 +70,7 @@ class HelpScoutConnector(SourceConnector):
         self.gate = RetryAfterGate()
         self.http = HttpClient(self.api_url, headers={"Accept": "application/hal+json, application/json"},
                                service_name=SERVICE, pacer=self.gate, transport=self.transport)
-        self._field_types: dict[str, str] | None = None
+        self._fields: dict[str, dict[str, Any]] | None = None
 
     @classmethod
     def validate_config(cls, config: dict[str, Any]) -> dict[str, Any]:
@@ -90,37 +92,63 @@ class HelpScoutConnector(SourceConnector):
 
     # ---- plumbing ----------------------------------------------------------------------------------
     def _get(self, path: str, *, what: str, params: dict[str, Any] | None = None,
-             expect: tuple[int, ...] = (200,)) -> httpx.Response:
+             expect: tuple[int, ...] = (200,), account_level: bool = True) -> httpx.Response:
+        """`account_level`: a listing of the account (not one record): a 400/403/404/405/422 there is
+        permanent (PermanentRefusal, the engine pauses the run at once instead of waiting)."""
         route = "GET " + re.sub(r"/\d+", "/:id", urlsplit(path).path)
         response = self.http.request("GET", path, params=params, route=route)
         if response.status_code not in expect:
+            status = response.status_code
+            if account_level and status in PERMANENT_STATUSES and status != 401:
+                raise PermanentRefusal.for_listing(service=SERVICE, endpoint=route, status=status, what=what)
             raise_for_status(response, service=SERVICE, what=what)
         return response
 
+    def _json(self, response: httpx.Response, what: str) -> dict[str, Any]:
+        try:
+            body = response.json()
+        except ValueError:
+            raise VendorError(f"Help Scout sent {what} in an unexpected form (not JSON).") from None
+        if not isinstance(body, dict):
+            raise VendorError(f"Help Scout sent {what} in an unexpected form.")
+        return body
+
     def _hal(self, path: str, name: str, *, what: str, params: dict[str, Any] | None = None
              ) -> Iterator[dict[str, Any]]:
+        """Every item of a HAL list: follows `_links.next`, or the `page` block's numbers when the answer
+        has no next link (Help Scout documents both; neither is promised on every list)."""
         url: str | None = path
-        query = params
+        query = dict(params or {})
         while url:
-            body = self._get(url, what=what, params=query).json()
-            yield from (body.get("_embedded") or {}).get(name) or []
-            url = ((body.get("_links") or {}).get("next") or {}).get("href")
-            query = None  # the next link carries every parameter
+            body = self._json(self._get(url, what=what, params=query or None), what)
+            yield from (i for i in (body.get("_embedded") or {}).get(name) or [] if isinstance(i, dict))
+            nxt = ((body.get("_links") or {}).get("next") or {}).get("href")
+            page = body.get("page") if isinstance(body.get("page"), dict) else {}
+            if nxt:
+                url, query = nxt, {}  # the next link carries every parameter
+            elif int(page.get("number") or 1) < int(page.get("totalPages") or 0):
+                query = {**(params or {}), "page": int(page.get("number") or 1) + 1}
+            else:
+                url = None
 
     def _mailbox_param(self, filter: dict[str, Any] | None) -> str | None:
         chosen = (filter or {}).get("mailbox_id") or self.mailbox_id
         return str(chosen) if chosen else None
 
     @property
-    def field_types(self) -> dict[str, str]:
-        """Custom field name -> type (NUMBER values become numbers), from every mailbox in scope."""
-        if self._field_types is None:
+    def fields(self) -> dict[str, dict[str, Any]]:
+        """Custom field name -> definition (type, dropdown options), from every mailbox in scope."""
+        if self._fields is None:
             boxes = [self.mailbox_id] if self.mailbox_id else [b for b, _ in self.mailboxes()]
-            self._field_types = {}
+            fields: dict[str, dict[str, Any]] = {}
             for box in boxes:
-                for f in self._hal(f"/v2/mailboxes/{box}/fields", "fields", what="the custom fields"):
-                    self._field_types[f.get("name", "")] = f.get("type", "")
-        return self._field_types
+                listed = self.optional(f"The custom fields of Help Scout mailbox {box}", lambda b=box: list(self._hal(
+                    f"/v2/mailboxes/{b}/fields", "fields", what="the custom fields")), [],
+                    without="custom field values are moved as Help Scout shows them in the conversation.")
+                for f in listed:
+                    fields[str(f.get("name") or f.get("id"))] = f
+            self._fields = fields
+        return self._fields
 
     # ---- SourceConnector -------------------------------------------------------------------------------
     def check(self) -> CheckResult:
@@ -132,7 +160,7 @@ class HelpScoutConnector(SourceConnector):
             self.http.retry = patient
 
     def _check(self) -> CheckResult:
-        me = self._get("/v2/users/me", what="your user profile").json()
+        me = self._json(self._get("/v2/users/me", what="your user profile", account_level=False), "your profile")
         boxes = self.mailboxes()
         if self.mailbox_id and self.mailbox_id not in dict(boxes):
             raise NotFound(f"Help Scout has no mailbox {self.mailbox_id} for this app: pick one from the list.")
@@ -141,25 +169,30 @@ class HelpScoutConnector(SourceConnector):
                            details={"mailboxes": [{"id": b, "name": n} for b, n in boxes]})
 
     def mailboxes(self) -> list[tuple[str, str]]:
-        return [(str(m["id"]), m.get("name") or str(m["id"])) for m in self._hal("/v2/mailboxes", "mailboxes",
-                                                                                  what="the mailboxes")]
+        return [(str(m["id"]), str(m.get("name") or m["id"])) for m in self._hal("/v2/mailboxes", "mailboxes",
+                                                                                   what="the mailboxes")
+                if m.get("id") is not None]
 
     def agents(self) -> list[Agent]:
         """Help Scout users. A deleted user is gone from Help Scout's list: conversations still naming them
         go to the default teammate through the mapping."""
         return [agent_from(u) for u in self._hal("/v2/users", "users", what="the users")]
 
-    def counts(self, *, filter: dict[str, Any] | None = None) -> dict[str, int]:
+    def count(self, what: str, *, filter: dict[str, Any] | None = None) -> int:
         mailbox = self._mailbox_param(filter)
+        if what == "agents":
+            return len(self.agents())
+        if what == "contacts":
+            params = {"mailbox": mailbox} if mailbox else None
+            return _total(self._json(self._get("/v2/customers", what="the customer count", params=params),
+                                     "the customer count"), "the customer count")
         tickets = 0
         for status in ("active", "pending", "closed", "spam"):  # `all` would also count the trash
             params = {"status": status, **({"mailbox": mailbox} if mailbox else {})}
-            body = self._get("/v2/conversations", what="the conversation count", params=params).json()
-            tickets += int((body.get("page") or {}).get("totalElements", 0))
-        params = {"mailbox": mailbox} if mailbox else None
-        customers = self._get("/v2/customers", what="the customer count", params=params).json()
-        return {"tickets": tickets, "contacts": int((customers.get("page") or {}).get("totalElements", 0)),
-                "agents": len(self.agents())}
+            body = self._json(self._get("/v2/conversations", what="the conversation count", params=params),
+                              "the conversation count")
+            tickets += _total(body, "the conversation count")
+        return tickets
 
     def tickets(self, *, since: datetime | None = None, ids: list[str] | None = None,
                 filter: dict[str, Any] | None = None, cursor: dict[str, Any] | None = None) -> Iterator[TicketPage]:
@@ -179,11 +212,12 @@ class HelpScoutConnector(SourceConnector):
         recent: set[str] | None = None  # ids of the page read before, in this process
         while True:
             caught = self._shifted_into_previous_page(params, recent) if recent is not None else []
-            body = self._get("/v2/conversations", what="the conversations", params=params).json()
+            body = self._json(self._get("/v2/conversations", what="the conversations", params=params),
+                              "the conversations")
             conversations = [c for c in (body.get("_embedded") or {}).get("conversations") or []
-                             if str(c.get("id")) not in (recent or set())]
+                             if isinstance(c, dict) and str(c.get("id")) not in (recent or set())]
             recent = {str(c.get("id")) for c in conversations} | {str(c.get("id")) for c in caught}
-            tickets = [self._ticket(c) for c in caught + conversations]
+            tickets = self.identified([self._ticket(c) for c in caught + conversations])
             if wanted_tags:
                 tickets = [t for t in tickets if wanted_tags & set(t.tags)]
             page = body.get("page") or {}
@@ -201,25 +235,33 @@ class HelpScoutConnector(SourceConnector):
         the previous page again (ids only, no threads) catches what shifted into it."""
         previous = {**params, "page": int(params["page"]) - 1}
         previous.pop("embed", None)
-        body = self._get("/v2/conversations", what="the conversations", params=previous).json()
+        body = self._json(self._get("/v2/conversations", what="the conversations", params=previous),
+                          "the conversations")
         missed = [str(c.get("id")) for c in (body.get("_embedded") or {}).get("conversations") or []
-                  if str(c.get("id")) not in recent]
+                  if isinstance(c, dict) and str(c.get("id")) not in recent]
         out = []
         for conversation_id in missed:  # rare: fetch each with its threads
             response = self._get(f"/v2/conversations/{conversation_id}", what=f"conversation {conversation_id}",
-                                 params={"embed": "threads"}, expect=(200, 404))
+                                 params={"embed": "threads"}, expect=(200, 404), account_level=False)
             if response.status_code == 200:
-                out.append(response.json())
+                out.append(self._json(response, f"conversation {conversation_id}"))
         return out
 
     def _ticket(self, conversation: dict[str, Any], merged_ids: list[str] | None = None) -> Ticket:
-        threads = (conversation.get("_embedded") or {}).get("threads")
-        published = [t for t in threads or [] if t.get("type") != "lineitem" and t.get("state") == "published"]
-        if conversation.get("state") != "deleted" and (threads is None or len(published) < int(
-                conversation.get("threads") or 0)):
-            threads = list(self._hal(f"/v2/conversations/{conversation['id']}/threads", "threads",
-                                     what=f"the threads of conversation {conversation['id']}"))
-        return ticket_from(conversation, threads or [], self.field_types, merged_ids=merged_ids)
+        """The conversation with every thread. Embedded threads are complete when there are at least as
+        many as the conversation's `threads` count (whether that count includes line items and drafts or
+        not); otherwise, or without a count, the thread list is read."""
+        embedded = (conversation.get("_embedded") or {}).get("threads")
+        threads = embedded if isinstance(embedded, list) else None
+        count = conversation.get("threads")
+        complete = threads is not None and isinstance(count, int) and len(threads) >= count
+        if conversation.get("state") != "deleted" and not complete and conversation.get("id") is not None:
+            try:
+                threads = list(self._hal(f"/v2/conversations/{conversation['id']}/threads", "threads",
+                                         what=f"the threads of conversation {conversation['id']}"))
+            except (NotFound, PermanentRefusal):  # deleted meanwhile: what was embedded is all there is
+                threads = threads or []
+        return ticket_from(conversation, threads or [], self.fields, merged_ids=merged_ids)
 
     def _tickets_by_id(self, ids: list[str], cursor: dict[str, Any] | None) -> Iterator[TicketPage]:
         offset = int((cursor or {}).get("ids_offset", 0))
@@ -235,11 +277,11 @@ class HelpScoutConnector(SourceConnector):
                 if not str(raw).isdigit():
                     continue
                 response = self._get(f"/v2/conversations/{raw}", what=f"conversation {raw}",
-                                     params={"embed": "threads"}, expect=(200, 404))
+                                     params={"embed": "threads"}, expect=(200, 404), account_level=False)
                 if response.status_code == 404:
                     gone.append(str(raw))  # deleted (or never existed): nothing to migrate
                     continue
-                conversation = response.json()
+                conversation = self._json(response, f"conversation {raw}")
                 # connectors/http.py followed a 301: the conversation was merged into another one.
                 merged = [str(raw)] if str(conversation.get("id")) != str(raw) else []
                 existing = next((t for t in tickets if t.source_id == str(conversation.get("id"))), None)
@@ -255,12 +297,19 @@ class HelpScoutConnector(SourceConnector):
         """Help Scout hands attachment bytes as base64 in JSON; decode it chunk by chunk."""
         if not attachment.url:
             raise NotFound(f"Help Scout gave no data link for the attachment {attachment.filename!r}.")
-        response = self._get(attachment.url, what=f"the attachment {attachment.filename!r}")
+        response = self._get(attachment.url, what=f"the attachment {attachment.filename!r}", account_level=False)
         try:
             data = response.json()["data"]
         except (ValueError, KeyError, json.JSONDecodeError) as exc:
             raise VendorError(f"Help Scout sent the attachment {attachment.filename!r} in an unexpected form.") from exc
         return _decode_chunks(data)
+
+
+def _total(body: dict[str, Any], what: str) -> int:
+    try:
+        return int((body.get("page") or {}).get("totalElements", 0))
+    except (TypeError, ValueError, AttributeError):
+        raise VendorError(f"Help Scout sent {what} in an unexpected form.") from None
 
 
 def _decode_chunks(data: str) -> Iterator[bytes]:

@@ -67,14 +67,17 @@ class SampleConnector(SourceConnector):
         return CheckResult(account_name=f"Sample help desk ({self.dataset.tickets} tickets, seed {self.dataset.seed})",
                            user_email="agent1@example.com")
 
-    def counts(self, *, filter: dict[str, Any] | None = None) -> dict[str, int]:
+    def count(self, what: str, *, filter: dict[str, Any] | None = None) -> int:
         ds = self.dataset
-        tickets = sum(1 for i in range(1, ds.total_ticket_ids() + 1)
-                      if ds.deleted_revision(i) is None and self._cheap_match(i, filter))
+        if what == "contacts":
+            return ds.contact_count
+        if what == "agents":
+            return ds.agent_count
         if filter and filter.get("tags"):  # tags need the full record: count what the stream yields
-            tickets = sum(1 for _s, i in ds.ordered_ids()
-                          if ds.deleted_revision(i) is None and self._match(ds.ticket(i), i, filter))
-        return {"tickets": tickets, "contacts": ds.contact_count, "agents": ds.agent_count}
+            return sum(1 for _s, i in ds.ordered_ids()
+                       if ds.deleted_revision(i) is None and self._match(ds.ticket(i), i, filter))
+        return sum(1 for i in range(1, ds.total_ticket_ids() + 1)
+                   if ds.deleted_revision(i) is None and self._cheap_match(i, filter))
 
     def agents(self) -> list[Agent]:
         return self.dataset.agents()

@@ -11,7 +11,15 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from connectors.base import BadCredentials, InvalidConfig, MissingPermission, NotFound, VendorError
+from connectors.base import (
+    PERMANENT_STATUSES,
+    BadCredentials,
+    InvalidConfig,
+    MissingPermission,
+    NotFound,
+    PermanentRefusal,
+    VendorError,
+)
 from connectors.http import HttpClient, setting
 from connectors.zendesk.pacing import EXPORTS_PER_MINUTE, ZendeskPacer
 
@@ -90,37 +98,52 @@ class ZendeskClient:
         self.http.close()
         self.files.close()
 
-    def get(self, path: str, params: dict[str, Any] | list[tuple[str, Any]] | None = None) -> dict[str, Any]:
+    def get(self, path: str, params: dict[str, Any] | list[tuple[str, Any]] | None = None, *,
+            what: str = "", account_level: bool = True) -> dict[str, Any]:
+        """GET and decode. `account_level`: a listing of the account (not one record), where a 400/403/404/
+        405/422 is permanent (PermanentRefusal: the engine pauses the run at once instead of waiting)."""
         response = self.http.request("GET", path, params=params, route=f"GET {_route(path)}", resource=path)
         if response.status_code == 200:
             try:
-                return response.json()
+                data = response.json()
             except ValueError:
                 raise VendorError(f"Zendesk at {self.host} sent an answer that is not JSON.") from None
-        raise self._error(response, path)
+            if not isinstance(data, dict):
+                raise VendorError(f"Zendesk at {self.host} sent an answer of an unexpected shape for {_route(path)}.")
+            return data
+        raise self._error(response, path, what=what or f"the list {_route(path)}", account_level=account_level)
 
-    def _error(self, response: httpx.Response, path: str) -> Exception:
+    def _error(self, response: httpx.Response, path: str, *, what: str, account_level: bool) -> Exception:
         status = response.status_code
         is_json = "json" in response.headers.get("content-type", "")
+        endpoint = f"GET {_route(path)}"
         if status == 401:
             return BadCredentials("Zendesk did not accept these credentials: check the admin's email address "
                                   "and API token (or the OAuth token), and that token access is turned on.")
-        if status == 403:
+        if status == 403 and ("/incremental/" in path or path.endswith("/users/me.json")):
             return MissingPermission("This Zendesk user is not an admin. Zendesk lets only admins export "
                                      "tickets: use the email address and API token of an admin.")
         if status == 404 and (not is_json or path.endswith("/users/me.json")):
             return NotFound(f"No Zendesk account answers at {self.host}: check the subdomain in the address.")
+        if account_level and status in PERMANENT_STATUSES:
+            return PermanentRefusal.for_listing(service="Zendesk", endpoint=endpoint, status=status, what=what)
+        if status == 403:
+            return MissingPermission(f"Zendesk refused access to {what} ({endpoint}): use an admin's credentials.")
         if status == 404:
             return NotFound("Zendesk says this record does not exist (it may have been deleted).")
-        return VendorError(f"Zendesk answered with an unexpected error (HTTP {status}).")
+        return VendorError(f"Zendesk answered with an unexpected error (HTTP {status}) for {what}.")
 
-    def paginate(self, path: str, key: str, params: dict[str, Any] | None = None) -> Iterator[dict[str, Any]]:
-        """Records of an offset-paginated list (next_page links)."""
+    def paginate(self, path: str, key: str, params: dict[str, Any] | list[tuple[str, Any]] | None = None, *,
+                 what: str = "") -> Iterator[dict[str, Any]]:
+        """Records of a paginated list: offset pagination (`next_page`) or cursor pagination (`meta.has_more`
+        + `links.next`), whichever shape Zendesk answers with (its document allows both on most lists)."""
         url: str | None = path
         while url:
-            data = self.get(url, params if url == path else None)
-            yield from data.get(key) or []
-            url = data.get("next_page")
+            data = self.get(url, params if url == path else None, what=what)
+            yield from (r for r in data.get(key) or [] if isinstance(r, dict))
+            meta, links = data.get("meta") or {}, data.get("links") or {}
+            url = data.get("next_page") or (links.get("next") if isinstance(meta, dict) and meta.get("has_more")
+                                            and isinstance(links, dict) else None)
             if url and urlsplit(url).netloc != urlsplit(self.base_url).netloc:
                 url = self.base_url + urlsplit(url).path + ("?" + urlsplit(url).query if urlsplit(url).query else "")
 

@@ -9,6 +9,7 @@ become names (and dropdown tags become option names) through /ticket_fields, rea
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
@@ -22,9 +23,12 @@ from connectors.base import (
     ConfigField,
     InvalidConfig,
     MissingPermission,
+    NotFound,
     SourceConnector,
     Ticket,
     TicketPage,
+    VendorError,
+    unreadable_ticket,
 )
 from connectors.downloads import stream_download
 from connectors.zendesk.client import ZendeskClient, normalize_url
@@ -64,6 +68,8 @@ class ZendeskConnector(SourceConnector):
         self._agents: dict[str, Agent] | None = None
         self.workers = max(1, min(16, int(config.get("workers") or DEFAULT_WORKERS)))
         self._pool: ThreadPoolExecutor | None = None
+        self._looked_up: dict[str, dict[str, Any]] = {}  # user id -> user ({} when Zendesk has none)
+        self._lookup_lock = threading.Lock()
 
     @classmethod
     def validate_config(cls, config: dict[str, Any]) -> dict[str, Any]:
@@ -97,20 +103,48 @@ class ZendeskConnector(SourceConnector):
             self._client = None
 
     def fields(self) -> FieldNames:
+        """Custom field names; without the listing, values are kept under "Field <id>" (with a warning)."""
         if self._fields is None:
-            self._fields = FieldNames(list(self.client.paginate("/api/v2/ticket_fields.json", "ticket_fields")))
+            listed = self.optional("Zendesk ticket field names", lambda: list(self.client.paginate(
+                "/api/v2/ticket_fields.json", "ticket_fields", what="the ticket fields")), None,
+                without="custom field values are listed under their field ids.")
+            self._fields = FieldNames(listed or [], available=listed is not None)
         return self._fields
 
     def _agent_map(self) -> dict[str, Agent]:
         if self._agents is None:
             live = self.client.paginate("/api/v2/users.json", "users",
-                                        [("role[]", "agent"), ("role[]", "admin"), ("per_page", 100)])
-            agents = {str(u["id"]): to_agent(u) for u in live}
-            for u in self.client.paginate("/api/v2/deleted_users.json", "deleted_users"):
-                if u.get("role") in ("agent", "admin"):  # deleted end users are not agents
+                                        [("role[]", "agent"), ("role[]", "admin"), ("per_page", 100)], what="the agents")
+            agents = {str(u["id"]): to_agent(u) for u in live if u.get("id") is not None}
+            # Deleted agents: without this listing, a deleted author is still named from the comments'
+            # sideloaded users or /users/show_many (see _complete_users).
+            deleted = self.optional("Zendesk's list of deleted users", lambda: list(self.client.paginate(
+                "/api/v2/deleted_users.json", "deleted_users", what="the deleted users")), [],
+                without="deleted agents are named from the tickets they wrote and go to the default teammate.")
+            for u in deleted:
+                if u.get("role") in ("agent", "admin") and u.get("id") is not None:  # deleted end users are not agents
                     agents.setdefault(str(u["id"]), to_agent(u, deleted=True))
             self._agents = agents
         return self._agents
+
+    def _complete_users(self, users: dict[str, dict[str, Any]], wanted: set[str]) -> None:
+        """Read the users a ticket names that no sideload carried (deleted authors, CCs...), 100 per call,
+        once per connector: their names and roles must not depend on what a sideload happens to include."""
+        missing = sorted(i for i in wanted if i.isdigit() and i not in users and i not in self._looked_up)
+        for start in range(0, len(missing), SHOW_MANY):
+            chunk = missing[start:start + SHOW_MANY]
+            data = self.optional("Zendesk user details", lambda c=chunk: self.client.get(
+                "/api/v2/users/show_many.json", {"ids": ",".join(c)}, what="the users of a ticket"), {},
+                without="authors Zendesk no longer lists are shown by their id.")
+            with self._lookup_lock:
+                for u in data.get("users") or []:
+                    if isinstance(u, dict) and u.get("id") is not None:
+                        self._looked_up[str(u["id"])] = u
+                for i in chunk:
+                    self._looked_up.setdefault(i, {})
+        for i in wanted:
+            if i not in users and self._looked_up.get(i):
+                users[i] = self._looked_up[i]
 
     # ---- interface ----------------------------------------------------------------------------------
     def check(self) -> CheckResult:
@@ -126,21 +160,30 @@ class ZendeskConnector(SourceConnector):
         return CheckResult(account_name=subdomain, user_email=me.get("email"),
                            details={"name": me.get("name"), "role": me.get("role")})
 
-    def counts(self, *, filter: dict[str, Any] | None = None) -> dict[str, int]:
+    def count(self, what: str, *, filter: dict[str, Any] | None = None) -> int:
+        if what == "agents":
+            return len(self._agent_map())
+        if what == "contacts":
+            data = self.client.get("/api/v2/users/count.json", {"role": "end-user"}, what="the contact count")
+            return _count_value(data.get("count"), "the contact count")
         terms = _search_terms(filter)
         if terms:
-            tickets = self.client.get("/api/v2/search/count.json", {"query": "type:ticket " + terms})["count"]
+            data = self.client.get("/api/v2/search/count.json", {"query": "type:ticket " + terms},
+                                   what="the ticket count")
         else:
-            tickets = self.client.get("/api/v2/tickets/count.json")["count"]["value"]
-        contacts = self.client.get("/api/v2/users/count.json", {"role": "end-user"})["count"]["value"]
-        return {"tickets": int(tickets), "contacts": int(contacts), "agents": len(self._agent_map())}
+            data = self.client.get("/api/v2/tickets/count.json", what="the ticket count")
+        return _count_value(data.get("count"), "the ticket count")
 
     def agents(self) -> list[Agent]:
         return list(self._agent_map().values())
 
     def mailboxes(self) -> list[tuple[str, str]]:
-        return [(str(b["id"]), b["name"]) for b in self.client.paginate("/api/v2/brands.json", "brands")
-                if b.get("active", True) and not b.get("is_deleted")]
+        """Brands; an account that does not list them has no brand filter (a warning says so)."""
+        brands = self.optional("Zendesk brands", lambda: list(self.client.paginate(
+            "/api/v2/brands.json", "brands", what="the brands")), [],
+            without="tickets cannot be filtered by brand.")
+        return [(str(b["id"]), str(b.get("name") or b["id"])) for b in brands
+                if b.get("id") is not None and b.get("active", True) and not b.get("is_deleted")]
 
     def tickets(
         self,
@@ -159,7 +202,7 @@ class ZendeskConnector(SourceConnector):
         else:
             params["start_time"] = int(since.timestamp()) if since else 0
         while True:
-            data = self.client.get("/api/v2/incremental/tickets/cursor.json", params)
+            data = self.client.get("/api/v2/incremental/tickets/cursor.json", params, what="the ticket export")
             users = {str(u["id"]): u for u in data.get("users") or []}
             raw = [t for t in data.get("tickets") or [] if _matches(t, filter)]
             tickets = self._tickets_with_threads(raw, users)
@@ -181,7 +224,8 @@ class ZendeskConnector(SourceConnector):
             wanted = [x for x in chunk if x.isdigit()]
             found: dict[str, Ticket] = {}
             if wanted:
-                data = self.client.get("/api/v2/tickets/show_many.json", {"ids": ",".join(wanted), "include": "users"})
+                data = self.client.get("/api/v2/tickets/show_many.json", {"ids": ",".join(wanted), "include": "users"},
+                                       what="the chosen tickets")
                 users = {str(u["id"]): u for u in data.get("users") or []}
                 found = {t.source_id: t for t in self._tickets_with_threads(data.get("tickets") or [], users)}
             tickets = [found[x] for x in wanted if x in found]
@@ -193,16 +237,27 @@ class ZendeskConnector(SourceConnector):
         dominates, and Zendesk's latency (not its rate limit) would otherwise set the pace."""
         self.fields()
         self._agent_map()  # shared caches filled once, before the threads start
+        raw = [t for t in raw if isinstance(t, dict)]
         if self.workers <= 1 or len(raw) <= 1:
-            return [self._ticket(t, users) for t in raw]
+            return self.identified([self._ticket(t, users) for t in raw])
         if self._pool is None:
             self._pool = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="zendesk-comments")
-        return list(self._pool.map(lambda t: self._ticket(t, users), raw))
+        return self.identified(list(self._pool.map(lambda t: self._ticket(t, users), raw)))
 
     def _ticket(self, raw: dict[str, Any], users: dict[str, dict[str, Any]]) -> Ticket:
         comments: list[dict[str, Any]] = []
+        if not isinstance(raw.get("id"), int | str) or isinstance(raw.get("id"), bool):
+            return unreadable_ticket(None, service="Zendesk", error=ValueError("the ticket has no id"))
         if raw.get("status") != "deleted":  # a deleted ticket's comments are gone (404)
-            comments = list(self._comments(raw["id"], users))
+            try:
+                comments = list(self._comments(raw["id"], users))
+            except NotFound:  # deleted between the export and now: nothing left to migrate
+                raw = {**raw, "status": "deleted"}
+        named = {str(c.get("author_id")) for c in comments if isinstance(c, dict)}
+        named |= {str(i) for i in (raw.get("email_cc_ids") or raw.get("collaborator_ids") or [])}
+        if raw.get("requester_id"):
+            named.add(str(raw["requester_id"]))
+        self._complete_users(users, {i for i in named if i not in self._agent_map()})
         return build_ticket(raw, comments, users=users, agents=self._agent_map(), fields=self.fields(),
                             base_url=self.client.base_url)
 
@@ -211,9 +266,10 @@ class ZendeskConnector(SourceConnector):
                                   "include": "users"}
         path = f"/api/v2/tickets/{ticket_id}/comments.json"
         while True:
-            data = self.client.get(path, params)
+            data = self.client.get(path, params, what=f"the comments of ticket {ticket_id}", account_level=False)
             for u in data.get("users") or []:
-                users.setdefault(str(u["id"]), u)
+                if isinstance(u, dict) and u.get("id") is not None:
+                    users.setdefault(str(u["id"]), u)
             yield from data.get("comments") or []
             meta = data.get("meta") or {}
             if not meta.get("has_more") or not meta.get("after_cursor"):
@@ -224,6 +280,15 @@ class ZendeskConnector(SourceConnector):
         if not attachment.url:
             raise InvalidConfig(f"Zendesk gave no address for the attachment {attachment.filename!r}.")
         return stream_download(self.client.files, attachment.url, what=f"the attachment {attachment.filename!r}")
+
+
+def _count_value(count: Any, what: str) -> int:
+    """`{"count": {"value": n}}` (tickets, users) or `{"count": n}` (search)."""
+    value = count.get("value") if isinstance(count, dict) else count
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise VendorError(f"Zendesk sent {what} in an unexpected form.") from None
 
 
 def _filter_values(filter: dict[str, Any] | None, *keys: str) -> set[str]:

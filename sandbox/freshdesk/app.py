@@ -51,19 +51,22 @@ class FreshdeskApp(VendorApp):
                  rpm: int | None = None, window_s: float = 60.0, page_cap: int = MAX_PAGE,
                  attachment_ttl_s: float = 300.0, time_quantum_s: int = 1, minimal: bool = False,
                  spam_ids: set[int] | None = None, latency_ms: int = 0, since_exclusive: bool = False,
-                 products: bool = True) -> None:
+                 products: bool = True, strict: bool = False) -> None:
         super().__init__(latency_ms=latency_ms)
         self.dataset = SampleDataset(tickets=tickets, seed=seed, revision=revision)
+        # strict: the other reading of every Freshdesk guess in docs/vendor-guesses.md.
+        self.strict = strict
+        self.refused: dict[str, int] = {}  # route pattern -> status answered (tests: refuse())
         self.api_key = api_key
         self.limit = MinuteWindow(rpm, window_s)
         self.page_cap = page_cap
         self.signer = AttachmentSigner(attachment_ttl_s)
         self.render = FreshdeskRenderer(self.dataset, self.signer, time_quantum_s=time_quantum_s,
-                                        minimal=minimal)
+                                        minimal=minimal, strict=strict)
         self.spam_ids = set(spam_ids or ())
         self.products = products  # False: an account without products (brands); tickets sort into groups
         self.render.products = products
-        self.since_exclusive = since_exclusive  # read `updated_since` as ">" instead of ">="
+        self.since_exclusive = since_exclusive or strict  # read `updated_since` as ">" instead of ">="
         self.now = datetime.now(UTC)
         self.routes_api()
 
@@ -73,6 +76,25 @@ class FreshdeskApp(VendorApp):
         with self.lock:
             self.dataset = SampleDataset(tickets=self.dataset.tickets, seed=self.dataset.seed, revision=revision)
             self.render.dataset = self.dataset
+
+    def refuse(self, pattern: str, status: int = 404) -> None:
+        """Answer every request for a route (e.g. "/api/v2/products") with `status`; 0 serves it again."""
+        with self.lock:
+            if status:
+                self.refused[pattern] = status
+            else:
+                self.refused.pop(pattern, None)
+
+    def dispatch(self, request: Request) -> Response:
+        refused = dict(self.refused)
+        if self.strict:  # strict: a plan whose API does not list products
+            refused.setdefault("/api/v2/products", 404)
+        for pattern, status in refused.items():
+            if re.match("^" + re.sub(r"\{(\w+)\}", r"[^/]+", pattern) + "$", request.path):
+                return self.api(request, lambda s=status: Response.json(
+                    {"code": "access_denied" if s == 403 else "not_found",
+                     "message": "You are not authorized to perform this action." if s == 403 else "Not found"}, s))
+        return super().dispatch(request)
 
     def expire_attachment_links(self) -> None:
         self.signer.expire_all()
@@ -200,11 +222,12 @@ class FreshdeskApp(VendorApp):
         def run() -> Response:
             contact = self.render.contact(int(request.params["id"])) if request.params["id"].isdigit() else None
             if contact is None:
-                agent = next((a for a in self.dataset.agents() if a.source_id == request.params["id"]), None)
+                wanted = self.render.agent_of_user(request.params["id"])
+                agent = next((a for a in self.dataset.agents() if a.source_id == wanted), None)
                 if agent is None:
                     return Response.json({}, 404)
                 # A deleted agent lives on as a contact.
-                contact = {"id": int(agent.source_id), "name": agent.name or "", "email": agent.email,
+                contact = {"id": int(request.params["id"]), "name": agent.name or "", "email": agent.email,
                            "other_emails": [], "phone": None, "mobile": None, "active": agent.active}
             return Response.json(contact)
 

@@ -111,9 +111,21 @@ def inline_id(token: str) -> int | None:
     return int(json.loads(base64.urlsafe_b64decode(padded))["id"])
 
 
+DELETED_AGENT_CONTACT_OFFSET = 900_000  # strict: the contact a deleted agent became has an id of its own
+
+
+def _compact(record: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in record.items() if v is not None}
+
+
 class FreshdeskRenderer:
+    """Strict mode (the other reading of each guess): a deleted agent's conversations name the contact
+    Freshdesk made of them (a new id), status choices as label -> code, empty fields left out instead of
+    null."""
+
     def __init__(self, dataset: SampleDataset, signer: AttachmentSigner, *, time_quantum_s: int = 1,
-                 minimal: bool = False) -> None:
+                 minimal: bool = False, strict: bool = False) -> None:
+        self.strict = strict
         self.dataset = dataset
         self.signer = signer
         self.quantum = max(1, time_quantum_s)
@@ -156,6 +168,21 @@ class FreshdeskRenderer:
             "created_at": "2018-06-01T09:00:00Z", "updated_at": "2018-06-01T09:00:00Z",
         }
 
+    def user_of_agent(self, agent_id: str) -> int:
+        """The user id conversations show for an agent: a deleted agent's contact id in strict mode."""
+        agent = next((a for a in self.dataset.agents() if a.source_id == agent_id), None)
+        if agent is not None and agent.deleted and self.strict:
+            return DELETED_AGENT_CONTACT_OFFSET + int(agent_id)
+        return int(agent_id)
+
+    def agent_of_user(self, user_id: str) -> str:
+        if self.strict and user_id.isdigit() and int(user_id) > DELETED_AGENT_CONTACT_OFFSET:
+            return str(int(user_id) - DELETED_AGENT_CONTACT_OFFSET)
+        return "" if self.strict and user_id.isdigit() and self._deleted_agent(user_id) else user_id
+
+    def _deleted_agent(self, agent_id: str) -> bool:
+        return any(a.source_id == agent_id and a.deleted for a in self.dataset.agents())
+
     def requester_embed(self, contact_id: int) -> dict[str, Any] | None:
         c = self.contact(contact_id)
         if c is None:
@@ -175,7 +202,8 @@ class FreshdeskRenderer:
              "position": 4, "choices": {"Email": 1, "Portal": 2, "Phone": 3, "Chat": 7, "Feedback Widget": 9,
                                         "Outbound Email": 10}},
             {"id": 5, "name": "status", "label": "Status", "type": "default_status", "default": True,
-             "position": 5, "choices": {str(k): v for k, v in STATUS_CHOICES.items()}},
+             "position": 5, "choices": {v[0]: k for k, v in STATUS_CHOICES.items()} if self.strict
+             else {str(k): v for k, v in STATUS_CHOICES.items()}},
             {"id": 6, "name": "priority", "label": "Priority", "type": "default_priority", "default": True,
              "position": 6, "choices": {v: k for k, v in PRIORITIES.items()}},
             {"id": 7, "name": "group", "label": "Group", "type": "default_group", "default": True,
@@ -244,7 +272,7 @@ class FreshdeskRenderer:
             out["description"] = body
             out["description_text"] = plain_text(body)
             out["attachments"] = self._files(first) if first else []
-        return out
+        return _compact(out) if self.strict else out
 
     def _minimal_ticket(self, ticket_id: int, updated: datetime, *, spam: bool, with_description: bool
                         ) -> dict[str, Any]:
@@ -271,7 +299,8 @@ class FreshdeskRenderer:
         for m in t.messages[1:]:
             private = m.kind == "private_note"
             note = m.kind in ("private_note", "public_note")
-            user_id = int(m.author_agent_id or m.author_contact_id or 0) or None
+            user_id = (self.user_of_agent(m.author_agent_id) if m.author_agent_id
+                       else int(m.author_contact_id or 0) or None)
             body = self._body(m)
             out.append({
                 "id": int(m.source_id), "ticket_id": ticket_id, "body": body, "body_text": plain_text(body),
@@ -284,7 +313,7 @@ class FreshdeskRenderer:
                 "attachments": self._files(m),
                 "created_at": iso(m.created_at), "updated_at": iso(m.created_at),
             })
-        return out
+        return [_compact(c) for c in out] if self.strict else out
 
     def attachment(self, attachment_id: int) -> Attachment | None:
         """Find an attachment by id: ids are message*10+k and messages ticket*1000+n."""

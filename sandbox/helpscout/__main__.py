@@ -1,4 +1,4 @@
-"""`python -m sandbox.helpscout --port P [--tickets N] [--seed S] [--rpm N] [--app-id ID] [--app-secret S]`."""
+"""`python -m sandbox.helpscout --port P [--tickets N] [--seed S] [--rpm N] [--app-id ID] [--app-secret S] [--strict]`."""
 
 from __future__ import annotations
 
@@ -19,10 +19,12 @@ def main() -> None:
     parser.add_argument("--token-ttl-s", type=int, default=172_800, help="lifetime of access tokens")
     parser.add_argument("--rpm", type=int, default=None, help="requests per minute (the plan's limit)")
     parser.add_argument("--latency-ms", type=int, default=0)
+    parser.add_argument("--strict", action="store_true",
+                        help="take the other reading of every vendor guess (docs/vendor-guesses.md)")
     args = parser.parse_args()
     app = HelpScoutApp(tickets=args.tickets, seed=args.seed, revision=args.revision, app_id=args.app_id,
                        app_secret=args.app_secret, token_ttl_s=args.token_ttl_s, rpm=args.rpm,
-                       latency_ms=args.latency_ms)
+                       latency_ms=args.latency_ms, strict=args.strict)
     served = ServedApp(app, args.port)
     print(f"Help Scout stand-in on {served.url} (app id {args.app_id})", flush=True)
     try:

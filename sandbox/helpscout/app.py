@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import base64
 import math
+import re
 import secrets
 import time
 from collections.abc import Iterator
@@ -28,6 +29,7 @@ from sandbox.helpscout.render import STATUS, HelpScoutRenderer
 from sandbox.vendorhttp import MinuteWindow, Request, Response, VendorApp
 
 CONVERSATIONS_PER_PAGE = 25
+STRICT_EMBED = 3
 OTHER_PER_PAGE = 50
 HAL = "application/hal+json"
 
@@ -43,11 +45,18 @@ class HelpScoutApp(VendorApp):
     def __init__(self, *, tickets: int = 100, seed: int = 1, revision: int = 0, app_id: str = "hs-app-id",
                  app_secret: str = "hs-app-secret",  # noqa: S107 - the stand-in's fixed test secret
                   token_ttl_s: int = 172_800, rpm: int | None = None,
-                 window_s: float = 60.0, latency_ms: int = 0, embed_thread_limit: int | None = None) -> None:
+                 window_s: float = 60.0, latency_ms: int = 0, embed_thread_limit: int | None = None,
+                 strict: bool = False) -> None:
         super().__init__(latency_ms=latency_ms)
         self.dataset = SampleDataset(tickets=tickets, seed=seed, revision=revision)
-        self.render = HelpScoutRenderer(self.dataset)
-        self.render.embed_thread_limit = embed_thread_limit  # embed only the newest N threads (long threads)
+        # strict: the other reading of every Help Scout guess in docs/vendor-guesses.md.
+        self.strict = strict
+        self.render = HelpScoutRenderer(self.dataset, strict=strict)
+        # Embed only the newest N threads (long threads); strict embeds at most STRICT_EMBED.
+        self.render.embed_thread_limit = embed_thread_limit or (STRICT_EMBED if strict else None)
+        self.refused: dict[str, int] = {}  # route pattern -> status answered (tests: refuse())
+        # Tests: a function that may change a conversation's JSON before it is served (malformed records).
+        self.mangle: Any = None
         self.app_id, self.app_secret = app_id, app_secret
         self.token_ttl_s = token_ttl_s
         self.tokens: dict[str, float] = {}  # token -> expiry (monotonic)
@@ -60,6 +69,21 @@ class HelpScoutApp(VendorApp):
         with self.lock:
             self.dataset = SampleDataset(tickets=self.dataset.tickets, seed=self.dataset.seed, revision=revision)
             self.render.dataset = self.dataset
+
+    def refuse(self, pattern: str, status: int = 404) -> None:
+        """Answer every request for a route (e.g. "/v2/customers") with `status`; 0 serves it again."""
+        with self.lock:
+            if status:
+                self.refused[pattern] = status
+            else:
+                self.refused.pop(pattern, None)
+
+    def dispatch(self, request: Request) -> Response:
+        for pattern, status in list(self.refused.items()):
+            regex = "^" + re.sub(r"\{(\w+)\}", r"[^/]+", pattern) + "$"
+            if re.match(regex, request.path):
+                return self.api(request, lambda s=status: _error(s, "Not found" if s == 404 else "Access denied"))
+        return super().dispatch(request)
 
     def expire_tokens(self) -> None:
         """Every token handed out so far stops working now (as if its two days had passed)."""
@@ -145,7 +169,7 @@ class HelpScoutApp(VendorApp):
         total = count if total is None else total
         pages = max(1, math.ceil(total / size))
         links: dict[str, Any] = {"self": {"href": f"{self.base_url}{request.path}?{urlencode(request.query)}"}}
-        if page < pages:
+        if page < pages and not self.strict:  # strict: no next link, only the page block
             links["next"] = {"href": f"{self.base_url}{request.path}?{urlencode({**request.query, 'page': page + 1})}"}
         body = {"_embedded": {name: out}, "_links": links,
                 "page": {"size": size, "totalElements": total, "totalPages": pages, "number": page}}
@@ -161,6 +185,8 @@ class HelpScoutApp(VendorApp):
         return self.api(request, lambda: self.hal_page(request, "fields", iter(self.render.fields()), OTHER_PER_PAGE))
 
     def list_customers(self, request: Request) -> Response:
+        if self.strict:  # strict: an app that may not list customers (the customer count is not available)
+            return self.api(request, lambda: _error(403, "Access denied: this app may not list customers"))
         ids = range(CONTACT_ID_OFFSET + 1, CONTACT_ID_OFFSET + self.dataset.contact_count + 1)
         customers = (self.render.customer(c) for i in ids if (c := self.dataset.contact_by_id(str(i))))
         return self.api(request, lambda: self.hal_page(request, "customers", customers, OTHER_PER_PAGE,
@@ -179,7 +205,7 @@ class HelpScoutApp(VendorApp):
             return False
         deleted = self.dataset.deleted_revision(ticket_id) is not None
         if status == "all":
-            return True
+            return not (deleted and self.strict)  # strict: the trash is never listed
         if deleted:
             return False
         return STATUS.get(self.dataset.ticket(ticket_id).status, "closed") == status
@@ -222,10 +248,13 @@ class HelpScoutApp(VendorApp):
         body = json.loads(page.body)
         with self.lock:
             self.served.extend(body["_embedded"]["conversations"])
-        body["_embedded"]["conversations"] = [
-            self.render.conversation(i, embed_threads=embed and self.dataset.deleted_revision(i) is None)
+        body["_embedded"]["conversations"] = [self._mangled(
+            self.render.conversation(i, embed_threads=embed and self.dataset.deleted_revision(i) is None))
             for i in body["_embedded"]["conversations"]]
         return Response.json(body, content_type=HAL)
+
+    def _mangled(self, conversation: dict[str, Any]) -> dict[str, Any]:
+        return self.mangle(conversation) if self.mangle else conversation
 
     def get_conversation(self, request: Request) -> Response:
         def run() -> Response:
@@ -239,8 +268,8 @@ class HelpScoutApp(VendorApp):
                 return _error(404, "Conversation not found")
             with self.lock:
                 self.served.append(cid)
-            return Response.json(self.render.conversation(cid, embed_threads=request.query.get("embed") == "threads"),
-                                 content_type=HAL)
+            return Response.json(self._mangled(self.render.conversation(
+                cid, embed_threads=request.query.get("embed") == "threads")), content_type=HAL)
 
         return self.api(request, run)
 

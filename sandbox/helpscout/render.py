@@ -48,13 +48,23 @@ def has_draft(ticket_id: int) -> bool:
 
 
 class HelpScoutRenderer:
-    def __init__(self, dataset: SampleDataset) -> None:
+    """Strict mode (the other reading of each guess): agent replies typed `reply` as well as `message`,
+    a deleted user named by email only, `threads` counting every thread (line items and drafts too),
+    custom fields without `text` (dropdowns by option id), times with milliseconds."""
+
+    def __init__(self, dataset: SampleDataset, *, strict: bool = False) -> None:
         self.dataset = dataset
+        self.strict = strict
         self.base_url = ""
         self.embed_thread_limit: int | None = None
         self.touched: dict[int, datetime] = {}  # conversations modified "now" (see HelpScoutApp.touch)
 
+    def time(self, dt: Any) -> str:
+        return iso(dt)[:-1] + ".000Z" if self.strict else iso(dt)
+
     def person(self, agent: Agent | None = None, contact: Contact | None = None) -> dict[str, Any]:
+        if agent is not None and agent.deleted and self.strict:  # strict: a deleted user keeps only an email
+            return {"id": int(agent.source_id), "type": "user", "email": agent.email}
         if agent is not None:
             first, last = split_name(agent.name)
             return {"id": int(agent.source_id), "type": "user", "first": first, "last": last, "email": agent.email}
@@ -110,15 +120,19 @@ class HelpScoutRenderer:
                 continue
             f = fields_by_name[name]
             option = next((o for o in f["options"] if o["label"] == field_text(value)), None)
-            custom.append({"id": f["id"], "name": name, "value": str(option["id"]) if option else field_text(value),
-                           "text": field_text(value)})
+            item = {"id": f["id"], "name": name, "value": str(option["id"]) if option else field_text(value),
+                    "text": field_text(value)}
+            if self.strict:
+                del item["text"]  # strict: the value only (a dropdown's option id)
+            custom.append(item)
         out: dict[str, Any] = {
-            "id": ticket_id, "number": ticket_id + 1000, "threads": len(t.messages), "type": "email",
+            "id": ticket_id, "number": ticket_id + 1000, "type": "email",
+            "threads": len(self.threads(t)) if self.strict else len(t.messages),  # strict: every thread counts
             "folderId": 1, "status": status, "state": "deleted" if t.deleted else "published",
             "subject": t.subject, "preview": "", "mailboxId": int(t.mailbox_id or 1),
-            "createdBy": creator, "createdAt": iso(t.created_at),
-            "userUpdatedAt": iso(self.touched.get(ticket_id, t.updated_at)),
-            "customerWaitingSince": {"time": iso(t.updated_at), "friendly": ""},
+            "createdBy": creator, "createdAt": self.time(t.created_at),
+            "userUpdatedAt": self.time(self.touched.get(ticket_id, t.updated_at)),
+            "customerWaitingSince": {"time": self.time(t.updated_at), "friendly": ""},
             "source": {"type": "email", "via": "customer"},
             "tags": [{"id": zlib.crc32(tag.encode()) % 100_000, "tag": tag, "color": "#929499"} for tag in t.tags],
             "cc": [c.emails[0] for c in t.cc_contacts if c.emails], "bcc": [],
@@ -130,7 +144,7 @@ class HelpScoutRenderer:
         if assignee:
             out["assignee"] = self.person(agent=assignee)
         if status == "closed":
-            out["closedAt"] = iso(t.updated_at)
+            out["closedAt"] = self.time(t.updated_at)
         if embed_threads:
             threads = self.threads(t)  # newest first
             out["_embedded"] = {"threads": threads[:self.embed_thread_limit] if self.embed_thread_limit else threads}
@@ -158,6 +172,9 @@ class HelpScoutRenderer:
                 draft["state"] = "draft"
                 out.append(draft)
         out.sort(key=lambda th: (th["createdAt"], th["id"]), reverse=True)
+        if self.strict:
+            for th in out:
+                th["createdAt"] = th["createdAt"][:-1] + ".000Z"
         return out
 
     def _lineitem(self, thread_id: int, at: Any, by: dict[str, Any], action: str, text: str) -> dict[str, Any]:
@@ -167,6 +184,8 @@ class HelpScoutRenderer:
 
     def thread(self, cid: int, m: Message, requester: Contact | None, agents: dict[str, Agent]) -> dict[str, Any]:
         kind = {"private_note": "note", "public_note": "message"}.get(m.kind, "customer" if m.inbound else "message")
+        if kind == "message" and self.strict and int(m.source_id) % 2:
+            kind = "reply"  # strict: agent replies come as `reply` as well as `message`
         agent = agents.get(m.author_agent_id or "")
         if agent is not None:
             by = self.person(agent=agent)

@@ -1,4 +1,4 @@
-"""`python -m sandbox.zendesk --port P [--tickets N] [--seed S] [--rpm N]`: serve until Ctrl-C."""
+"""`python -m sandbox.zendesk --port P [--tickets N] [--seed S] [--rpm N] [--strict]`: serve until Ctrl-C."""
 
 from __future__ import annotations
 
@@ -21,11 +21,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--export-rpm", type=int, default=10, help="incremental exports per minute (0 = unlimited)")
     parser.add_argument("--latency-ms", type=int, default=0)
     parser.add_argument("--token", default=DEFAULT_TOKENS["admin"], help="API token of agent1@example.com (admin)")
+    parser.add_argument("--strict", action="store_true",
+                        help="take the other reading of every vendor guess (docs/vendor-guesses.md)")
     args = parser.parse_args(argv)
     standin = ZendeskStandin(tickets=args.tickets, seed=args.seed, revision=args.revision, rpm=args.rpm,
                              export_rpm=args.export_rpm, host=args.host, port=args.port,
                              hosts=(args.host, "127.0.0.1", "localhost", "acme.zendesk.localhost"),
-                             tokens={"admin": args.token}, latency_ms=args.latency_ms)
+                             tokens={"admin": args.token}, latency_ms=args.latency_ms, strict=args.strict)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     standin.start()
     print(f"Zendesk stand-in on http://{args.host}:{standin.port} ({args.tickets} tickets, seed {args.seed}); "

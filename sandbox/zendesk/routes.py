@@ -47,6 +47,11 @@ def route(h: ZendeskHandler, path: str, query: dict[str, list[str]], user: dict[
         h._error(401, "Couldn't authenticate you", "Couldn't authenticate you")
         return
     admin = user["role"] == "admin"
+    refused = h.server.state.refused.get(path)
+    if refused:
+        h._error(refused, "Forbidden" if refused == 403 else "InvalidEndpoint",
+                 FORBIDDEN if refused == 403 else "Not found")
+        return
     if path.startswith("/api/v2/incremental/") and not admin:
         h._error(403, "Forbidden", FORBIDDEN)
         return
@@ -68,20 +73,49 @@ def route(h: ZendeskHandler, path: str, query: dict[str, list[str]], user: dict[
         h._json(200, {"count": {"value": value, "refreshed_at": render.iso(datetime.now(UTC))}})
     elif path == "/api/v2/users":
         users(h, query)
+    elif path == "/api/v2/users/show_many":
+        show_many_users(h, query)
     elif path == "/api/v2/deleted_users":
+        if h.server.state.strict:  # strict: an account where this listing is not available
+            h._error(404, "InvalidEndpoint", "Not found")
+            return
         deleted = [render.deleted_user(a, h.base) for a in h.server.state.dataset.agents() if a.deleted]
-        h._json(200, {"deleted_users": deleted, "next_page": None, "previous_page": None, "count": len(deleted)})
+        listing(h, path, query, "deleted_users", deleted)
     elif path == "/api/v2/ticket_fields":
-        fields = render.ticket_fields(h.base)
-        h._json(200, {"ticket_fields": fields, "next_page": None, "previous_page": None, "count": len(fields)})
+        listing(h, path, query, "ticket_fields", render.ticket_fields(h.base))
     elif path == "/api/v2/brands":
-        brands = render.brands(h.base)
-        h._json(200, {"brands": brands, "next_page": None, "previous_page": None, "count": len(brands)})
+        listing(h, path, query, "brands", render.brands(h.base))
     elif path == "/api/v2/groups":
-        groups = render.groups(h.base)
-        h._json(200, {"groups": groups, "next_page": None, "previous_page": None, "count": len(groups)})
+        listing(h, path, query, "groups", render.groups(h.base))
     else:
         h._error(404, "InvalidEndpoint", "Not found")
+
+
+STRICT_PAGE = 2  # strict: lists come in small cursor-paged pages
+
+
+def listing(h: ZendeskHandler, path: str, query: dict[str, list[str]], key: str, records: list[dict[str, Any]]
+            ) -> None:
+    """A whole list in one offset page (`next_page: null`), or in strict mode in pages of two with cursor
+    pagination's `meta`/`links` and no `next_page` (the document allows both shapes on most lists)."""
+    if not h.server.state.strict:
+        h._json(200, {key: records, "next_page": None, "previous_page": None, "count": len(records)})
+        return
+    start = 0
+    after = _one(query, "page[after]")
+    if after:
+        decoded = _decode(after)
+        if not decoded or "o" not in decoded:
+            h._error(400, "InvalidPaginationParameter", "Invalid page[after]")
+            return
+        start = int(decoded["o"])
+    end = start + STRICT_PAGE
+    more = end < len(records)
+    cursor = _encode({"o": end}) if more else None
+    kept = [(k, v) for k, vs in query.items() if k != "page[after]" for v in vs]
+    h._json(200, {key: records[start:end], "meta": {"has_more": more, "after_cursor": cursor, "before_cursor": None},
+                  "links": {"next": f"{h.base}{path}.json?" + urlencode([*kept, ("page[after]", cursor)]) if more
+                            else None, "prev": None}})
 
 
 def _ticket_users(h: ZendeskHandler, tickets: list) -> list[dict[str, Any]]:
@@ -91,7 +125,7 @@ def _ticket_users(h: ZendeskHandler, tickets: list) -> list[dict[str, Any]]:
         contacts = ([t.requester] if t.requester else []) + list(t.cc_contacts)
         for c in contacts:
             out.setdefault(int(c.source_id), render.contact_user(c, h.base))
-        if t.assignee_agent_id and not agents[t.assignee_agent_id].deleted:
+        if t.assignee_agent_id and (h.server.state.strict or not agents[t.assignee_agent_id].deleted):
             out.setdefault(int(t.assignee_agent_id), render.agent_user(agents[t.assignee_agent_id], h.base))
     return list(out.values())
 
@@ -173,12 +207,31 @@ def comments(h: ZendeskHandler, ticket_id: int, query: dict[str, list[str]]) -> 
 
 
 def _comment_authors(h: ZendeskHandler, messages: list) -> list[dict[str, Any]]:
+    """Agents who wrote the comments. A deleted one is left out (ours) or, in strict mode, sideloaded as
+    an inactive user (`active: false`)."""
     agents = {a.source_id: a for a in h.server.state.dataset.agents()}
     out = []
     for m in messages:
-        if m.author_agent_id and not agents[m.author_agent_id].deleted:
+        if m.author_agent_id and (h.server.state.strict or not agents[m.author_agent_id].deleted):
             out.append(render.agent_user(agents[m.author_agent_id], h.base))
     return out
+
+
+def show_many_users(h: ZendeskHandler, query: dict[str, list[str]]) -> None:
+    """Users by id, deleted agents included (inactive), up to 100."""
+    ds = h.server.state.dataset
+    raw = [x for x in (_one(query, "ids", "") or "").split(",") if x.strip()]
+    if len(raw) > 100:
+        h._error(400, "InvalidValue", "You may request at most 100 users")
+        return
+    agents = {a.source_id: a for a in ds.agents()}
+    out = []
+    for x in raw:
+        if x in agents:
+            out.append(render.agent_user(agents[x], h.base))
+        elif x.isdigit() and (contact := ds.contact_by_id(x)) is not None:
+            out.append(render.contact_user(contact, h.base))
+    h._json(200, {"users": out, "next_page": None, "previous_page": None, "count": len(out)})
 
 
 def show_many(h: ZendeskHandler, query: dict[str, list[str]]) -> None:
@@ -198,7 +251,7 @@ def show_many(h: ZendeskHandler, query: dict[str, list[str]]) -> None:
 
 
 def users(h: ZendeskHandler, query: dict[str, list[str]]) -> None:
-    """Offset pagination over agents/admins (role filters) or everyone."""
+    """Offset pagination over agents/admins (role filters) or everyone; strict: cursor pages of two."""
     ds = h.server.state.dataset
     roles = set(query.get("role[]", []) + query.get("role", []))
     everyone: list[dict[str, Any]] = []
@@ -207,6 +260,9 @@ def users(h: ZendeskHandler, query: dict[str, list[str]]) -> None:
                      if not roles or u["role"] in roles]
     if not roles or "end-user" in roles:
         everyone += [render.contact_user(c, h.base) for c in islice(ds.contacts(), 10_000)]
+    if h.server.state.strict:
+        listing(h, "/api/v2/users", query, "users", everyone)
+        return
     try:
         page = max(1, int(_one(query, "page", "1") or 1))
         per_page = min(100, max(1, int(_one(query, "per_page", "100") or 100)))

@@ -48,6 +48,9 @@ class StandinState:
     hosts: tuple[str, ...]
     tokens: dict[str, str]
     latency_s: float = 0.0
+    # The other reading of every guess in docs/vendor-guesses.md (Zendesk section).
+    strict: bool = False
+    refused: dict[str, int] = field(default_factory=dict)  # path (no .json) -> status answered (tests)
     lock: threading.Lock = field(default_factory=threading.Lock)
     account_hits: deque = field(default_factory=deque)
     export_hits: deque = field(default_factory=deque)

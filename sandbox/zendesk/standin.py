@@ -14,18 +14,20 @@ DEFAULT_HOSTS = ("127.0.0.1", "acme.zendesk.localhost")
 class ZendeskStandin:
     """with ZendeskStandin(tickets=200, seed=1) as zd: zd.url, zd.admin_config(), zd.refuse_next(2)...
 
-    Only the hosts in `hosts` are "the account": any other Host header (e.g. http://localhost:PORT)
+    `strict=True` takes the other reading of every Zendesk guess in docs/vendor-guesses.md (deleted
+    users not listed, deleted authors sideloaded, lists paged by cursor). Only the hosts in `hosts` are "the account": any other Host header (e.g. http://localhost:PORT)
     is answered like a Zendesk subdomain that does not exist.
     """
 
     def __init__(self, *, tickets: int = 200, seed: int = 1, revision: int = 0, rpm: int = 0,
                  export_rpm: int = 0, window_s: float = 60.0, host: str = "127.0.0.1", port: int = 0,
                  hosts: tuple[str, ...] = DEFAULT_HOSTS, tokens: dict[str, str] | None = None,
-                 latency_ms: int = 0) -> None:
+                 latency_ms: int = 0, strict: bool = False) -> None:
         self.state = StandinState(
             dataset=SampleDataset(tickets=tickets, seed=seed, revision=revision),
             limits=Limits(rpm=rpm, export_rpm=export_rpm, window_s=window_s),
             hosts=hosts, tokens={**DEFAULT_TOKENS, **(tokens or {})}, latency_s=latency_ms / 1000,
+            strict=strict,
         )
         self._server = ZendeskServer((host, port), self.state)
         self._thread: threading.Thread | None = None
@@ -83,6 +85,16 @@ class ZendeskStandin:
                                        window_s=lim.window_s if window_s is None else window_s)
             self.state.account_hits.clear()
             self.state.export_hits.clear()
+
+    def refuse(self, path: str, status: int = 404) -> None:
+        """Answer every request for `path` (e.g. "/api/v2/brands") with `status`, as an account or plan
+        without that endpoint would; `refuse(path, 0)` serves it again."""
+        with self.state.lock:
+            key = path.removesuffix(".json")
+            if status:
+                self.state.refused[key] = status
+            else:
+                self.state.refused.pop(key, None)
 
     def refuse_next(self, count: int, *, retry_after: int = 1) -> None:
         """Answer the next `count` requests with 429 and `Retry-After: retry_after`."""
