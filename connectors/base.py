@@ -117,6 +117,7 @@ class Contact:
     emails: list[str] = field(default_factory=list)
     phones: list[str] = field(default_factory=list)
     deleted: bool = False
+    organizations: list[str] = field(default_factory=list)  # company/organization names (for Front accounts)
 
 
 @dataclass(frozen=True)
@@ -220,7 +221,8 @@ class ConfigField:
 
     name: str
     label: str
-    kind: Literal["url", "text", "email", "secret", "choice"] = "text"
+    # "file": filled by the wizard's upload (stored under DATA_DIR), never typed in a form.
+    kind: Literal["url", "text", "email", "secret", "choice", "file"] = "text"
     required: bool = True
     help_text: str = ""
     placeholder: str = ""

@@ -10,8 +10,10 @@ from __future__ import annotations
 from typing import Any
 
 from connectors.base import InvalidConfig, SourceConnector
+from connectors.files import FileExportConnector
 from connectors.freshdesk import FreshdeskConnector
 from connectors.helpscout import HelpScoutConnector
+from connectors.intercom import IntercomConnector
 from connectors.sample import SampleConnector
 from connectors.zendesk import ZendeskConnector
 
@@ -20,6 +22,8 @@ SOURCES: dict[str, type[SourceConnector]] = {
     "sample": SampleConnector,
     "freshdesk": FreshdeskConnector,
     "helpscout": HelpScoutConnector,
+    "intercom": IntercomConnector,
+    "files": FileExportConnector,
 }
 
 

@@ -58,6 +58,11 @@ def latest_run_by_migration(*, migration_ids: Iterable[int]) -> dict[int, Run]:
     return {run.migration_id: run for run in Run.objects.filter(pk__in=list(newest))}
 
 
+def has_active_run(*, migration: Migration) -> bool:
+    """Whether a run holds the migration now (scheduled, running, pausing or paused)."""
+    return Run.objects.filter(migration=migration, state__in=Run.ACTIVE_STATES).exists()
+
+
 def demo_succeeded(*, migration: Migration) -> bool:
     return Run.objects.filter(migration=migration, kind=Run.Kind.DEMO, state=Run.State.COMPLETED).exists()
 

@@ -61,7 +61,7 @@ def _refusal(migration, kind: str, ids: list[str] | None) -> str | None:
         return "This migration's verification period is over and its credentials were purged."
     if not (migration.source_type and migration.front_token and migration.front_inbox_id):
         return "Connect the source and Front, and choose the Front inbox, before starting a run."
-    if migration.runs.filter(state__in=Run.ACTIVE_STATES).exists():
+    if selectors.has_active_run(migration=migration):
         return "A run of this migration is already in progress: pause or cancel it first."
     reason = gate.run_refusal(migration=migration, kind=kind)
     if not reason and kind == "full" and migration.windows.exists():

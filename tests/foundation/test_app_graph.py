@@ -39,6 +39,14 @@ BROAD_HANDLERS_ALLOWED = {
     ("connectors/freshdesk/mapping.py", "ticket_from"): "same",
     ("connectors/freshdesk/mapping.py", "_ticket_from"): "same, for one unreadable conversation",
     ("connectors/freshdesk/mapping.py", "deleted_stub"): "same",
+    ("connectors/intercom/mapping.py", "ticket_from"): "same",
+    ("connectors/intercom/mapping.py", "_ticket"): "same, for one unreadable message or part",
+    ("connectors/intercom/people.py", "People.contacts"): "an unreadable person: their messages still name them",
+    ("connectors/files/connector.py", "FileExportConnector._stream"): "zipfile raises BadZipFile, zlib.error, "
+                                                                      "OSError...: re-raised as VendorError",
+    ("connectors/files/validate.py", "_Check.counts"): "an abandoned index has nothing to count",
+    ("wizard/imports.py", "check_upload"): "checking an upload in the background: a full disk or a killed "
+                                           "process is reported, never 'checking' forever",
     ("wizard/connections.py", "source_connector"): "a page turns every failure of a vendor call into a "
                                                    "sentence (DESIGN §1 step 2); unexpected ones are logged",
     ("wizard/connections.py", "check_source"): "same",
