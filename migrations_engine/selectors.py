@@ -182,7 +182,7 @@ class RunProgress:
     eta_seconds: int | None  # only while the run is active and a rate is known
     calls_per_ticket: float | None
     recent_errors: tuple[RunError, ...]  # oldest first, at most 10
-    warnings: tuple[str, ...]  # what the source could not read and the run did without (runner.keep_warnings)
+    warnings: list[str]  # what the source could not read and the run did without (runner.keep_warnings)
     series: tuple[SeriesPoint, ...]
     as_of: datetime
 
@@ -233,7 +233,7 @@ class RunProgress:
             "scheduled_for": _iso(run.scheduled_for), "resume_at": _iso(run.resume_at),
             "elapsed_seconds": round(run.elapsed_seconds, 1),
             "recent_errors": [{"at": e.at, "message": e.message} for e in self.recent_errors],
-            "warnings": list(self.warnings),
+            "warnings": self.warnings,
             "series": [{"t": p.t, "handled": p.handled, "calls": p.calls} for p in self.series],
             "as_of": self.as_of.isoformat(),
         }
@@ -278,7 +278,7 @@ def progress_of(run: Run) -> RunProgress:
         calls_per_ticket=round(run.front_calls / handled, 2) if handled else None,
         recent_errors=tuple(RunError(at=str(e.get("at") or ""), message=str(e.get("message") or ""))
                             for e in (run.recent_errors or [])[-10:]),
-        warnings=tuple(str(w) for w in (run.context or {}).get("warnings") or []),
+        warnings=[str(w) for w in (run.context or {}).get("warnings") or []],
         series=tuple(SeriesPoint(int(p[0]), int(p[1]), int(p[2])) for p in (run.series or [])),
         as_of=timezone.now(),
     )

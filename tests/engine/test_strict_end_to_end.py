@@ -62,7 +62,7 @@ def test_every_record_lands_whichever_reading(owner, strict_front, standin_stric
     if standin_strict and vendor in ("zendesk", "freshdesk"):  # their strict accounts lack an optional listing
         assert warnings and all("not available" in w for w in warnings)
     elif not standin_strict:
-        assert warnings == ()
+        assert warnings == []
     # Every note names its original author (name, else email) and is posted by the mapped teammate, else
     # the default one; the engine side of this is h13front's (note headers and comment authors).
     if seen.author_problems:
