@@ -134,6 +134,15 @@ class Attachment:
     kind: Literal["file", "inline_image", "call_recording"] = "file"
 
 
+def as_object(value: Any) -> dict[str, Any]:
+    """`value` when it is a JSON object, else {}: vendor data may hold anything where an object belongs."""
+    return value if isinstance(value, dict) else {}
+
+
+MessageKind = Literal["reply", "public_note", "private_note"]
+BodyFormat = Literal["html", "text"]
+
+
 @dataclass(frozen=True)
 class Message:
     """A public reply or customer message (-> Front imported message), or a note.
@@ -143,10 +152,10 @@ class Message:
     """
 
     source_id: str
-    kind: Literal["reply", "public_note", "private_note"]
+    kind: MessageKind
     created_at: datetime
     body: str
-    body_format: Literal["html", "text"] = "html"
+    body_format: BodyFormat = "html"
     author_agent_id: str | None = None  # set when an agent wrote it
     author_contact_id: str | None = None  # set when a customer wrote it
     author_name: str | None = None
@@ -234,6 +243,10 @@ class CheckResult:
     account_name: str  # e.g. the Zendesk subdomain or company name, shown to the user
     user_email: str | None = None
     details: dict[str, Any] = field(default_factory=dict)
+    # Which account this is, stable across reconnections and token changes: the account's address
+    # (subdomain/URL) plus the vendor's account id where its API gives one. Billing freezes it on an
+    # order, so a payment for one account never unlocks another. Empty = the connector cannot tell.
+    account_id: str = ""
 
 
 @dataclass

@@ -52,8 +52,8 @@ def runs_of(*, migration: Migration, exclude_kinds: Iterable[str] = (), limit: i
 def latest_run_by_migration(*, migration_ids: Iterable[int]) -> dict[int, Run]:
     """Each migration's newest run, in two queries whatever the number of migrations (lists, dashboards)."""
     newest = (
-        Run.objects.filter(migration_id__in=list(migration_ids)).values("migration_id").annotate(pk=Max("pk"))
-        .values_list("pk", flat=True)
+        Run.objects.filter(migration_id__in=list(migration_ids)).values("migration_id").annotate(newest=Max("pk"))
+        .values_list("newest", flat=True)
     )
     return {run.migration_id: run for run in Run.objects.filter(pk__in=list(newest))}
 
@@ -73,6 +73,12 @@ def full_run_done(*, migration: Migration, include_active: bool) -> bool:
     return Run.objects.filter(migration=migration, kind=Run.Kind.FULL, state__in=states).exists()
 
 
+def full_migration_started(*, migration: Migration) -> bool:
+    """A full migration or re-migration was started and not cancelled before it ran (whatever its end):
+    the connected accounts' history is in Front, and the record map speaks of that source account."""
+    return Run.objects.filter(migration=migration, kind__in=Run.FULL_KINDS).exclude(state=Run.State.CANCELLED).exists()
+
+
 def full_run_finished_at(*, migration: Migration) -> datetime | None:
     """When the first completed full migration ended (verification and re-migration count from it)."""
     run = (
@@ -83,9 +89,9 @@ def full_run_finished_at(*, migration: Migration) -> datetime | None:
     return run.finished_at if run else None
 
 
-def migrations_with_completed_full_run() -> QuerySet[Run]:
+def migrations_with_completed_full_run() -> QuerySet[Run, int]:
     """Ids of migrations whose full migration completed (a subquery for the purge job)."""
-    return Run.objects.filter(kind=Run.Kind.FULL, state=Run.State.COMPLETED).values("migration_id")
+    return Run.objects.filter(kind=Run.Kind.FULL, state=Run.State.COMPLETED).values_list("migration_id", flat=True)
 
 
 def inbox_taken_by(*, migration: Migration, inbox_id: str) -> Migration | None:
@@ -310,10 +316,10 @@ def front_conversation_url(conversation_id: str | None) -> str:
 
 def _report_rows_query(*, migration: Migration, entity: str, state: str | None) -> QuerySet:
     if entity in WRITE_KIND:
-        rows = FrontWrite.objects.filter(migration=migration, kind=WRITE_KIND[entity])
-        return rows.filter(state=_WRITE_STATE.get(state, state)) if state else rows
-    rows = RecordMap.objects.filter(migration=migration, entity=entity)
-    return rows.filter(state=state) if state else rows
+        writes = FrontWrite.objects.filter(migration=migration, kind=WRITE_KIND[entity])
+        return writes.filter(state=_WRITE_STATE.get(state, state)) if state else writes
+    records = RecordMap.objects.filter(migration=migration, entity=entity)
+    return records.filter(state=state) if state else records
 
 
 def report_row(entity: str, record: FrontWrite | RecordMap) -> dict[str, Any]:
@@ -386,7 +392,7 @@ def report_summary(*, migration: Migration) -> dict[str, dict[str, int]]:
     out: dict[str, dict[str, int]] = {}
     for row in RecordMap.objects.filter(migration=migration).values("entity", "state").annotate(n=Count("id")):
         out.setdefault(row["entity"], {})[row["state"]] = row["n"]
-    for row in FrontWrite.objects.filter(migration=migration).values("kind", "state").annotate(n=Count("id")):
-        entity = "message" if row["kind"] == FrontWrite.Kind.MESSAGE else "note"
-        out.setdefault(entity, {})["done" if row["state"] == FrontWrite.State.SENT else row["state"]] = row["n"]
+    for write in FrontWrite.objects.filter(migration=migration).values("kind", "state").annotate(n=Count("id")):
+        entity = "message" if write["kind"] == FrontWrite.Kind.MESSAGE else "note"
+        out.setdefault(entity, {})["done" if write["state"] == FrontWrite.State.SENT else write["state"]] = write["n"]
     return out

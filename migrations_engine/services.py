@@ -69,20 +69,21 @@ def _refusal(migration, kind: str, ids: list[str] | None) -> str | None:
     if reason:
         return reason
     if kind == "demo":
-        if migration.runs.filter(kind__in=Run.FULL_KINDS).exclude(state=Run.State.CANCELLED).exists():
+        if selectors.full_migration_started(migration=migration):
             return "The full migration has started: demos are for trying the settings before it."
         if ids is not None and len(ids) > MAX_DEMO_IDS:
             return f"A demo takes at most {MAX_DEMO_IDS} records."
     if kind == "full":
-        other = selectors.inbox_taken_by(migration=migration, inbox_id=migration.front_inbox_id)
-        if other:
-            return (f"The Front inbox already received a full migration (“{other.name}”): "
+        if selectors.inbox_taken_by(migration=migration, inbox_id=migration.front_inbox_id):
+            # never named: the other migration may belong to another account
+            return ("The Front inbox already received a full migration from another migration: "
                     "only one full migration per inbox, so its conversations are never duplicated.")
     if kind in ("delta", "remigration") and _last_full(migration) is None:
         return "Run the full migration to the end first."
     if kind == "remigration":
         days = getattr(settings, "ENGINE_REMIGRATION_DAYS", 10)
-        if _last_full(migration).finished_at + timedelta(days=days) < timezone.now():
+        finished_at = getattr(_last_full(migration), "finished_at", None)
+        if finished_at is not None and finished_at + timedelta(days=days) < timezone.now():
             return f"Re-migration is possible for {days} days after the full migration; that period is over."
     return None
 

@@ -28,6 +28,7 @@ latest_run = engine.latest_run
 get_run = engine.get_run
 demo_succeeded = engine.demo_succeeded
 full_run_done = engine.full_run_done
+full_migration_started = engine.full_migration_started
 has_demo_data = engine.has_demo_data
 run_progress = engine.run_progress
 REPORT_ENTITIES = engine.REPORT_ENTITIES

@@ -12,11 +12,12 @@ import hashlib
 import re
 import threading
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import quote, urlsplit
 
 import httpx
 
+from connectors.base import ConfigField
 from connectors.budget import SharedBudget
 from connectors.counters import Stats
 from connectors.front import errors
@@ -61,6 +62,13 @@ def _id_from_link(url: str | None) -> str | None:
 
 
 class FrontClient:
+    # What a Front connection is made of, declared like a source connector's fields: the wizard keeps a
+    # saved token bound to the API URL it was entered with (wizard/credentials.py).
+    config_fields: ClassVar[tuple[ConfigField, ...]] = (
+        ConfigField("api_url", "Front API URL", kind="url"),
+        ConfigField("token", "Front API token", kind="secret"),
+    )
+
     def __init__(self, token: str, api_url: str | None = None, budget_key: str | None = None, *,
                  retry: RetryPolicy | None = None, budget: SharedBudget | None = None,
                  uid_initial_delay: float = 1.0) -> None:
@@ -95,8 +103,7 @@ class FrontClient:
 
     @property
     def stats(self) -> dict[str, Any]:
-        merged = self.http.stats.snapshot()
-        merged.update(self._stats.snapshot())
+        merged: dict[str, float] = {**self.http.stats.snapshot(), **self._stats.snapshot()}
         merged["budget_429"] = self.budget.budget_429
         merged["burst_429"] = self.budget.burst_429
         merged["paced_seconds"] = round(self.budget.waited, 3)
@@ -224,6 +231,7 @@ class FrontClient:
                 contact = next(filter(None, (self.find_contact(source=s, handle=h) for s, h in handles)), None)
                 if contact is None:
                     raise_for_front(response, what="create a contact")
+                    raise AssertionError("unreachable: a 409 is an error")
             else:
                 raise_for_front(response, what="create a contact")
                 contact = response.json()
@@ -310,7 +318,7 @@ class FrontClient:
         return self.uids.seconds_left(message_uid, imported_at)
 
     def resolve_uid(self, message_uid: str, *, wait: bool = True,
-                    imported_at: float | None = None) -> tuple[str, str] | None:
+                    imported_at: float | None = None) -> tuple[str, str | None] | None:
         """(message id, conversation id) of an imported message, or None while Front still processes it.
 
         With wait=True, first sleeps until the message is probably processed (learned from earlier

@@ -9,7 +9,7 @@ choice; `api_url` replaces the regional host (a proxy, the local stand-in) and p
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Generator
 from typing import Any
 from urllib.parse import quote, urlsplit
 
@@ -120,7 +120,7 @@ class IntercomClient:
         return body
 
     def search(self, path: str, query: dict[str, Any], *, what: str, per_page: int = 150
-               ) -> Iterator[dict[str, Any]]:
+               ) -> Generator[dict[str, Any], None, None]:
         """Every page of a search (`starting_after` cursors), first page first."""
         pagination: dict[str, Any] = {"per_page": per_page}
         while True:

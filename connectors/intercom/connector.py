@@ -32,6 +32,7 @@ from connectors.base import (
     Ticket,
     TicketPage,
     VendorError,
+    as_object,
 )
 from connectors.http import HttpClient, guard_url
 from connectors.intercom import mapping
@@ -169,10 +170,12 @@ class IntercomConnector(SourceConnector):
                          account_level=False)
         for path, what in (("/admins", "the teammates (admins)"), ("/contacts", "the contacts"), ("/tags", "the tags")):
             self.client.get(path, what=what, account_level=False)
-        app = self.me.get("app") if isinstance(self.me.get("app"), dict) else {}
+        app = as_object(self.me.get("app"))
         return CheckResult(account_name=app.get("name") or app.get("id_code") or SERVICE,
                            user_email=self.me.get("email"),
-                           details={"region": self.region, "app_id": app.get("id_code"), "api_version": API_VERSION})
+                           details={"region": self.region, "app_id": app.get("id_code"), "api_version": API_VERSION},
+                           # The workspace id names the account wherever its API is reached.
+                           account_id=f"workspace {app['id_code']}" if app.get("id_code") else self.url)
 
     def _region_of_token(self) -> str | None:
         """The region whose host accepts the token, when it is not the chosen one (Intercom's own hosts,

@@ -215,7 +215,7 @@ def cut_notice(conversation_id: str, parts: dict[str, Any], statistics: dict[str
     return None
 
 
-def custom_fields(attributes: dict[str, Any], types: dict[str, str]) -> dict[str, Any]:
+def custom_fields(attributes: Any, types: dict[str, str]) -> dict[str, Any]:
     """Conversation attributes by name; text forms of typed values read back to their type."""
     out: dict[str, Any] = {}
     for name, value in _dict(attributes).items():

@@ -17,7 +17,7 @@ finished conversation again.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -51,7 +51,7 @@ def after_position(raw: Any) -> Key | None:
     return Key.of(int(raw[0]), str(raw[1]))
 
 
-Search = Callable[[dict[str, Any]], Iterator[dict[str, Any]]]
+Search = Callable[[dict[str, Any]], Generator[dict[str, Any], None, None]]  # closed when a window is narrowed
 
 
 def _dict(value: Any) -> dict[str, Any]:

@@ -158,7 +158,8 @@ class ZendeskConnector(SourceConnector):
                                     "email address and API token.")
         subdomain = self.client.host.split(".")[0] if self.client.host.endswith(".zendesk.com") else self.client.host
         return CheckResult(account_name=subdomain, user_email=me.get("email"),
-                           details={"name": me.get("name"), "role": me.get("role")})
+                           details={"name": me.get("name"), "role": me.get("role")},
+                           account_id=self.client.base_url)  # one Zendesk account per subdomain
 
     def count(self, what: str, *, filter: dict[str, Any] | None = None) -> int:
         if what == "agents":
@@ -286,7 +287,7 @@ def _count_value(count: Any, what: str) -> int:
     """`{"count": {"value": n}}` (tickets, users) or `{"count": n}` (search)."""
     value = count.get("value") if isinstance(count, dict) else count
     try:
-        return int(value)
+        return int(value)  # type: ignore[arg-type]  # whatever Zendesk sent: a refusal is caught below
     except (TypeError, ValueError):
         raise VendorError(f"Zendesk sent {what} in an unexpected form.") from None
 
