@@ -162,7 +162,9 @@ def check_front(*, token: str, api_url: str) -> FrontCheck:
         _close(client)
     if pre.missing_scopes:
         raise ConnectionProblem(
-            _("This Front token works but lacks these permissions: %(scopes)s. Create a token with them.")
+            _("This Front token works but cannot read what the migration needs: %(scopes)s. Create a token with "
+              "these permissions (and the permissions to write tags, contacts, messages, comments and "
+              "conversations, which the demo uses).")
             % {"scopes": ", ".join(pre.missing_scopes)}
         )
     return FrontCheck(company_name=pre.company_name, inboxes=list(pre.inboxes))
