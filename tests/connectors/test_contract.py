@@ -2,3 +2,11 @@
 
 from tests.connectors.contract import *  # noqa: F403
 from tests.connectors.contract_organizations import *  # noqa: F403, E402
+
+
+def test_every_registered_connector_runs_the_contract():
+    """A connector in the registry without a harness would skip the contract: every key has one."""
+    from connectors.registry import SOURCES
+    from tests.connectors.conftest import HARNESSES, _load
+
+    assert sorted(_load(path).key for path in HARNESSES) == sorted(SOURCES)

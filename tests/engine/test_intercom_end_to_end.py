@@ -144,7 +144,7 @@ def test_missing_optional_listings_are_warnings_in_the_report(owner, front):
         ic.app.refuse("/conversations/attributes", 403)
         run = drive(start_run(migration=_migration(owner=owner, front=front, standin=ic), kind="full"))
     assert run.state == Run.State.COMPLETED, (run.reason, run.recent_errors)
-    warnings = selectors.run_progress(run=run)["warnings"]
+    warnings = selectors.run_progress(run=run).warnings
     assert any("deleted conversations not available" in w and "HTTP 404" in w for w in warnings), warnings
     assert any("conversation attributes not available" in w and "HTTP 403" in w for w in warnings), warnings
     assert run.counters["tickets"]["done"] >= 10
@@ -167,7 +167,7 @@ def test_every_record_lands_compared_with_the_dataset(owner, strict_front, stand
     assert seen.tickets >= 35 and seen.agent_replies > 20 and seen.customer_messages > 40
     assert seen.notes > 5 and seen.deleted_author_notes > 0 and seen.tags > 20 and seen.custom_fields > 60
     assert not RecordMap.objects.filter(migration=migration, state__in=("pending", "failed")).exists()
-    assert selectors.run_progress(run=run)["warnings"] == []
+    assert selectors.run_progress(run=run).warnings == []
     deleted = next(a for a in dataset.agents() if a.deleted)
     # Strict reading: Intercom no longer names a deleted teammate, so neither can the note's header.
     problems = [p for p in seen.author_problems if not (standin_strict and "header" in p and deleted.name in p)]

@@ -43,7 +43,7 @@ def test_every_record_lands_whichever_reading(owner, strict_front, standin_stric
     assert seen.tickets >= 35 and seen.agent_replies > 20 and seen.customer_messages > 40
     assert seen.notes > 5 and seen.deleted_author_notes > 0 and seen.tags > 20 and seen.custom_fields > 60
     assert not RecordMap.objects.filter(migration=migration, state__in=("pending", "failed")).exists()
-    warnings = selectors.run_progress(run=run)["warnings"]
+    warnings = selectors.run_progress(run=run).warnings
     if standin_strict and vendor in ("zendesk", "freshdesk"):  # their strict accounts lack an optional listing
         assert warnings and all("not available" in w for w in warnings)
     elif not standin_strict:

@@ -6,6 +6,8 @@ from django import forms, template
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from wizard.selectors import ENTITY_LABELS
+
 register = template.Library()
 
 
@@ -44,6 +46,12 @@ def duration(seconds) -> str:
     if hours:
         return str(_("%(h)d h %(m)d min")) % {"h": hours, "m": minutes}
     return str(_("%(m)d min")) % {"m": minutes}
+
+
+@register.filter
+def entity_label(name: str) -> str:
+    """"tickets" -> "Tickets", in the user's language (unknown entities are shown as they are)."""
+    return str(ENTITY_LABELS.get(name, name))
 
 
 @register.filter
