@@ -14,13 +14,15 @@ from django.conf import settings
 
 from billing.plans import Plan
 
-PRICED_ENTITIES = ("tickets", "contacts", "agents")
+PRICED_ENTITIES = ("tickets", "contacts", "agents", "organizations")
 
 # [up to this many records (None = no limit), hundredths of a minor unit per record]; later records cost less.
+# Organizations (-> Front accounts) are free unless the operator prices them (BILLING_PRICE_TIERS).
 DEFAULT_TIERS: dict[str, list[list[int | None]]] = {
     "tickets": [[1_000, 2_000], [10_000, 1_000], [100_000, 400], [None, 150]],
     "contacts": [[10_000, 100], [100_000, 50], [None, 20]],
     "agents": [[10, 50_000], [50, 20_000], [None, 10_000]],
+    "organizations": [[None, 0]],
 }
 
 
@@ -49,6 +51,13 @@ class Quote:
 def tiers() -> dict[str, list[list[int | None]]]:
     configured = getattr(settings, "BILLING_PRICE_TIERS", None) or {}
     return {entity: configured.get(entity, DEFAULT_TIERS[entity]) for entity in PRICED_ENTITIES}
+
+
+def charged_entities() -> tuple[str, ...]:
+    """The entities a price depends on: those with a non-zero tier (free ones neither cost nor wait for a
+    count: with the defaults, organizations)."""
+    all_tiers = tiers()
+    return tuple(e for e in PRICED_ENTITIES if any(int(unit or 0) > 0 for _up_to, unit in all_tiers[e]))
 
 
 def _ceil_div(numerator: int, denominator: int) -> int:
@@ -85,7 +94,7 @@ def priced_counts(record_counts: dict, selected_objects: dict | None = None) -> 
     """The counts that are charged: only objects chosen for the migration (all when nothing is chosen)."""
     selected = selected_objects or {}
     counts = {}
-    for entity in PRICED_ENTITIES:
+    for entity in charged_entities():
         chosen = selected.get(entity, True) if selected else True
         raw = record_counts.get(entity) or 0
         counts[entity] = max(int(raw), 0) if chosen else 0
@@ -96,7 +105,7 @@ def quote(*, plan: Plan, counts: dict[str, int], credit: int = 0) -> Quote:
     currency = settings.BILLING_CURRENCY
     result = Quote(plan_key=plan.key, currency=currency, counts=dict(counts))
     all_tiers = tiers()
-    for entity in PRICED_ENTITIES:
+    for entity in charged_entities():
         result.lines.extend(record_lines(entity, counts.get(entity, 0), all_tiers[entity]))
     result.lines.append({"kind": "free", "amount": 0})
     result.lines.append({"kind": "plan", "plan": plan.key, "name": plan.name, "amount": plan.price})

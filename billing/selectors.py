@@ -7,7 +7,7 @@ from django.db.models import QuerySet, Sum
 
 from billing.models import Order
 from billing.plans import Plan, get_plan, plan_rank
-from billing.pricing import PRICED_ENTITIES, Quote, priced_counts, quote
+from billing.pricing import Quote, charged_entities, priced_counts, quote
 
 
 def billing_enabled() -> bool:
@@ -30,19 +30,19 @@ def current_counts(*, migration) -> dict[str, int]:
 def missing_counts(*, migration) -> list[str]:
     """The counts the price needs that are not known (a chosen object the source could not count yet)."""
     counts, selected = migration.record_counts or {}, migration.selected_objects or {}
-    return [key for key in PRICED_ENTITIES if (selected.get(key, True) if selected else True) and key not in counts]
+    return [key for key in charged_entities() if (selected.get(key, True) if selected else True) and key not in counts]
 
 
 def counts_known(*, migration) -> bool:
     """Pricing waits only for the counts it needs: those of the chosen objects."""
     counts = migration.record_counts or {}
-    return any(key in counts for key in PRICED_ENTITIES) and not missing_counts(migration=migration)
+    return any(key in counts for key in charged_entities()) and not missing_counts(migration=migration)
 
 
 def _covers(order: Order, counts: dict[str, int]) -> bool:
     """A paid order covers counts that grew by at most the tolerance since payment (new tickets keep coming)."""
     tolerance = int(settings.BILLING_COUNT_TOLERANCE_PERCENT)
-    for entity in PRICED_ENTITIES:
+    for entity in charged_entities():
         paid_for = int(order.counts.get(entity, 0))
         if counts.get(entity, 0) > paid_for + (paid_for * tolerance) // 100:
             return False

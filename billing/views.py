@@ -17,7 +17,7 @@ from django.views.decorators.http import require_GET, require_POST
 from billing import selectors
 from billing.models import Order
 from billing.plans import all_plans, default_plan, get_plan
-from billing.pricing import PRICED_ENTITIES
+from billing.pricing import charged_entities
 from billing.services import BillingError, start_checkout
 from billing.webhooks import handle_event
 from wizard.access import Level, get_migration_for
@@ -48,7 +48,7 @@ def plan(request: HttpRequest, pk: int) -> HttpResponse:
         "count_problems": (migration.record_counts or {}).get("unavailable") or {},
         "counts": selectors.current_counts(migration=migration),
         "raw_counts": migration.record_counts or {},
-        "entities": PRICED_ENTITIES,
+        "entities": charged_entities(),
         "options": options,
         "selected": selected,
         "quote": quote,

@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, ClassVar, Literal
 
+from connectors.organizations import OrganizationSource
+
 # ---------------------------------------------------------------------------------------------
 # Errors a connector raises. Messages are shown to users as they are: plain words, no secrets.
 # ---------------------------------------------------------------------------------------------
@@ -55,6 +57,13 @@ class RateLimited(ConnectorError):
     def __init__(self, message: str, retry_after: float | None = None) -> None:
         super().__init__(message)
         self.retry_after = retry_after
+
+
+class NotAvailable(ConnectorError):
+    """The source has no such thing to give (a help desk without organizations, contact fields...): the
+    run goes on without it and the wizard says so. Not an error of the connection."""
+
+    code = "not_available"
 
 
 class VendorError(ConnectorError):
@@ -118,6 +127,32 @@ class Contact:
     phones: list[str] = field(default_factory=list)
     deleted: bool = False
     organizations: list[str] = field(default_factory=list)  # company/organization names (for Front accounts)
+    # Source ids of the organizations the contact belongs to, its primary one first (-> Front accounts).
+    organization_ids: list[str] = field(default_factory=list)
+    custom_fields: dict[str, Any] = field(default_factory=dict)  # contact field *name* -> value
+    notes: str | None = None  # the contact's notes / background / description
+
+
+@dataclass(frozen=True)
+class Organization:
+    """A customer organization / company (-> a Front account). Custom fields are keyed by field *name*."""
+
+    source_id: str
+    name: str
+    domains: list[str] = field(default_factory=list)
+    details: str | None = None  # description, details, address...
+    notes: str | None = None
+    custom_fields: dict[str, Any] = field(default_factory=dict)
+    updated_at: datetime | None = None
+    url: str | None = None  # link to the organization in the source's own UI, for reports
+
+
+@dataclass
+class OrganizationPage:
+    """One page of organizations and the cursor to resume after it (None once the listing is exhausted)."""
+
+    organizations: list[Organization]
+    cursor: dict[str, Any] | None
 
 
 @dataclass(frozen=True)
@@ -263,9 +298,11 @@ class TicketPage:
 
 
 COUNTED_OBJECTS = ("tickets", "contacts", "agents")
+# Counted through their own methods (a source that has none says so with NotAvailable).
+ORGANIZATIONS, CONTACT_FIELDS = "organizations", "contact_fields"
 
 
-class SourceConnector(abc.ABC):
+class SourceConnector(OrganizationSource, abc.ABC):
     """Base of every source connector. Subclasses live in `connectors/<key>/` and register in `registry.py`.
 
     Warnings: a listing the product can live without (brands, groups, deleted users, a count...) that the
@@ -342,7 +379,15 @@ class SourceConnector(abc.ABC):
         failed: dict[str, str] = {}
         for what in only:
             try:
-                got[what] = int(self.count(what, filter=filter))
+                if what == ORGANIZATIONS:
+                    try:
+                        got[what] = int(self.count_organizations())
+                    except NotAvailable:
+                        got[what] = 0  # a source without organizations has none: nothing to wait for
+                elif what == CONTACT_FIELDS:
+                    got[what] = len(self.contact_field_names())
+                else:
+                    got[what] = int(self.count(what, filter=filter))
             except ConnectorError as exc:
                 failed[what] = str(exc)
         return got, failed

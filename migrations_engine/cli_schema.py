@@ -17,7 +17,7 @@ from jsonschema.exceptions import ValidationError
 
 from connectors.registry import SOURCES
 
-OBJECT_NAMES = ("tickets", "contacts", "agents")
+OBJECT_NAMES = ("tickets", "contacts", "agents", "organizations", "contact_fields")
 CUSTOM_FIELD_MODES = ("comment", "fields", "none")
 TIME = r"^([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9])?$"
 _JSON_TYPES = {dict: "an object", list: "a list", str: "a string", bool: "true or false", int: "a whole number",

@@ -12,7 +12,7 @@ from connectors.budget import SharedBudget
 from connectors.front import FrontClient
 from connectors.http import RetryPolicy
 from connectors.registry import get_connector
-from migrations_engine import fidelity, mapping, records
+from migrations_engine import accounts, fidelity, mapping, people, records
 from migrations_engine.journal import RunContext
 from migrations_engine.models import EngineState, Run
 
@@ -109,4 +109,6 @@ def prepare(ctx: RunContext) -> None:
         "agent_names": {a.source_id: a.name or a.email or a.source_id for a in agents},
         "inbox_address": inbox_address or f"inbox-{snap['inbox_id']}@frontport.invalid",
         "custom_fields": custom_fields,
+        **accounts.prepare(ctx),  # Front's account and contact custom fields: read once per run
+        **people.prepare(ctx),
     }

@@ -23,6 +23,7 @@ from migrations_engine.models import FrontWrite, RecordMap, Run
 from migrations_engine.parallel import write_lock
 
 if TYPE_CHECKING:
+    from migrations_engine.accounts import AccountBook
     from wizard.models import Migration
 
 # Errors that say something about this record (not about the network or the account): the record
@@ -71,6 +72,7 @@ class RunContext:
     # the first one's lookup instead of creating the contact twice.
     counters_lock: threading.RLock = field(default_factory=threading.RLock)
     requester_locks: dict[str, threading.Lock] = field(default_factory=dict)
+    accounts: AccountBook | None = None  # organizations -> Front accounts, made once (accounts.py)
 
     def requester_lock(self, source_id: str) -> threading.Lock:
         with self.counters_lock:

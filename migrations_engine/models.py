@@ -104,7 +104,7 @@ class Run(models.Model):
     # Lease: the one task execution allowed to work on this run, renewed by its heartbeat.
     lease_owner = models.CharField(max_length=40, blank=True)
     heartbeat_at = models.DateTimeField(null=True, blank=True)
-    phase = models.CharField(max_length=20, default="prepare")  # prepare | cleanup | tickets | finish
+    phase = models.CharField(max_length=20, default="prepare")  # prepare | cleanup | accounts | tickets | finish
     elapsed_seconds = models.FloatField(default=0)
 
     class Meta:
@@ -139,12 +139,13 @@ class Checkpoint(models.Model):
 
 
 class RecordMap(models.Model):
-    """One row per source record (ticket, contact, agent), unique per migration; reports read it."""
+    """One row per source record (ticket, contact, agent, organization), unique per migration; reports read it."""
 
     class Entity(models.TextChoices):
         TICKET = "ticket", _("Tickets")
         CONTACT = "contact", _("Contacts")
         AGENT = "agent", _("Agents")
+        ACCOUNT = "account", _("Accounts")  # a source organization -> a Front account
 
     class State(models.TextChoices):
         PENDING = "pending", _("Pending")

@@ -24,7 +24,7 @@ from typing import Literal
 
 from connectors.base import Contact, Message, Ticket
 from connectors.front import DuplicateExternalId, ImportedMessage, Upload
-from migrations_engine import fidelity, mapping, records, ticket_rules
+from migrations_engine import fidelity, mapping, people, records, ticket_rules
 from migrations_engine.journal import RECORD_ERRORS, RunContext, TicketWork, write_entry
 from migrations_engine.models import FrontWrite, RecordMap
 from migrations_engine.sanitize import clean_html
@@ -71,9 +71,10 @@ def remember_known_requesters(ctx: RunContext, tickets: list[Ticket]) -> None:
 
 def _recorded_contacts(ctx: RunContext, source_ids: set[str]) -> dict[str, str]:
     """{source contact id: Front contact id} of these requesters, as the record map knows them."""
-    return dict(RecordMap.objects.filter(
+    rows = RecordMap.objects.filter(
         migration_id=ctx.migration.pk, entity="contact", source_id__in=source_ids, state=RecordMap.State.DONE,
-    ).exclude(front_id="").values_list("source_id", "front_id"))
+    ).exclude(front_id="")
+    return dict(people.complete_only(ctx, rows).values_list("source_id", "front_id"))
 
 
 def _look_up_requester(ctx: RunContext, req: Contact) -> None:
@@ -82,14 +83,15 @@ def _look_up_requester(ctx: RunContext, req: Contact) -> None:
         if known:
             ctx.contacts[req.source_id] = known
             return
-    try:
-        contact_id = ctx.client.ensure_contact(name=req.name, emails=list(req.emails), phones=list(req.phones))
+    try:  # with its extra handles, fields, notes and account when the run moves them (people.py)
+        ensured = people.ensure_contact(ctx, req, emails=list(req.emails), phones=list(req.phones))
     except RECORD_ERRORS as exc:
         records.record_contact(ctx, contact=req, front_id="", error=str(exc))
         ctx.contacts[req.source_id] = ""
         return
-    ctx.contacts[req.source_id] = contact_id
-    records.record_contact(ctx, contact=req, front_id=contact_id, error="")
+    ctx.contacts[req.source_id] = ensured.id
+    records.record_contact(ctx, contact=req, front_id=ensured.id, error="")
+    people.remember(ctx, req, ensured)
 
 
 def _public_messages(work: TicketWork) -> list[Message]:

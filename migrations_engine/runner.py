@@ -20,8 +20,8 @@ from django.db import InterfaceError, OperationalError
 from django.utils import timezone
 
 from connectors.base import ConnectorError, PermanentRefusal, Ticket, TicketPage
+from migrations_engine import accounts, records
 from migrations_engine import context as run_context
-from migrations_engine import records
 from migrations_engine.journal import Counters, RunContext
 from migrations_engine.lease import (
     Heartbeat,
@@ -97,16 +97,22 @@ def _work(run: Run, owner: str) -> str:
     try:
         if run.phase == "prepare":
             run_context.prepare(contexts[-1])
-            run.phase = "cleanup" if run.kind == Run.Kind.REMIGRATION else "tickets"
+            run.phase = "cleanup" if run.kind == Run.Kind.REMIGRATION else "accounts"
             Run.objects.filter(pk=run.pk).update(phase=run.phase, context=run.context, counters=run.counters)
             contexts.append(run_context.build(run))
         if run.phase == "cleanup":
             from migrations_engine.cleanup import remove_lineage_conversations
 
             remove_lineage_conversations(contexts[-1], heartbeat=heartbeat.beat)
+            run.phase = "accounts"
+            Run.objects.filter(pk=run.pk).update(phase="accounts")
+            contexts.append(run_context.build(run))
+        if run.phase == "accounts":  # organizations -> Front accounts, before the contacts that join them
+            deadline = started + setting("ENGINE_CHUNK_SECONDS", 30)
+            if accounts.run_phase(contexts[-1], heartbeat=heartbeat.beat, deadline=deadline) == "continue":
+                return "continue"
             run.phase = "tickets"
             Run.objects.filter(pk=run.pk).update(phase="tickets")
-            contexts.append(run_context.build(run))
         if run.phase == "tickets":
             deadline = started + setting("ENGINE_CHUNK_SECONDS", 30)
             if _tickets(contexts[-1], heartbeat, deadline=deadline) == "continue":

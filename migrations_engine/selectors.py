@@ -130,7 +130,7 @@ def failed_count(*, migration: Migration) -> int:
 
 # Progress counters name entities in the plural; reports in the singular (attachments have no report).
 REPORT_ENTITY = {"tickets": "ticket", "contacts": "contact", "agents": "agent", "messages": "message",
-                 "notes": "note"}
+                 "notes": "note", "accounts": "account"}
 
 
 @dataclass(frozen=True)
@@ -303,7 +303,7 @@ def latest_progress_by_migration(*, migration_ids: Iterable[int]) -> dict[int, R
 
 # --- Reports -----------------------------------------------------------------------------------
 
-REPORT_ENTITIES = ("ticket", "message", "note", "contact", "agent")
+REPORT_ENTITIES = ("ticket", "message", "note", "contact", "agent", "account")  # account: an organization
 WRITE_KIND = {"message": FrontWrite.Kind.MESSAGE, "note": FrontWrite.Kind.COMMENT}
 _WRITE_STATE = {"done": FrontWrite.State.SENT}  # the journal says "sent" where reports say "done"
 
@@ -350,7 +350,7 @@ def report_row(entity: str, record: FrontWrite | RecordMap) -> dict[str, Any]:
 
 
 def report_rows(*, migration: Migration, entity: str, state: str | None = None) -> Iterator[dict[str, Any]]:
-    """Every record of an entity (ticket, contact, agent, message, note) with ids, state and reason."""
+    """Every record of an entity (ticket, contact, agent, account, message, note) with ids, state and reason."""
     rows = _report_rows_query(migration=migration, entity=entity, state=state)
     for record in rows.order_by("pk").iterator(chunk_size=2000):
         yield report_row(entity, record)

@@ -169,6 +169,8 @@ OBJECT_CHOICES = [
     ("tickets", _("Tickets (conversations with replies, notes and attachments)")),
     ("contacts", _("Contacts (requesters and CCs)")),
     ("agents", _("Agents → Front teammates")),
+    ("organizations", _("Organizations → Front accounts (with their contacts)")),
+    ("contact_fields", _("Contact fields and notes → Front contact fields and descriptions")),
 ]
 
 

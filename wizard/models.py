@@ -54,7 +54,8 @@ class Migration(models.Model):
     # A filter the source understands (mailbox, brand, group...), e.g. {"brand_id": "123"}.
     source_filter = models.JSONField(default=dict, blank=True)
 
-    # Choices: {"tickets": true, "contacts": true, "agents": true} (CLI files call it `objects`).
+    # Choices: {"tickets", "contacts", "agents", "organizations", "contact_fields": bool} (CLI files call it
+    # `objects`); organizations and contact_fields count as on when absent (migrations made before them).
     selected_objects = models.JSONField(default=dict, blank=True)
     record_counts = models.JSONField(default=dict, blank=True)
     counts_updated_at = models.DateTimeField(null=True, blank=True)

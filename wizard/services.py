@@ -243,7 +243,8 @@ def inbox_save(*, migration: Migration, inbox_id: str, inbox_name: str, mailbox:
 
 
 COUNT_PROBLEMS = "unavailable"  # key of `record_counts` holding object -> why it could not be counted
-COUNTED = ("tickets", "contacts", "agents")
+COUNTED = ("tickets", "contacts", "agents", "organizations", "contact_fields")
+OBJECT_KEYS = COUNTED  # what the objects step can switch on or off
 
 
 def counts_refresh(*, migration: Migration, only: tuple[str, ...] | None = None) -> dict[str, int]:
@@ -273,7 +274,7 @@ def count_problems(*, migration: Migration) -> dict[str, str]:
 
 
 def objects_save(*, migration: Migration, objects: list[str]) -> None:
-    migration.selected_objects = {k: k in objects for k in ("tickets", "contacts", "agents")}
+    migration.selected_objects = {k: k in objects for k in OBJECT_KEYS}
     migration.save(update_fields=["selected_objects", "updated_at"])
     advance(migration, past=Step.OBJECTS)
 

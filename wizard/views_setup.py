@@ -157,7 +157,8 @@ def objects(request, migration):
         return render(request, "wizard/partials/object_count.html", {
             "migration": migration, "key": retry, "counts": migration.record_counts or {},
             "problems": services.count_problems(migration=migration), "can_edit": True, "problem": problem})
-    chosen = [k for k, v in (migration.selected_objects or {}).items() if v] or ["tickets", "contacts", "agents"]
+    selected = migration.selected_objects or {}
+    chosen = [k for k in services.OBJECT_KEYS if selected.get(k, k in ("organizations", "contact_fields") or not selected)]
     is_save = request.method == "POST" and action not in ("recount", "retry")
     form = ObjectsForm(request.POST if is_save else None, initial={"objects": chosen})
     if is_save and form.is_valid():

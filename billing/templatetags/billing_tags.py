@@ -34,7 +34,8 @@ def unit_price(hundredths, currency: str) -> str:
 
 
 def entity_label(entity: str) -> str:
-    return {"tickets": _("Tickets"), "contacts": _("Contacts"), "agents": _("Agents")}.get(entity, entity)
+    return {"tickets": _("Tickets"), "contacts": _("Contacts"), "agents": _("Agents"),
+            "organizations": _("Accounts (organizations)")}.get(entity, entity)
 
 
 @register.filter

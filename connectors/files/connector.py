@@ -36,6 +36,7 @@ from connectors.base import (
 from connectors.files import staging
 from connectors.files.archive import Archive
 from connectors.files.mistakes import Report
+from connectors.files.organizations import FileOrganizations, contact_from
 from connectors.files.spec import Limits
 from connectors.files.validate import VERSION, file_stamp, validate_export
 from connectors.files.values import micros
@@ -85,7 +86,7 @@ def _when(text: str) -> datetime:
     return datetime.fromisoformat(text)
 
 
-class FileExportConnector(SourceConnector):
+class FileExportConnector(FileOrganizations, SourceConnector):
     key: ClassVar[str] = "files"
     label: ClassVar[str] = "File export (CSV/JSON)"
     config_fields: ClassVar[tuple[ConfigField, ...]] = (
@@ -323,8 +324,7 @@ class FileExportConnector(SourceConnector):
         out = {}
         for cid, data in rows:
             d = json.loads(data)
-            out[cid] = (Contact(source_id=cid, name=d.get("name"), emails=d.get("emails") or [],
-                                phones=d.get("phones") or []), d.get("organization_id"))
+            out[cid] = (contact_from(cid, d), d.get("organization_id"))
         return out
 
     @staticmethod

@@ -31,7 +31,7 @@ class Entity:
     columns: tuple[Column, ...]
     required_file: bool = False
     doc: str = ""
-    custom_fields: bool = False  # tickets: `cf:<name>` CSV columns / a `custom_fields` JSON object
+    custom_fields: bool = False  # tickets, organizations, contacts: `cf:<name>` CSV columns / a `custom_fields` object
 
     def column(self, name: str) -> Column | None:
         return next((c for c in self.columns if c.name == name), None)
@@ -56,15 +56,25 @@ ENTITIES: tuple[Entity, ...] = (
         Column("id", "id", required=True, doc=ID_DOC),
         Column("name", "text", required=True, doc=gettext_noop("Company name.")),
         Column("domains", "list", doc=gettext_noop("Email domains of the company.")),
-    ), doc=gettext_noop("Companies your customers belong to. Front has no organizations: the name is added to each ticket "
-           "as the custom field “Organization”.")),
+        Column("details", "text", doc=gettext_noop("A description of the company (address, what it does…).")),
+        Column("notes", "text", doc=gettext_noop("Notes about the company.")),
+    ), custom_fields=True,
+        doc=gettext_noop("Companies your customers belong to. Each becomes a Front account (name, domains, details and "
+            "notes in its description, custom fields on Front account fields of the same name, the others in the "
+            "description) with its contacts; the name is also added to each ticket as the custom field "
+            "“Organization”. Custom fields: CSV columns named `cf:<field name>`, or a `custom_fields` object in "
+            "JSON Lines.")),
     Entity("contacts", (
         Column("id", "id", required=True, doc=ID_DOC),
         Column("name", "text", doc=gettext_noop("Full name.")),
         Column("emails", "emails", doc=gettext_noop("Email addresses, the main one first.")),
         Column("phones", "list", doc=gettext_noop("Phone numbers.")),
         Column("organization_id", "ref", ref="organizations", doc=gettext_noop("The contact's organization.")),
-    ), doc=gettext_noop("Customers: requesters, CCs and message authors. They become Front contacts.")),
+        Column("notes", "text", doc=gettext_noop("Notes about the contact (they go into the Front contact's description).")),
+    ), custom_fields=True,
+        doc=gettext_noop("Customers: requesters, CCs and message authors. They become Front contacts (custom fields on "
+            "Front contact fields of the same name, the others in the description). Custom fields: CSV columns "
+            "named `cf:<field name>`, or a `custom_fields` object in JSON Lines.")),
     Entity("tickets", (
         Column("id", "id", required=True, doc=ID_DOC),
         Column("subject", "text", doc=gettext_noop("May be empty.")),

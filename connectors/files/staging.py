@@ -13,12 +13,12 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 SCHEMA = """
 CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT);
 CREATE TABLE agents(id TEXT PRIMARY KEY, line INT, email TEXT, name TEXT, active INT, deleted INT);
-CREATE TABLE organizations(id TEXT PRIMARY KEY, line INT, name TEXT);
+CREATE TABLE organizations(id TEXT PRIMARY KEY, line INT, name TEXT, data TEXT);
 CREATE TABLE contacts(id TEXT PRIMARY KEY, line INT, data TEXT);
 CREATE TABLE tickets(seq INTEGER PRIMARY KEY, id TEXT UNIQUE, line INT, updated_us INT, deleted INT,
                      mailbox TEXT, status TEXT, tags TEXT, data TEXT);
@@ -105,10 +105,11 @@ class Builder:
                         (v["id"], line, v["email"], v.get("name"), int(v["active"]), int(v["deleted"])))
 
     def add_organization(self, line: int, v: dict[str, Any]) -> None:
-        self.db.execute("INSERT INTO organizations VALUES (?, ?, ?)", (v["id"], line, v["name"]))
+        data = {k: v.get(k) for k in ("domains", "details", "notes", "custom_fields")}
+        self.db.execute("INSERT INTO organizations VALUES (?, ?, ?, ?)", (v["id"], line, v["name"], dumps(data)))
 
     def add_contact(self, line: int, v: dict[str, Any]) -> None:
-        data = {k: v.get(k) for k in ("name", "emails", "phones", "organization_id")}
+        data = {k: v.get(k) for k in ("name", "emails", "phones", "organization_id", "notes", "custom_fields")}
         self.db.execute("INSERT INTO contacts VALUES (?, ?, ?)", (v["id"], line, dumps(data)))
 
     def add_ticket(self, line: int, v: dict[str, Any], *, updated_us: int) -> None:

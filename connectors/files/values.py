@@ -130,7 +130,7 @@ def parse_value(column: Column, raw: Any) -> Any:
 
 
 def custom_fields(entity: Entity, row: dict[str, Any]) -> dict[str, Any]:
-    """A ticket's custom fields: `cf:<name>` CSV columns and/or a `custom_fields` JSON object."""
+    """A record's custom fields: `cf:<name>` CSV columns and/or a `custom_fields` JSON object."""
     fields: dict[str, Any] = {}
     obj = row.get("custom_fields")
     if obj not in (None, ""):

@@ -23,6 +23,7 @@ from typing import Any
 from connectors.base import Message
 from connectors.files.spec import BY_NAME, CUSTOM_FIELD_PREFIX, LIST_SEPARATOR
 from connectors.files.values import valid_email
+from connectors.sample import people
 from connectors.sample.generator import CUSTOM_FIELDS, SampleDataset
 
 
@@ -37,11 +38,14 @@ def _cell(value: Any) -> str:
 
 
 class ExportWriter:
-    """Writes one export ZIP. `fmt`: "csv" or "jsonl"; `custom_fields`: the tickets' `cf:` CSV columns."""
+    """Writes one export ZIP. `fmt`: "csv" or "jsonl"; `custom_fields`: the tickets' `cf:` CSV columns,
+    `entity_fields`: those of other tables (organizations, contacts)."""
 
-    def __init__(self, path: Path, *, fmt: str = "jsonl", custom_fields: Iterable[str] = (), root: str = "") -> None:
+    def __init__(self, path: Path, *, fmt: str = "jsonl", custom_fields: Iterable[str] = (), root: str = "",
+                 entity_fields: dict[str, Iterable[str]] | None = None) -> None:
         self.fmt, self.root = fmt, root
         self.custom_fields = list(custom_fields)
+        self.entity_fields = {"tickets": self.custom_fields, **{k: list(v) for k, v in (entity_fields or {}).items()}}
         self._tmp = tempfile.TemporaryDirectory(prefix="frontport-export-")
         self._files: dict[str, tuple[Any, Any]] = {}
         self.zip = zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1, allowZip64=True)
@@ -49,7 +53,7 @@ class ExportWriter:
     def _header(self, entity: str) -> list[str]:
         names = [c.name for c in BY_NAME[entity].columns]
         if BY_NAME[entity].custom_fields:
-            names += [CUSTOM_FIELD_PREFIX + f for f in self.custom_fields]
+            names += [CUSTOM_FIELD_PREFIX + f for f in self.entity_fields.get(entity, [])]
         return names
 
     def row(self, entity: str, values: dict[str, Any]) -> None:
@@ -97,13 +101,19 @@ def write_sample_export(dataset: SampleDataset, path: Path, *, fmt: str = "jsonl
                         attachment_cap: int | None = None) -> Path:
     """`dataset` as an export at `path`. Invalid emails of the sample are left out (the format refuses
     them). `attachment_cap` shortens attachment files (benchmarks: 26 MB videos cost time, not insight)."""
-    writer = ExportWriter(Path(path), fmt=fmt, custom_fields=CUSTOM_FIELDS)
+    writer = ExportWriter(Path(path), fmt=fmt, custom_fields=CUSTOM_FIELDS, entity_fields={
+        "organizations": people.ORGANIZATION_FIELDS, "contacts": people.CONTACT_FIELDS})
     for agent in dataset.agents():
         writer.row("agents", {"id": agent.source_id, "email": agent.email, "name": agent.name,
                               "active": agent.active, "deleted": agent.deleted})
+    for org in dataset.organizations():
+        writer.row("organizations", {"id": org.source_id, "name": org.name, "domains": org.domains,
+                                     "details": org.details, "notes": org.notes, "custom_fields": org.custom_fields})
     for contact in dataset.contacts():
         writer.row("contacts", {"id": contact.source_id, "name": contact.name,
-                                "emails": [e for e in contact.emails if valid_email(e)], "phones": contact.phones})
+                                "emails": [e for e in contact.emails if valid_email(e)], "phones": contact.phones,
+                                "organization_id": next(iter(contact.organization_ids), None), "notes": contact.notes,
+                                "custom_fields": contact.custom_fields})
     for i in range(1, dataset.total_ticket_ids() + 1):
         ticket = dataset.ticket(i)
         writer.row("tickets", {

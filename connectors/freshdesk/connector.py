@@ -34,6 +34,7 @@ from connectors.base import (
     as_object,
     unreadable_ticket,
 )
+from connectors.freshdesk.companies import CompanySource, FieldLabels
 from connectors.freshdesk.mapping import (
     AccountMeta,
     agent_from,
@@ -67,7 +68,7 @@ def normalise_url(raw: str) -> str:
     return guard_url(f"{parts.scheme}://{parts.netloc}")
 
 
-class FreshdeskConnector(SourceConnector):
+class FreshdeskConnector(CompanySource, SourceConnector):
     key: ClassVar[str] = "freshdesk"
     label: ClassVar[str] = "Freshdesk"
     config_fields: ClassVar[tuple[ConfigField, ...]] = (
@@ -93,6 +94,8 @@ class FreshdeskConnector(SourceConnector):
         self._pool: ThreadPoolExecutor | None = None
         self._users: dict[str, Contact | None] = {}  # user id -> contact read by id (None: not found)
         self._users_lock = threading.Lock()
+        self._labels: dict[str, FieldLabels] = {}  # "company_fields" / "contact_fields"
+        self._records: dict[str, dict[str, Any] | None] = {}  # contact id -> /contacts/{id} (None: gone)
 
     @classmethod
     def validate_config(cls, config: dict[str, Any]) -> dict[str, Any]:

@@ -23,7 +23,7 @@ from connectors.counters import Stats
 from connectors.front import errors
 from connectors.front.errors import raise_for_front
 from connectors.front.forms import flatten_form, spool_uploads
-from connectors.front.types import MAX_TAG_NAME, ImportedMessage, Preflight, Upload
+from connectors.front.types import MAX_TAG_NAME, EnsuredContact, ImportedMessage, Preflight, Upload
 from connectors.front.uids import UidTimer
 from connectors.http import HttpClient, RetryPolicy, setting
 
@@ -60,7 +60,7 @@ ROUTE_SCOPES = {
 }
 
 
-_ID_PATH = re.compile(r"^/(?:inboxes|conversations|contacts|messages|comments|tags|teammates|channels)/[^/]+")
+_ID_PATH = re.compile(r"^/(?:inboxes|conversations|contacts|messages|comments|tags|teammates|channels|accounts)/[^/]+")
 
 
 def burst_resource(path: str) -> str | None:
@@ -259,6 +259,13 @@ class FrontClient:
     def ensure_contact(self, *, name: str | None, emails: list[str] | None = None,
                        phones: list[str] | None = None) -> str:
         """The id of the contact owning these handles; created (or completed) without duplicates."""
+        return self.ensure_contact_found(name=name, emails=emails, phones=phones).id
+
+    def ensure_contact_found(self, *, name: str | None, emails: list[str] | None = None,
+                             phones: list[str] | None = None, details: dict[str, Any] | None = None) -> EnsuredContact:
+        """`ensure_contact`, saying whether the contact was created here with `details` (description,
+        custom_fields: sent with the create, no second call) or already existed (`found`: Front's record,
+        so the caller can merge its custom fields, which a PATCH replaces as a whole)."""
         handles = [("email", e.strip().lower()) for e in emails or [] if e and e.strip()]
         handles += [("phone", p.strip()) for p in phones or [] if p and p.strip()]
         handles = list(dict.fromkeys(handles))  # the same address twice is one handle
@@ -266,14 +273,15 @@ class FrontClient:
             raise errors.InvalidRequest("A contact needs at least one email address or phone number.")
         for source, handle in handles:
             if f"{source}:{handle}" in self._contacts:
-                return self._contacts[f"{source}:{handle}"]
+                return EnsuredContact(self._contacts[f"{source}:{handle}"], created=False, found=None)
         # One lookup, by the first handle: a contact that owns one of the others makes the create below
         # answer 409, and only then are the others looked up. On a Front that does not know the
         # requester yet (a migration's usual case) that is the minimum: one lookup and one create.
         source, handle = handles[0]
         contact = self.find_contact(source=source, handle=handle)
+        created = False
         if contact is None:
-            body: dict[str, Any] = {"handles": [{"source": s, "handle": h} for s, h in handles]}
+            body: dict[str, Any] = {"handles": [{"source": s, "handle": h} for s, h in handles], **(details or {})}
             if name:
                 body["name"] = name
             response = self.http.request("POST", "/contacts", route="POST /contacts", json=body)
@@ -286,14 +294,14 @@ class FrontClient:
                     raise AssertionError("unreachable: a 400/409/422 is an error")
             else:
                 raise_for_front(response, what="create a contact", scope="contacts:write")
-                contact = response.json()
+                contact, created = response.json(), True
         known = {(h.get("source"), (h.get("handle") or "").lower()) for h in contact.get("handles", [])}
         for source, handle in handles:
             if (source, handle.lower()) not in known:
                 self.add_contact_handle(contact["id"], source=source, handle=handle)
         for source, handle in handles:
             self._contacts[f"{source}:{handle}"] = contact["id"]
-        return contact["id"]
+        return EnsuredContact(contact["id"], created=created, found=None if created else contact)
 
     def add_contact_handle(self, contact_id: str, *, source: str, handle: str) -> None:
         response = self.http.request("POST", f"/contacts/{contact_id}/handles", route="POST /contacts/:id/handles",

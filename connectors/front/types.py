@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 # Front refuses attachments above 25 MB (per file, per request).
 MAX_ATTACHMENT_BYTES = 25 * 1024 * 1024
@@ -61,3 +61,14 @@ class Preflight:
     rate_limit: int | None = None  # requests per minute, from x-ratelimit-limit
     # Write scopes a read cannot check: the first real write of the demo names one that is missing.
     unchecked_scopes: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class EnsuredContact:
+    """What `FrontClient.ensure_contact_found` did: the contact's id, whether it was created by that call
+    (with the details given), and Front's record when it already existed (None when created, or known
+    from an earlier call of the same client)."""
+
+    id: str
+    created: bool
+    found: dict[str, Any] | None

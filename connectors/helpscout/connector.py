@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import json
 import re
+import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any, ClassVar
@@ -35,6 +36,7 @@ from connectors.base import (
 )
 from connectors.helpscout.auth import HelpScoutAuth, TokenSource
 from connectors.helpscout.mapping import agent_from, ticket_from
+from connectors.helpscout.organizations import HelpScoutPeople, Properties
 from connectors.http import HttpClient, RetryPolicy, guard_url
 from connectors.source_http import RetryAfterGate, raise_for_status
 
@@ -48,7 +50,7 @@ def fmt_time(dt: datetime) -> str:
     return dt.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-class HelpScoutConnector(SourceConnector):
+class HelpScoutConnector(HelpScoutPeople, SourceConnector):
     key: ClassVar[str] = "helpscout"
     label: ClassVar[str] = "Help Scout"
     config_fields: ClassVar[tuple[ConfigField, ...]] = (
@@ -72,6 +74,11 @@ class HelpScoutConnector(SourceConnector):
         self.http = HttpClient(self.api_url, headers={"Accept": "application/hal+json, application/json"},
                                service_name=SERVICE, pacer=self.gate, auth=self.auth)
         self._fields: dict[str, dict[str, Any]] | None = None
+        # organizations and customers (connectors/helpscout/organizations.py)
+        self._people_lock = threading.Lock()
+        self._props: dict[str, Properties] = {}
+        self._customers: dict[str, dict[str, Any] | None] = {}
+        self._org_ids: dict[str, str] | None = None
 
     @classmethod
     def validate_config(cls, config: dict[str, Any]) -> dict[str, Any]:

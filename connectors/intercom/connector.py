@@ -28,6 +28,8 @@ from connectors.base import (
     ConnectorError,
     InvalidConfig,
     NotFound,
+    Organization,
+    OrganizationPage,
     SourceConnector,
     Ticket,
     TicketPage,
@@ -35,7 +37,7 @@ from connectors.base import (
     as_object,
 )
 from connectors.http import HttpClient, guard_url
-from connectors.intercom import mapping
+from connectors.intercom import companies, mapping
 from connectors.intercom.client import (
     API_VERSION,
     APP_HOSTS,
@@ -107,6 +109,13 @@ class IntercomConnector(SourceConnector):
     @property
     def http(self) -> HttpClient:
         return self.client.http
+
+    # ---- companies (connectors/intercom/companies.py) ---------------------------------------------------
+    def organizations(self, *, cursor: dict[str, Any] | None = None) -> Iterator[OrganizationPage]:
+        yield from companies.company_pages(self.client, cursor=cursor, per_page=min(companies.PER_PAGE, self.page_size))
+
+    def organization(self, source_id: str) -> Organization | None:
+        return companies.company(self.client, source_id)
 
     def close(self) -> None:
         if self._pool:

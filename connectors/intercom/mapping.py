@@ -96,7 +96,10 @@ def contact_from(contact: dict[str, Any], companies: dict[str, str]) -> Contact:
     return Contact(source_id=str(contact["id"]), name=_text(contact.get("name")) or None,
                    emails=[contact["email"]] if _text(contact.get("email")) else [],
                    phones=[contact["phone"]] if _text(contact.get("phone")) else [],
-                   organizations=[companies.get(str(r["id"]), str(r["id"])) for r in refs if r.get("id")])
+                   organizations=[companies.get(str(r["id"]), str(r["id"])) for r in refs if r.get("id")],
+                   organization_ids=[str(r["id"]) for r in refs if r.get("id")],
+                   custom_fields={str(k): v for k, v in _dict(contact.get("custom_attributes")).items()
+                                  if v not in (None, "")})
 
 
 def contact_ids(conversation: Any) -> list[str]:

@@ -13,10 +13,13 @@ from connectors.base import (
     ConfigField,
     InvalidConfig,
     NotFound,
+    Organization,
+    OrganizationPage,
     SourceConnector,
     Ticket,
     TicketPage,
 )
+from connectors.sample import people
 from connectors.sample.generator import BRANDS, MAX_REVISION, SampleDataset
 
 DEFAULT_PAGE_SIZE = 100
@@ -144,6 +147,27 @@ class SampleConnector(SourceConnector):
     def _match(ticket: Ticket, i: int, filter: dict[str, Any] | None) -> bool:
         wanted = set((filter or {}).get("tags") or [])
         return not wanted or bool(wanted & set(ticket.tags))
+
+    def organizations(self, *, cursor: dict[str, Any] | None = None) -> Iterator[OrganizationPage]:
+        k = int((cursor or {}).get("after", 0)) + 1
+        total = self.dataset.organization_count()
+        while True:
+            last = min(total, k + self.page_size - 1)
+            orgs = [self.dataset.organization(i) for i in range(k, last + 1)]
+            yield OrganizationPage(organizations=orgs, cursor={"after": last} if last < total else None)
+            if last >= total:
+                return
+            k = last + 1
+
+    def organization(self, source_id: str) -> Organization | None:
+        k = people.organization_index(source_id)
+        return self.dataset.organization(k) if k and k <= self.dataset.organization_count() else None
+
+    def count_organizations(self) -> int:
+        return self.dataset.organization_count()
+
+    def contact_field_names(self) -> list[str]:
+        return list(people.CONTACT_FIELDS)
 
     def download(self, attachment: Attachment) -> Iterator[bytes]:
         if attachment.size is None or not attachment.source_id.isdigit():

@@ -25,7 +25,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
-from connectors.base import Agent, Attachment, BodyFormat, Contact, Message, MessageKind, Ticket
+from connectors.base import Agent, Attachment, BodyFormat, Contact, Message, MessageKind, Organization, Ticket
+from connectors.sample import people
 
 BASE_TIME = datetime(2019, 1, 1, tzinfo=UTC)
 TICKET_SPACING = timedelta(minutes=30)  # base updated_at of ticket i is BASE_TIME + i * spacing
@@ -142,7 +143,22 @@ class SampleDataset:
         elif j % 17 == 0:
             emails.append(f"customer{j}.alt@example.net")
         phones = [f"+1555{j:07d}"] if j % 5 == 0 else []
-        return Contact(source_id=str(CONTACT_ID_OFFSET + j), name=name, emails=emails, phones=phones)
+        org_ids, fields, notes = people.contact_extras(self, j)
+        return Contact(source_id=str(CONTACT_ID_OFFSET + j), name=name, emails=emails, phones=phones,
+                       organization_ids=org_ids, organizations=[self.organization(int(o) - people.ORGANIZATION_ID_OFFSET)
+                                                                .name for o in org_ids],
+                       custom_fields=fields, notes=notes)
+
+    def organization_count(self) -> int:
+        return people.organization_count(self)
+
+    def organization(self, k: int) -> Organization:
+        """Organization k (1-based): connectors/sample/people.py."""
+        return people.organization(self, k)
+
+    def organizations(self) -> Iterator[Organization]:
+        for k in range(1, self.organization_count() + 1):
+            yield self.organization(k)
 
     def contacts(self) -> Iterator[Contact]:
         for j in range(1, self.contact_count + 1):

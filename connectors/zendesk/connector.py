@@ -12,6 +12,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from datetime import datetime
 from typing import Any, ClassVar
 
@@ -21,9 +22,12 @@ from connectors.base import (
     BadCredentials,
     CheckResult,
     ConfigField,
+    Contact,
     InvalidConfig,
     MissingPermission,
     NotFound,
+    Organization,
+    OrganizationPage,
     SourceConnector,
     Ticket,
     TicketPage,
@@ -33,6 +37,7 @@ from connectors.base import (
 from connectors.downloads import stream_download
 from connectors.zendesk.client import ZendeskClient, normalize_url
 from connectors.zendesk.mapping import FieldNames, build_ticket, to_agent
+from connectors.zendesk.organizations import KeyedFields, organization_pages, to_organization
 from connectors.zendesk.pacing import EXPORTS_PER_MINUTE
 
 EXPORT_PAGE = 1000  # Zendesk's maximum per export page
@@ -65,6 +70,7 @@ class ZendeskConnector(SourceConnector):
         self._export_window_s = float(config.get("export_window_s") or 60.0)
         self._client: ZendeskClient | None = None
         self._fields: FieldNames | None = None
+        self._keyed: dict[str, KeyedFields] = {}  # "user_fields" / "organization_fields"
         self._agents: dict[str, Agent] | None = None
         self.workers = max(1, min(16, int(config.get("workers") or DEFAULT_WORKERS)))
         self._pool: ThreadPoolExecutor | None = None
@@ -110,6 +116,56 @@ class ZendeskConnector(SourceConnector):
                 without="custom field values are listed under their field ids.")
             self._fields = FieldNames(listed or [], available=listed is not None)
         return self._fields
+
+    def keyed_fields(self, kind: str) -> KeyedFields:
+        """User or organization field titles (read once); without the listing, values keep their keys."""
+        if kind not in self._keyed:
+            what = {"user_fields": "Zendesk user field names", "organization_fields": "Zendesk organization field names"}
+            listed = self.optional(what[kind], lambda: list(self.client.paginate(
+                f"/api/v2/{kind}.json", kind, what=f"the {kind.replace('_', ' ')}")), None,
+                without="their values are listed under the fields' keys.")
+            self._keyed[kind] = KeyedFields(listed or [], available=listed is not None)
+        return self._keyed[kind]
+
+    def organizations(self, *, cursor: dict[str, Any] | None = None) -> Iterator[OrganizationPage]:
+        yield from organization_pages(self.client, self.keyed_fields("organization_fields"), cursor=cursor,
+                                      per_page=self.page_size)
+
+    def organization(self, source_id: str) -> Organization | None:
+        if not source_id.isdigit():
+            return None
+        try:
+            data = self.client.get(f"/api/v2/organizations/{source_id}.json", what="an organization",
+                                   account_level=False)
+        except NotFound:
+            return None
+        raw = data.get("organization")
+        fields = self.keyed_fields("organization_fields")
+        return to_organization(raw, fields, self.client.base_url) if isinstance(raw, dict) else None
+
+    def count_organizations(self) -> int:
+        data = self.client.get("/api/v2/organizations/count.json", what="the organization count")
+        return _count_value(data.get("count"), "the organization count")
+
+    def contact_field_names(self) -> list[str]:
+        return list(self.keyed_fields("user_fields").titles.values())
+
+    def contact_details(self, contact: Contact) -> Contact:
+        """A user record carries one email and one phone: the others are identities (one call per contact)."""
+        if not contact.source_id.isdigit():
+            return contact
+        listed = self.client.paginate(f"/api/v2/users/{contact.source_id}/identities.json", "identities",
+                                      what=f"the addresses of user {contact.source_id}")
+        emails, phones = list(contact.emails), list(contact.phones)
+        for identity in listed:
+            value = identity.get("value")
+            if not isinstance(value, str) or not value.strip():
+                continue
+            if identity.get("type") == "email" and value.lower() not in {e.lower() for e in emails}:
+                emails.append(value)
+            elif identity.get("type") == "phone_number" and value not in phones:
+                phones.append(value)
+        return replace(contact, emails=emails, phones=phones)
 
     def _agent_map(self) -> dict[str, Agent]:
         if self._agents is None:
@@ -237,6 +293,7 @@ class ZendeskConnector(SourceConnector):
         """Fetch the page's threads a few at a time: one comments call per ticket is the cost that
         dominates, and Zendesk's latency (not its rate limit) would otherwise set the pace."""
         self.fields()
+        self.keyed_fields("user_fields")
         self._agent_map()  # shared caches filled once, before the threads start
         raw = [t for t in raw if isinstance(t, dict)]
         if self.workers <= 1 or len(raw) <= 1:
@@ -260,7 +317,7 @@ class ZendeskConnector(SourceConnector):
             named.add(str(raw["requester_id"]))
         self._complete_users(users, {i for i in named if i not in self._agent_map()})
         return build_ticket(raw, comments, users=users, agents=self._agent_map(), fields=self.fields(),
-                            base_url=self.client.base_url)
+                            base_url=self.client.base_url, user_fields=self.keyed_fields("user_fields"))
 
     def _comments(self, ticket_id: int, users: dict[str, dict[str, Any]]) -> Iterator[dict[str, Any]]:
         params: dict[str, Any] = {"page[size]": self.comment_page, "include_inline_images": "true",

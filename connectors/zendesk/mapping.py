@@ -95,10 +95,15 @@ def to_agent(user: dict[str, Any], *, deleted: bool = False) -> Agent:
                  active=not deleted and not user.get("suspended", False), deleted=deleted)
 
 
-def to_contact(user: dict[str, Any]) -> Contact:
+def to_contact(user: dict[str, Any], user_fields: Any = None) -> Contact:
+    """An end user. `user_fields` (connectors/zendesk/organizations.py KeyedFields) names its custom fields."""
+    org = ident(user.get("organization_id"))
+    notes = "\n\n".join(t for t in (text(user.get("details")), text(user.get("notes"))) if t) or None
     return Contact(source_id=str(user["id"]), name=text(user.get("name")),
                    emails=[user["email"]] if text(user.get("email")) else [],
-                   phones=[user["phone"]] if text(user.get("phone")) else [], deleted=user.get("active") is False)
+                   phones=[user["phone"]] if text(user.get("phone")) else [], deleted=user.get("active") is False,
+                   organization_ids=[org] if org else [], notes=notes,
+                   custom_fields=user_fields.named(user.get("user_fields")) if user_fields is not None else {})
 
 
 def to_attachment(a: dict[str, Any]) -> Attachment:
@@ -111,15 +116,16 @@ def to_attachment(a: dict[str, Any]) -> Attachment:
 
 
 def build_ticket(raw: dict[str, Any], comments: list[dict[str, Any]], *, users: dict[str, dict[str, Any]],
-                 agents: dict[str, Agent], fields: FieldNames, base_url: str) -> Ticket:
+                 agents: dict[str, Agent], fields: FieldNames, base_url: str, user_fields: Any = None) -> Ticket:
     try:
-        return _build_ticket(raw, comments, users=users, agents=agents, fields=fields, base_url=base_url)
+        return _build_ticket(raw, comments, users=users, agents=agents, fields=fields, base_url=base_url,
+                             user_fields=user_fields)
     except Exception as exc:  # noqa: BLE001 - bad vendor data ends as a skipped record with its reason
         return unreadable_ticket(raw.get("id") if isinstance(raw, dict) else None, service=SERVICE, error=exc)
 
 
 def _build_ticket(raw: dict[str, Any], comments: list[dict[str, Any]], *, users: dict[str, dict[str, Any]],
-                  agents: dict[str, Agent], fields: FieldNames, base_url: str) -> Ticket:
+                  agents: dict[str, Agent], fields: FieldNames, base_url: str, user_fields: Any = None) -> Ticket:
     tid = ident(raw.get("id"))
     if tid is None:
         raise ValueError("the ticket has no id")
@@ -127,9 +133,9 @@ def _build_ticket(raw: dict[str, Any], comments: list[dict[str, Any]], *, users:
     requester = None
     if requester_id:
         user = users.get(requester_id)
-        requester = to_contact(user) if user else Contact(source_id=requester_id, name=None)
+        requester = to_contact(user, user_fields) if user else Contact(source_id=requester_id, name=None)
     cc_ids = [i for i in map(ident, items(raw.get("email_cc_ids")) or items(raw.get("collaborator_ids"))) if i]
-    ccs = [to_contact(users[i]) for i in cc_ids if i in users]
+    ccs = [to_contact(users[i], user_fields) for i in cc_ids if i in users]
     cc_emails = [e for c in ccs for e in c.emails[:1]]
     messages: list[Message] = []
     skipped: list[Skipped] = []

@@ -23,6 +23,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from connectors.sample.generator import SampleDataset
+from sandbox.freshdesk import companies
 from sandbox.freshdesk.render import GROUPS, PRODUCTS, AttachmentSigner, FreshdeskRenderer, inline_id
 from sandbox.vendorhttp import MinuteWindow, Request, Response, VendorApp
 
@@ -124,6 +125,7 @@ class FreshdeskApp(VendorApp):
         self.route("GET", f"{api}/search/contacts", self.search_contacts)
         self.route("GET", "/s3/attachments/{id}/{name}", self.download)
         self.route("GET", "/inline/attachment", self.download_inline)
+        companies.add_routes(self)  # companies, company and contact fields (sandbox/freshdesk/companies.py)
 
     def authorized(self, request: Request) -> bool:
         header = request.headers.get("authorization", "")

@@ -161,11 +161,14 @@ class FreshdeskRenderer:
         c = self.dataset.contact_by_id(str(contact_id))
         if c is None:
             return None
+        from sandbox.freshdesk.companies import contact_extras
+
         return {
             "id": contact_id, "name": c.name or "", "email": c.emails[0] if c.emails else None,
             "other_emails": c.emails[1:], "phone": c.phones[0] if c.phones else None, "mobile": None,
             "active": True, "address": None, "company_id": None, "language": "en", "time_zone": "UTC",
             "created_at": "2018-06-01T09:00:00Z", "updated_at": "2018-06-01T09:00:00Z",
+            **contact_extras(c, strict=self.strict),
         }
 
     def user_of_agent(self, agent_id: str) -> int:

@@ -15,6 +15,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlsplit
 
+from sandbox.front import accounts as _accounts  # noqa: F401 - registers the /accounts routes
 from sandbox.front import spec
 from sandbox.front.routes import ROUTES, ApiError, Call
 from sandbox.front.state import file_id

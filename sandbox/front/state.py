@@ -27,11 +27,12 @@ SEED_INBOXES = [("Support", "support@acme.example"), ("Billing", "billing@acme.e
 SEED_TAGS = ["VIP", "Escalated"]
 SEED_CONVERSATION_FIELDS = [("Priority", "enum", ["Low", "Normal", "High"]), ("Order number", "string", None),
                             ("Region", "string", None)]
-SEED_CONTACT_FIELDS = [("Plan", "string", None)]
+SEED_CONTACT_FIELDS = [("Plan", "string", None), ("Loyalty points", "number", None)]
+SEED_ACCOUNT_FIELDS = [("Account tier", "enum", ["Free", "Standard", "Premium"]), ("Seats", "number", None)]
 ALL_SCOPES = frozenset({
     "inboxes:read", "channels:read", "teammates:read", "tags:read", "tags:write", "contacts:read",
     "contacts:write", "custom_fields:read", "messages:read", "messages:write", "comments:read",
-    "comments:write", "conversations:read", "conversations:write",
+    "comments:write", "conversations:read", "conversations:write", "accounts:read", "accounts:write",
 })
 
 
@@ -70,7 +71,8 @@ class Company:
         self.tags: dict[str, dict] = {}
         self.contacts: dict[str, dict] = {}
         self._handles: dict[str, str] = {}  # handle (lower case) -> contact id, kept by add_contact*
-        self.custom_fields: dict[str, list[dict]] = {"conversation": [], "contact": []}
+        self.custom_fields: dict[str, list[dict]] = {"conversation": [], "contact": [], "account": []}
+        self.accounts: dict[str, dict] = {}  # sandbox/front/accounts.py
         self.conversations: dict[str, Conversation] = {}
         self.messages: dict[str, dict] = {}
         self.comments: dict[str, dict] = {}
@@ -113,7 +115,8 @@ class Company:
             self.channels[cid] = {"id": cid, "inbox_id": iid, "name": name, "address": address}
         for name in SEED_TAGS:
             self.create_tag(name)
-        for kind, fields in (("conversation", SEED_CONVERSATION_FIELDS), ("contact", SEED_CONTACT_FIELDS)):
+        for kind, fields in (("conversation", SEED_CONVERSATION_FIELDS), ("contact", SEED_CONTACT_FIELDS),
+                             ("account", SEED_ACCOUNT_FIELDS)):
             for name, ftype, values in fields:
                 self.custom_fields[kind].append({"id": self.new_id("fld"), "name": name, "type": ftype, "values": values})
 
@@ -347,12 +350,21 @@ class Company:
                                                                 if c["inbox_id"] == i]} for i in self.inboxes],
                 "teammates": [self.teammate_json(t) for t in self.teammates],
                 "tags": [self.tags[t]["name"] for t in self.tags],
-                "contacts": [{"id": c["id"], "name": c.get("name"), "handles": c["handles"]} for c in self.contacts.values()],
+                "contacts": [{"id": c["id"], "name": c.get("name"), "handles": c["handles"],
+                              "description": c.get("description"), "custom_fields": dict(c.get("custom_fields") or {})}
+                             for c in self.contacts.values()],
+                "accounts": dump_accounts(self),
                 "conversations": conversations,
                 "pending_imports": len(self.pending),
                 "counters": copy.deepcopy(self.counters),  # a snapshot, not the live counters
                 "violations": copy.deepcopy(self.violations[-50:]),
             }
+
+
+def dump_accounts(company: Company) -> list[dict]:
+    from sandbox.front.accounts import dump_accounts as dump
+
+    return dump(company)
 
 
 def file_id(data: bytes) -> str:

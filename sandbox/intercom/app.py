@@ -25,7 +25,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from connectors.sample.generator import CONTACT_ID_OFFSET, SampleDataset
-from sandbox.intercom import search, spec
+from sandbox.intercom import companies, search, spec
 from sandbox.intercom.render import APP, IntercomRenderer, epoch
 from sandbox.vendorhttp import Request, Response, VendorApp
 
@@ -137,6 +137,7 @@ class IntercomApp(VendorApp):
         self.route("GET", "/conversations/{conversation_id}", self.get_conversation)
         self.route("GET", "/contacts", self.list_contacts)
         self.route("POST", "/contacts/search", self.search_contacts)
+        self.route("POST", "/companies/list", self.list_companies)
         self.route("GET", "/companies/{company_id}", self.get_company)
         self.route("GET", "/i/o/{aid}/{sig}/{name}", self.download)
 
@@ -228,6 +229,15 @@ class IntercomApp(VendorApp):
             return Response.json(company) if company else error(404, "company_not_found", "Company Not Found")
 
         return self.api(request, run)
+
+    def list_companies(self, request: Request) -> Response:
+        try:
+            page = max(1, int(request.query.get("page", "1")))
+            per_page = min(60, max(1, int(request.query.get("per_page", "15"))))
+        except ValueError:
+            return error(400, "parameter_invalid", "page and per_page must be numbers")
+        return self.api(request, lambda: Response.json(companies.company_page(
+            self.dataset, APP, page=page, per_page=per_page)))
 
     # ---- conversations ---------------------------------------------------------------------------------
     def _live(self, i: int) -> bool:

@@ -27,6 +27,7 @@ from urllib.parse import quote
 
 from connectors.base import Agent, Attachment, Contact, Message, Ticket
 from connectors.sample.generator import BRANDS, CONTACT_ID_OFFSET, TAGS, SampleDataset
+from sandbox.intercom import companies
 from sandbox.vendorhttp import text_to_html
 
 STATE = {"new": "open", "open": "open", "pending": "snoozed", "hold": "snoozed", "solved": "closed",
@@ -38,8 +39,6 @@ PAD_PARTS = 480
 BOT = {"type": "bot", "id": "9999", "name": "Operator", "email": "operator+acme@intercom.io"}
 APP = {"type": "app", "id_code": "acme4567", "name": "Acme", "region": "US", "timezone": "America/Los_Angeles",
        "created_at": 1514764800, "identity_verification": False}
-COMPANIES = ("Globex", "Initech", "Umbrella", "Hooli", "Stark Industries", "Wayne Enterprises", "Soylent",
-             "Vandelay Industries")
 ATTRIBUTES = (  # conversation attributes: (id, name, data_type, options)
     (1, "Order number", "string", ()),
     (2, "Product", "list", ("Widget", "Gadget Pro", "Gizmo")),
@@ -62,15 +61,6 @@ def epoch(dt: datetime) -> int:
 def team_of(ticket_id: int) -> int:
     """The team a conversation is assigned to (0: none, every tenth one from the third)."""
     return 0 if ticket_id % 10 == 3 else TEAM_OFFSET + int(BRANDS[ticket_id % len(BRANDS)][0])
-
-
-def company_of(contact_id: int) -> str | None:
-    j = contact_id - CONTACT_ID_OFFSET
-    return None if j % 3 == 0 else company_id(j % len(COMPANIES))
-
-
-def company_id(n: int) -> str:
-    return f"6762f1261bb69f9f2193bb{n:02d}"
 
 
 def is_lead(contact_id: int) -> bool:
@@ -187,25 +177,19 @@ class IntercomRenderer:
         return out
 
     def company(self, company: str) -> dict[str, Any] | None:
-        match = re.fullmatch(r"6762f1261bb69f9f2193bb(\d\d)", company)
-        if not match or int(match[1]) >= len(COMPANIES):
-            return None
-        n = int(match[1])
-        return {"type": "company", "id": company, "name": COMPANIES[n], "app_id": APP["id_code"],
-                "company_id": f"cmp-{n}", "created_at": APP["created_at"], "updated_at": APP["created_at"],
-                "user_count": 0, "session_count": 0, "monthly_spend": 0, "website": f"https://{n}.example.com",
-                "custom_attributes": {}, "tags": {"type": "tag.list", "tags": []}}
+        org = companies.organization_of(company, self.dataset)
+        return companies.company_json(org, APP) if org else None
 
     def contact(self, contact: Contact) -> dict[str, Any]:
         cid = int(contact.source_id)
-        company = company_of(cid)
+        company = companies.company_of(cid, self.dataset)
         out: dict[str, Any] = {
             "type": "contact", "id": contact.source_id, "external_id": None if is_lead(cid) else f"ext-{cid}",
             "workspace_id": APP["id_code"], "role": "lead" if is_lead(cid) else "user",
             "email": contact.emails[0] if contact.emails and sendable(contact.emails[0]) else "", "phone": contact.phones[0] if contact.phones else None,
             "name": contact.name, "owner_id": None, "has_hard_bounced": False, "marked_email_as_spam": False,
             "unsubscribed_from_emails": False, "created_at": APP["created_at"], "updated_at": APP["created_at"],
-            "custom_attributes": {},
+            "custom_attributes": companies.contact_attributes(contact),
             "companies": {"type": "list", "data": [{"type": "company", "id": company, "url": f"/companies/{company}"}]
                           if company else [], "url": f"/contacts/{cid}/companies", "total_count": 1 if company else 0,
                           "has_more": False},

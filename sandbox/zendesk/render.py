@@ -82,8 +82,10 @@ def agent_user(agent: Agent, base: str) -> dict[str, Any]:
 
 
 def contact_user(contact: Contact, base: str) -> dict[str, Any]:
+    from sandbox.zendesk.organizations import user_extras
+
     uid = int(contact.source_id)
-    return compact({
+    return user_extras(contact) | compact({
         "id": uid, "url": f"{base}/api/v2/users/{uid}.json", "name": _name(contact.name, contact.emails),
         "email": contact.emails[0] if contact.emails else None, "role": "end-user", "active": True,
         "verified": bool(contact.emails), "time_zone": "UTC", "phone": contact.phones[0] if contact.phones else None,

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
 from connectors.sample.generator import BRANDS
-from sandbox.zendesk import render
+from sandbox.zendesk import organizations, render
 
 if TYPE_CHECKING:
     from sandbox.zendesk.server import ZendeskHandler
@@ -87,6 +87,8 @@ def route(h: ZendeskHandler, path: str, query: dict[str, list[str]], user: dict[
         listing(h, path, query, "brands", render.brands(h.base))
     elif path == "/api/v2/groups":
         listing(h, path, query, "groups", render.groups(h.base))
+    elif organizations.route(h, path, query):
+        pass  # organizations, organization and user fields (sandbox/zendesk/organizations.py)
     else:
         h._error(404, "InvalidEndpoint", "Not found")
 

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import tempfile
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
-from connectors.base import SourceConnector
+from connectors.base import SourceConnector, Ticket
 from connectors.files import FileExportConnector
 from connectors.files.writer import write_sample_export
 from connectors.sample import SampleDataset
@@ -51,6 +52,12 @@ class FilesHarness:
 
     def expected_kind(self, kind: str) -> str:
         return kind
+
+    @staticmethod
+    def vendor_view(ticket: Ticket) -> Ticket:
+        """The file import also names the requester's organization as the ticket field "Organization"."""
+        orgs = ticket.requester.organizations if ticket.requester else []
+        return replace(ticket, custom_fields={**ticket.custom_fields, "Organization": orgs[0]}) if orgs else ticket
 
     def close(self) -> None:
         for connector in self._connectors:

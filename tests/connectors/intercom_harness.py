@@ -11,10 +11,11 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from connectors.base import Agent, SourceConnector, Ticket
+from connectors.base import Agent, Contact, Organization, SourceConnector, Ticket
 from connectors.intercom import IntercomConnector
 from sandbox.intercom import IntercomStandin
-from sandbox.intercom.render import STATE
+from sandbox.intercom.companies import company_id
+from sandbox.intercom.render import STATE, sendable
 from tests.connectors.hsfd_harness import _StandinHarness, closed_port_url
 
 
@@ -63,3 +64,21 @@ class IntercomHarness(_StandinHarness):
     @staticmethod
     def vendor_agents(agents: list[Agent]) -> list[Agent]:
         return intercom_agents(agents)
+
+    # Organizations: an Intercom company has no details, notes or second domain; contacts have no notes,
+    # one email (a sendable one) and one phone; companies have ids of their own; contact attributes are
+    # not listed as field definitions by the stand-in.
+    vendor_contact_fields: list[str] = []
+
+    @staticmethod
+    def vendor_organization(org: Organization) -> Organization:
+        return replace(org, domains=org.domains[:1], details=None, notes=None)
+
+    @staticmethod
+    def vendor_organization_id(source_id: str) -> str:
+        return company_id(source_id)
+
+    @staticmethod
+    def vendor_contact(contact: Contact) -> Contact:
+        return replace(contact, notes=None, emails=[e for e in contact.emails[:1] if sendable(e)],
+                       phones=contact.phones[:1])

@@ -126,7 +126,8 @@ def test_object_names_as_a_list_are_the_documented_shorthand(tmp_path, front):
     data = _valid(front) | {"objects": ["tickets", "contacts"], "demo": {"ids": ["1", "2"]}}
     migration_id = _cli("apply", _write(tmp_path, data), "--owner", "ops@example.com").strip()
     migration = Migration.objects.get(pk=migration_id)
-    assert migration.selected_objects == {"tickets": True, "contacts": True, "agents": False}
+    assert migration.selected_objects == {"tickets": True, "contacts": True, "agents": False, "organizations": False,
+                                          "contact_fields": False}
     summary = json.loads(_cli("run", migration_id, "--kind", "demo", "--inline"))
     assert summary["state"] == "completed" and summary["counts"]["tickets"]["done"] == 2
     assert summary["counts"]["agents"]["done"] == 0

@@ -161,7 +161,8 @@ def test_connect_demo_full_delta_send_no_request_against_the_spec(owner, standin
         assert writes > 100  # the runs did write: the count above is not vacuous
 
 
-@pytest.mark.parametrize("scope", ["tags:write", "contacts:write", "messages:write", "comments:write"])
+@pytest.mark.parametrize("scope", ["tags:write", "contacts:write", "messages:write", "comments:write", "accounts:write",
+                                   "accounts:read"])
 def test_a_missing_write_scope_pauses_the_demo_naming_it(owner, front, scope):
     """Item 6: the connect check no longer probes writes; the first real write tells, and the run pauses
     for attention with the scope named, whatever words Front's 403 uses (strict: none)."""

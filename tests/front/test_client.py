@@ -45,7 +45,7 @@ def test_me_inboxes_teammates_custom_fields(front_client, front_standin):
     emails = {t["email"] for t in front_client.teammates()}
     assert {"agent1@example.com", "agent4@example.com"} <= emails
     assert {f["name"] for f in front_client.conversation_custom_fields()} == {"Priority", "Order number", "Region"}
-    assert [f["name"] for f in front_client.contact_custom_fields()] == ["Plan"]
+    assert [f["name"] for f in front_client.contact_custom_fields()] == ["Plan", "Loyalty points"]
 
 
 @pytest.mark.parametrize("strict", [False, True], ids=["ours", "strict"])

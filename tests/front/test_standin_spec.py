@@ -8,6 +8,7 @@ import httpx
 import pytest
 
 from connectors.front import FrontClient, Upload
+from connectors.front.accounts import FrontAccounts
 from sandbox.front import FrontStandin, spec
 from sandbox.front.pytest_plugin import FRONT_TEST_TOKEN
 from sandbox.front.routes import ROUTES
@@ -57,6 +58,13 @@ def test_every_route_answers_per_spec(walked_standin: FrontStandin):
     front_client.http.request("GET", f"/messages/{messages[0]['id']}")
     front_client.http.request("GET", "/company/tags", params={"limit": 1})
     front_client.http.request("POST", "/tags", json={"name": "legacy endpoint"})
+    accounts = FrontAccounts(front_client)  # accounts (issue 18)
+    accounts.custom_fields()
+    account = accounts.create({"name": "Walk Ltd", "domains": ["walk.example"], "custom_fields": {"Seats": 3}})
+    accounts.update(account["id"], {"description": "walked", "custom_fields": {"Account tier": "Free"}})
+    accounts.add_contacts(account["id"], [contact])
+    assert [a["id"] for a in accounts.iter_accounts()] == [account["id"]] and accounts.get(account["id"])
+    front_client.http.request("GET", f"/accounts/{account['id']}/contacts")
 
     counters = front_standin.state()["counters"]
     served = set(counters["routes"])

@@ -32,7 +32,7 @@ def test_answers_match_the_document(standin_strict):
     with IntercomStandin(tickets=120, seed=2, strict=standin_strict) as ic, \
             httpx.Client(base_url=ic.url, headers=HEADERS) as http:
         for path in ("/me", "/admins", "/admins/1", "/teams", "/tags", "/conversations/attributes", "/contacts",
-                     "/companies/6762f1261bb69f9f2193bb01", "/conversations/deleted?per_page=60&order=asc",
+                     "/companies/6762f1261bb69f9f05000001", "/conversations/deleted?per_page=60&order=asc",
                      "/conversations/50", "/conversations/53", "/conversations/71"):
             assert http.get(path).status_code == 200, path
         found = http.post("/conversations/search", json={"query": {"operator": "AND", "value": [
@@ -42,6 +42,8 @@ def test_answers_match_the_document(standin_strict):
         contacts = http.post("/contacts/search", json={"query": {"field": "id", "operator": "IN",
                                                                  "value": ["1000001", "1000004"]}})
         assert [c["role"] for c in contacts.json()["data"]] == ["user", "lead"]
+        companies = http.post("/companies/list", params={"page": 2, "per_page": 5}).json()
+        assert companies["pages"]["total_pages"] == 2 and len(companies["data"]) == 2  # 7 organizations
         assert http.get("/admins/999").status_code == 404
         assert http.get("/conversations/97").status_code == 404  # deleted
         assert not ic.app.violations, ic.app.violations[:3]

@@ -182,3 +182,30 @@ def test_zenpy_reads_the_standin(zd, monkeypatch):
     agents = list(client.users(role=["agent", "admin"]))
     assert "agent1@example.com" in {u.email for u in agents}
     assert os.environ["ZENPY_FORCE_SCHEME"] == "http"
+
+
+def test_organizations_and_user_fields_match_the_zendesk_spec(zd_both, standin_strict):
+    """Organizations (offset pages; strict: cursor pages of two), fields and identities per the document."""
+    zd = zd_both
+    first = _checked(zd, "/api/v2/organizations.json", {"per_page": 3})
+    orgs = list(first["organizations"])
+    nxt = first.get("next_page") or (first.get("links") or {}).get("next")
+    while nxt:
+        url = httpx.URL(nxt)
+        page = _checked(zd, url.path, list(url.params.multi_items()), validate_request=False)
+        orgs += page["organizations"]
+        nxt = page.get("next_page") or (page.get("links") or {}).get("next")
+    count = _checked(zd, "/api/v2/organizations/count.json")["count"]["value"]
+    assert len(orgs) == count == zd.state.dataset.organization_count() >= 7
+    assert len({o["id"] for o in orgs}) == count
+    one = _checked(zd, f"/api/v2/organizations/{orgs[0]['id']}.json", validate_request=False)["organization"]
+    assert one == orgs[0] and one["organization_fields"]["account_tier"] in ("free", "standard", "premium", "legacy")
+    titles = {f["key"]: f["title"] for f in _checked(zd, "/api/v2/organization_fields.json")["organization_fields"]}
+    users = {f["key"]: f["title"] for f in _checked(zd, "/api/v2/user_fields.json")["user_fields"]}
+    if not standin_strict:  # strict answers the first cursor page (two) only
+        assert set(titles.values()) == {"Account tier", "Seats", "Industry", "Renewal date"}
+        assert set(users.values()) == {"Plan", "Loyalty points", "Language", "Newsletter"}
+    user = _checked(zd, "/api/v2/users/show_many.json", {"ids": "1000017"})["users"][0]
+    assert user["organization_id"] and user["user_fields"]["plan"] in ("free", "pro", "enterprise")
+    identities = _checked(zd, "/api/v2/users/1000017/identities.json", validate_request=False)["identities"]
+    assert [i["value"] for i in identities] == ["customer17@example.org", "customer17.alt@example.net"]

@@ -29,6 +29,8 @@ def test_one_failed_count_leaves_the_others_and_retry_fills_it(owner_client, cou
     url = reverse("wizard:objects", args=[counted_migration.pk])
     page = owner_client.get(url).content.decode()
     assert 'data-testid="count-tickets">30<' in page and 'data-testid="count-agents">3<' in page
+    # Organizations (-> Front accounts) and contact fields are counted on their own too (issue 18).
+    assert 'data-testid="count-organizations">7<' in page and 'data-testid="count-contact_fields">4<' in page
     assert 'data-testid="count-problem-contacts"' in page and "GET /v2/customers" in page
     assert 'data-testid="retry-contacts"' in page
     assert "We could not reach one of your systems" not in page  # not the whole step
@@ -45,7 +47,8 @@ def test_one_failed_count_leaves_the_others_and_retry_fills_it(owner_client, cou
     assert 'data-testid="count-contacts">10<' in fragment and "count-problem" not in fragment
     assert helpscout.app.calls["GET /v2/conversations"] == asked  # only the failed count was asked again
     counted_migration.refresh_from_db()
-    assert counted_migration.record_counts == {"tickets": 30, "contacts": 10, "agents": 3}
+    assert counted_migration.record_counts == {"tickets": 30, "contacts": 10, "agents": 3, "organizations": 7,
+                                               "contact_fields": 4}
     plan = owner_client.get(reverse("billing:plan", args=[counted_migration.pk])).content.decode()
     assert "missing-contacts" not in plan and 'id="pay-button"' in plan
 
