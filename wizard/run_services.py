@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from billing.gate import run_refusal
 from wizard.models import Migration
 from wizard.selectors import demo_succeeded, full_run_done, latest_run
-from wizard.steps import Step, advance
+from wizard.steps import Step, advance, step_url
 
 
 def billing_enabled() -> bool:
@@ -86,6 +86,26 @@ def sync_verification(*, migration: Migration) -> None:
 
 def plan_refusal(*, migration: Migration) -> str | None:
     return run_refusal(migration=migration, kind="full")
+
+
+def sync_plan_step(*, migration: Migration) -> None:
+    """A confirmed payment opens the full step at once (when the demo succeeded and the gate allows
+    the full run), so the payment page's link leads straight to it instead of the plan step."""
+    if (migration.furthest_step == Step.PLAN and demo_succeeded(migration=migration)
+            and plan_refusal(migration=migration) is None):
+        advance(migration, past=Step.PLAN)
+
+
+def after_payment(*, migration: Migration) -> tuple[str, str]:
+    """Where the payment confirmation leads: (step URL, the sentence that says why it is not the full
+    step, or "" when it is)."""
+    sync_plan_step(migration=migration)
+    if migration.furthest_step >= Step.FULL:
+        return step_url(migration, Step.FULL), ""
+    if migration.furthest_step < Step.PLAN or not demo_succeeded(migration=migration):
+        return (step_url(migration, migration.furthest_step),
+                _("The full migration opens once a demo has succeeded: finish the earlier steps and run the demo."))
+    return step_url(migration, Step.PLAN), plan_refusal(migration=migration) or ""
 
 
 def plan_continue(*, migration: Migration) -> None:

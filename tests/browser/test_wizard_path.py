@@ -124,12 +124,15 @@ def test_whole_wizard_path(page, live_server, front_standin, stripe_live_billing
     page.click('[data-testid="plan-signature"]')
     page.click('[data-testid="pay-button"]')
     page.click('[data-testid="standin-pay"]')
+    # The return page waits for the signed webhook, then one click leads to the full-run step.
     page.wait_for_selector('[data-testid="order-status"][data-status="paid"]', timeout=30_000)
+    shoot(page, "14a-payment-confirmed")
+    page.click('[data-testid="continue-full"]')
+    expect(page).to_have_url(re.compile(r"/full/$"))
+    expect(page.locator('[data-testid="start-full"]')).to_be_visible()
     page.goto(base + "/migrations/")
     shoot(page, "14-dashboard")
     page.click("text=Open")
-    expect(page).to_have_url(re.compile(r"/plan/$"))
-    page.click('[data-testid="to-full"]')
 
     # 10. Full migration: checklist, start now, live progress, report.
     expect(page).to_have_url(re.compile(r"/full/$"))
