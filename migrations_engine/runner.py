@@ -22,7 +22,7 @@ from django.utils import timezone
 
 from connectors.base import ConnectorError, PermanentRefusal, TicketPage
 from migrations_engine import context as run_context
-from migrations_engine import records
+from migrations_engine import demo_reuse, records
 from migrations_engine.models import Checkpoint, Run
 from migrations_engine.notify import notify_run_event
 from migrations_engine.page import ATTENTION_ERRORS, handle_page
@@ -167,13 +167,16 @@ def _work(run: Run, owner: str) -> str:
     try:
         if run.phase == "prepare":
             run_context.prepare(contexts[-1])
-            run.phase = "cleanup" if run.kind == Run.Kind.REMIGRATION else "tickets"
+            cleanup = run.kind == Run.Kind.REMIGRATION or demo_reuse.wanted(run)
+            run.phase = "cleanup" if cleanup else "tickets"
             Run.objects.filter(pk=run.pk).update(phase=run.phase, context=run.context, counters=run.counters)
             contexts.append(run_context.build(run))
         if run.phase == "cleanup":
             from migrations_engine.cleanup import remove_lineage_conversations
 
             remove_lineage_conversations(contexts[-1], heartbeat=heartbeat.beat)
+            if demo_reuse.wanted(run):  # the demos' conversations: kept when still right, else removed
+                demo_reuse.settle(run=run, client=contexts[-1].client, heartbeat=heartbeat.beat)
             run.phase = "tickets"
             Run.objects.filter(pk=run.pk).update(phase="tickets")
             contexts.append(run_context.build(run))

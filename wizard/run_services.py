@@ -36,10 +36,12 @@ def _engine():
     return services
 
 
-def _start(*, migration: Migration, kind: str, user, scheduled_for: datetime | None = None, ids=None):
+def _start(*, migration: Migration, kind: str, user, scheduled_for: datetime | None = None, ids=None,
+           settle_demo: bool = False):
     engine = _engine()
     try:
-        return engine.start_run(migration=migration, kind=kind, user=user, scheduled_for=scheduled_for, ids=ids)
+        return engine.start_run(migration=migration, kind=kind, user=user, scheduled_for=scheduled_for, ids=ids,
+                                settle_demo=settle_demo)
     except engine.RunRefused as exc:
         raise WizardRefused(exc.reason) from exc
 
@@ -133,11 +135,11 @@ def full_start(*, migration: Migration, user, scheduled_for: datetime | None, ti
     refusal = full_refusal(migration=migration)
     if refusal:
         raise WizardRefused(refusal)
-    if remove_demo:
-        demo_remove(migration=migration)
     migration.time_zone = time_zone
     migration.save(update_fields=["time_zone", "updated_at"])
-    return _start(migration=migration, kind="full", user=user, scheduled_for=scheduled_for)
+    # The run itself settles the demos' conversations when it starts (kept when nothing that shapes them
+    # changed, else removed and imported again): see migrations_engine/demo_reuse.py.
+    return _start(migration=migration, kind="full", user=user, scheduled_for=scheduled_for, settle_demo=remove_demo)
 
 
 def delta_start(*, migration: Migration, user):
