@@ -34,7 +34,7 @@ from connectors.front import (
     NotFound,
     Upload,
 )
-from migrations_engine import fastsql, mapping
+from migrations_engine import fastsql, mapping, requesters
 from migrations_engine.models import FrontWrite, RecordMap
 from migrations_engine.parallel import write_lock
 
@@ -182,18 +182,12 @@ def _with_attachments(ctx: RunContext, work: TicketWork, attachments: list[Attac
         return result
 
 
-def _requester_handle(ticket: Ticket) -> tuple[str, str | None]:
-    req = ticket.requester
-    if req and req.emails:
-        return req.emails[0], req.name
-    if req and req.phones:
-        return req.phones[0], req.name
-    return f"unknown-requester-{ticket.source_id}@frontport.invalid", (req.name if req else None)
-
-
 def ensure_requester(ctx: RunContext, work: TicketWork) -> None:
-    """The ticket's requester as a Front contact: looked up (then created) once per distinct requester."""
+    """The ticket's requester as a Front contact: looked up (then created) once per distinct requester.
+    Invalid email addresses never become handles (requesters.py); the ticket's report says what it shows."""
     req = work.ticket.requester
+    if req is not None and (warning := requesters.ticket_warning(work.ticket)):
+        work.reasons.append(warning)
     if not ctx.snapshot["objects"].get("contacts", True) or req is None or not (req.emails or req.phones):
         return
     if req.source_id in ctx.contacts:
@@ -227,14 +221,19 @@ def _look_up_requester(ctx: RunContext, req) -> None:
             return
     from migrations_engine.records import record_contact
 
+    usable, warning = requesters.handles(req), requesters.contact_warning(req)
+    if not usable.any:  # only invalid addresses: no contact, the ticket keeps the requester's name
+        record_contact(ctx, contact=req, front_id="", error="", warning=warning)
+        ctx.contacts[req.source_id] = ""
+        return
     try:
-        contact_id = ctx.client.ensure_contact(name=req.name, emails=list(req.emails), phones=list(req.phones))
+        contact_id = ctx.client.ensure_contact(name=req.name, emails=usable.emails, phones=usable.phones)
     except RECORD_ERRORS as exc:
         record_contact(ctx, contact=req, front_id="", error=str(exc))
         ctx.contacts[req.source_id] = ""
         return
     ctx.contacts[req.source_id] = contact_id
-    record_contact(ctx, contact=req, front_id=contact_id, error="")
+    record_contact(ctx, contact=req, front_id=contact_id, error="", warning=warning)
 
 
 def _public_messages(work: TicketWork) -> list[Message]:
@@ -258,7 +257,7 @@ def import_phase(ctx: RunContext, work: TicketWork) -> None:
     status = mapping.front_status(ticket, snap)
     tags = mapping.ticket_tags(ticket, snap)
     assignee = ctx.teammates.get(ticket.assignee_agent_id or "", ctx.default_teammate) if ticket.assignee_agent_id else None
-    requester_handle, requester_name = _requester_handle(ticket)
+    requester_handle, requester_name = requesters.sender(ticket)
     thread = mapping.thread_ref(namespace=ctx.namespace, lineage=ctx.lineage, ticket_id=ticket.source_id)
     for message in _public_messages(work):
         key = mapping.external_id(namespace=ctx.namespace, lineage=ctx.lineage, ticket_id=ticket.source_id,
@@ -270,7 +269,7 @@ def import_phase(ctx: RunContext, work: TicketWork) -> None:
         inbound = message.inbound or (message.author_agent_id is None and message.kind == "reply")
         author_id = ctx.teammates.get(message.author_agent_id or "", ctx.default_teammate) or None
         if inbound:
-            sender = message.author_email or requester_handle
+            sender = message.author_email if requesters.is_email(message.author_email) else requester_handle
             sender_name = message.author_name or requester_name
             to = list(message.to) or [ctx.inbox_address]
         else:

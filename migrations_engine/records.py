@@ -46,17 +46,21 @@ def journal_for(*, migration_id: int, lineage: str, ticket_ids: list[str]) -> di
     return grouped
 
 
-def record_contact(ctx, *, contact: Contact, front_id: str, error: str) -> bool:
+def record_contact(ctx, *, contact: Contact, front_id: str, error: str, warning: str = "") -> bool:
     """Upsert the contact's RecordMap row; True when it is new for this run.
 
-    The run's contact counter moves in the same transaction as the row, not with the ticket that asked
-    for it: a chunk stopped before that ticket completes would otherwise lose the count for good (the
-    next execution finds the contact already recorded)."""
-    state = RecordMap.State.FAILED if error else RecordMap.State.DONE
+    `warning` (an address left out) is the reason of a done row, or of a skipped one when no contact
+    could be made (not a failure: requesters.py). The run's contact counter moves in the same transaction
+    as the row, not with the ticket that asked for it: a chunk stopped before that ticket completes would
+    otherwise lose the count for good (the next execution finds the contact already recorded)."""
+    if error:
+        state = RecordMap.State.FAILED
+    else:
+        state = RecordMap.State.DONE if front_id or not warning else RecordMap.State.SKIPPED
     with ctx.counters_lock, write_lock(), transaction.atomic():
         row = fastsql.first(RecordMap, migration_id=ctx.migration.pk, entity="contact", source_id=contact.source_id)
-        fresh = row is None or row.last_run_id != ctx.run.pk or row.state != RecordMap.State.DONE
-        values = {"state": state, "reason": error[:1000], "front_id": front_id, "last_run_id": ctx.run.pk}
+        fresh = row is None or row.last_run_id != ctx.run.pk or row.state != state
+        values = {"state": state, "reason": (error or warning)[:1000], "front_id": front_id, "last_run_id": ctx.run.pk}
         if row is None:
             # The unique constraint still guards the row; the lease makes this execution its only writer.
             fastsql.insert(RecordMap, migration_id=ctx.migration.pk, entity="contact", source_id=contact.source_id,
@@ -67,9 +71,9 @@ def record_contact(ctx, *, contact: Contact, front_id: str, error: str) -> bool:
             row.attempts += 1
             fastsql.save_fields(row, (*values, "attempts", "updated_at"))
         if fresh and ctx.counters is not None:
-            ctx.counters["contacts"]["failed" if error else "done"] += 1
+            ctx.counters["contacts"][state] += 1
             fastsql.update(ctx.run, {"counters": ctx.counters})
-    return fresh and not error
+    return fresh and state == RecordMap.State.DONE
 
 
 def count_earlier_writes(ctx, work) -> None:
