@@ -425,3 +425,21 @@ CELERY_BEAT_SCHEDULE = {
 ENGINE_FRONT_BURST_GATE = _env_bool("ENGINE_FRONT_BURST_GATE", True)
 # First back-off step (seconds) after a Front 5xx or dropped connection; doubles with jitter per retry.
 ENGINE_RETRY_BASE_DELAY = env.float("ENGINE_RETRY_BASE_DELAY", default=0.5)
+
+# --- File import (connectors/files, docs/import-format.md) -------------------------------------
+# Uploads are streamed to a temporary file (never held in memory), then kept under DATA_DIR/imports,
+# which web and workers must share (one volume), readable by this process only.
+FILE_IMPORT_DIR = DATA_DIR / "imports"
+FILE_UPLOAD_TEMP_DIR = str(FILE_IMPORT_DIR / "incoming")  # same disk as the store: moving in is a rename
+Path(FILE_UPLOAD_TEMP_DIR).mkdir(parents=True, exist_ok=True)
+FILE_UPLOAD_HANDLERS = ["django.core.files.uploadhandler.TemporaryFileUploadHandler"]
+FILE_UPLOAD_PERMISSIONS = 0o600
+FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o700
+FILE_IMPORT_MAX_UPLOAD_MB = env.int("FILE_IMPORT_MAX_UPLOAD_MB", default=2048)  # the ZIP as uploaded
+FILE_IMPORT_MAX_UNCOMPRESSED_MB = env.int("FILE_IMPORT_MAX_UNCOMPRESSED_MB", default=10240)  # all files, unzipped
+FILE_IMPORT_MAX_MEMBER_MB = env.int("FILE_IMPORT_MAX_MEMBER_MB", default=1024)  # one file inside, unzipped
+FILE_IMPORT_MAX_RATIO = env.int("FILE_IMPORT_MAX_RATIO", default=100)  # unzipped / zipped, per file over 1 MB
+FILE_IMPORT_MAX_MEMBERS = env.int("FILE_IMPORT_MAX_MEMBERS", default=200_000)
+FILE_IMPORT_MAX_MISTAKES = env.int("FILE_IMPORT_MAX_MISTAKES", default=100)  # reading stops (file refused)
+# Uploads up to this size are checked while the page waits; larger ones by a worker (the page polls).
+FILE_IMPORT_INLINE_CHECK_MB = env.int("FILE_IMPORT_INLINE_CHECK_MB", default=20)

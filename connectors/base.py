@@ -220,7 +220,8 @@ class ConfigField:
 
     name: str
     label: str
-    kind: Literal["url", "text", "email", "secret", "choice"] = "text"
+    # "file": filled by the wizard's upload (stored under DATA_DIR), never typed in a form.
+    kind: Literal["url", "text", "email", "secret", "choice", "file"] = "text"
     required: bool = True
     help_text: str = ""
     placeholder: str = ""

@@ -20,6 +20,7 @@ _CONNECTORS: dict[str, str] = {
     "sample": "connectors.sample:SampleConnector",
     "freshdesk": "connectors.freshdesk:FreshdeskConnector",
     "helpscout": "connectors.helpscout:HelpScoutConnector",
+    "files": "connectors.files:FileExportConnector",
 }
 
 

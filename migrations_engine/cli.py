@@ -109,4 +109,16 @@ def apply_file(*, data: dict, owner_email: str | None = None) -> Migration:
                 Schedule.objects.create(migration=migration, start_day=int(w["start_day"]),
                                         start_time=time.fromisoformat(w["start_time"]),
                                         end_day=int(w["end_day"]), end_time=time.fromisoformat(w["end_time"]))
+        if source_type == "files":  # the export is copied into the migration's store and checked there
+            _adopt_export(migration, source_config["path"])
     return migration
+
+
+def _adopt_export(migration: Migration, path: str) -> None:
+    from wizard.imports import ExportRefused, adopt_export
+
+    try:
+        migration.source_config = adopt_export(migration=migration, path=path)
+    except ExportRefused as exc:
+        raise FileError(f"source.path: {exc}") from None
+    migration.save(update_fields=["source_config", "updated_at"])

@@ -35,6 +35,8 @@ def source_form_class(connector_cls: type[SourceConnector], saved: dict[str, Any
     """A form built from the connector's `config_fields`. Saved secrets are kept when left empty."""
     fields: dict[str, forms.Field] = {}
     for f in connector_cls.config_fields:
+        if f.kind == "file":
+            continue  # filled by the upload (wizard/imports.py), never typed
         attrs = {"placeholder": f.placeholder} if f.placeholder else {}
         required_msg = _("%(label)s is required.") % {"label": f.label}
         common = {"label": f.label, "help_text": f.help_text, "error_messages": {"required": required_msg}}
@@ -69,14 +71,19 @@ def source_initial(connector_cls: type[SourceConnector], saved: dict[str, Any]) 
 
 
 def merged_source_config(connector_cls, cleaned: dict[str, Any], saved: dict[str, Any]) -> dict[str, Any]:
-    """Cleaned form data, with saved secrets kept where the user left the field empty."""
+    """Cleaned form data, with saved secrets kept where the user left the field empty; `file` fields and
+    the upload's display name come from `saved` (the upload, see views_setup._source_form)."""
     config = {}
     for f in connector_cls.config_fields:
         value = cleaned.get(f.name)
-        if f.kind == "secret" and not value:
+        if f.kind == "file":
+            value = (saved or {}).get(f.name)
+        elif f.kind == "secret" and not value:
             value = (saved or {}).get(f.name)
         if value not in (None, ""):
             config[f.name] = value
+    if any(f.kind == "file" for f in connector_cls.config_fields) and (saved or {}).get("name"):
+        config["name"] = saved["name"]
     return config
 
 

@@ -7,7 +7,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from wizard import connections, services
+from wizard import connections, imports, services
 from wizard.access import Level
 from wizard.connections import ConnectionProblem
 from wizard.forms import (
@@ -26,6 +26,8 @@ from wizard.views_common import render_step, wizard_step
 
 def _source_form(migration, platform, data=None):
     saved = migration.source_config if migration.source_type == platform.key else {}
+    if "file_upload" in platform.features:  # the newest accepted upload replaces the saved file
+        saved = {**saved, **imports.source_config(migration=migration)}
     form_cls = source_form_class(platform.connector_cls, saved)
     return form_cls(data, prefix="source", initial=source_initial(platform.connector_cls, saved)), saved
 

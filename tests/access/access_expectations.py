@@ -35,6 +35,8 @@ EXPECTED: dict[str, Rule] = {
     "wizard:connect": Rule(get=EDIT, post=EDIT),
     "wizard:connect_test": Rule(get=NOT_ALLOWED, post=EDIT, samples={"which": "source"}),
     "wizard:connect_sandbox": Rule(get=NOT_ALLOWED, post=EDIT),
+    "wizard:connect_upload": Rule(get=NOT_ALLOWED, post=EDIT),  # file import: the export ZIP
+    "wizard:connect_upload_status": Rule(get=EDIT, post=NOT_ALLOWED),
     "wizard:inbox": Rule(get=VIEW, post=EDIT),
     "wizard:objects": Rule(get=VIEW, post=EDIT),
     "wizard:teammates": Rule(get=VIEW, post=EDIT),

@@ -73,6 +73,12 @@ class Command(BaseCommand):
             migration = apply_file(data=data, owner_email=options.get("owner"))
         except FileError as exc:
             raise CommandError(str(exc)) from None
+        if migration.source_type == "files":  # an export accepted with mistakes: say which lines are left out
+            from wizard.imports import upload_in_use
+
+            upload = upload_in_use(migration=migration)
+            if upload and upload.report and upload.report.verdict == "partial":
+                self.stderr.write(upload.report.summary(limit=20))
         self.stdout.write(str(migration.pk))
 
     def _run(self, options):
