@@ -115,3 +115,8 @@ def test_platforms_are_a_radio_group_for_keyboards_and_screen_readers(page, live
     expect(page).to_have_url(f"{base}/migrations/{migration.pk}/connect/?platform={second_key}")
     expect(page.locator("[data-testid=save-connect]")).to_be_enabled()
     audit(page, "en-connect-keyboard")
+    # Every platform's own fields (the file import's upload panel included) pass the audit too.
+    for key in [radio.get_attribute("value") for radio in radios.all()]:
+        page.click(f'[data-testid="platform-{key}"]')
+        expect(page.locator(f'#source-fields input[name="platform"][value="{key}"]')).to_have_count(1)
+        audit(page, f"en-connect-{key}")
