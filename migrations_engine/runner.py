@@ -22,7 +22,7 @@ from django.utils import timezone
 
 from connectors.base import ConnectorError, PermanentRefusal, TicketPage
 from migrations_engine import context as run_context
-from migrations_engine import demo_reuse, records
+from migrations_engine import demo_reuse, progress, records
 from migrations_engine.models import Checkpoint, Run
 from migrations_engine.notify import notify_run_event
 from migrations_engine.page import ATTENTION_ERRORS, handle_page
@@ -116,6 +116,17 @@ class Heartbeat:
             self.beat()
 
 
+class SampledHeartbeat(Heartbeat):
+    """The heartbeat that also takes the run's progress samples (progress.py) while tickets are handled."""
+
+    sampler: progress.Sampler | None = None
+
+    def beat(self, *, force: bool = False) -> None:
+        super().beat(force=force)
+        if self.sampler is not None:
+            self.sampler.maybe_sample()
+
+
 def execute_chunk(run_id: int) -> str:
     """Work on a run for one chunk. Returns "continue" (enqueue the next), "done", "busy" or "wait"."""
     owner = acquire_lease(run_id)
@@ -160,7 +171,7 @@ def execute_chunk(run_id: int) -> str:
 
 def _work(run: Run, owner: str) -> str:
     started = time.monotonic()
-    heartbeat = Heartbeat(run, owner)
+    heartbeat = SampledHeartbeat(run, owner)
     # The context is built again after each phase change (it reads what the phase saved); every one
     # built is accounted and closed at the end, so no Front call goes uncounted.
     contexts = [run_context.build(run)]
@@ -181,6 +192,8 @@ def _work(run: Run, owner: str) -> str:
             Run.objects.filter(pk=run.pk).update(phase="tickets")
             contexts.append(run_context.build(run))
         if run.phase == "tickets":
+            heartbeat.sampler = _sampler(run, contexts)
+            heartbeat.sampler.start()
             deadline = started + setting("ENGINE_CHUNK_SECONDS", 30)
             if _tickets(contexts[-1], heartbeat, deadline=deadline) == "continue":
                 return "continue"
@@ -195,13 +208,29 @@ def _work(run: Run, owner: str) -> str:
             ctx.source.close()
 
 
-def _account(run: Run, contexts: list, started: float) -> None:
+def _calls(contexts: list) -> int:
     # Comments go through their own client (it never retries by itself): count both.
-    calls = sum(int(client.stats.get("requests", 0)) for ctx in contexts for client in (ctx.client, ctx.comment_client))
+    return sum(int(client.stats.get("requests", 0)) for ctx in contexts for client in (ctx.client, ctx.comment_client))
+
+
+def _handled(counters: dict | None) -> int:
+    tickets = (counters or {}).get("tickets", {})
+    return sum(tickets.get(s, 0) for s in ("done", "failed", "skipped"))
+
+
+def _sampler(run: Run, contexts: list) -> progress.Sampler:
+    """Progress samples of this chunk: live counters, Front calls so far, the budget's pace."""
+    return progress.Sampler(
+        run, handled=lambda: _handled(contexts[-1].counters or run.counters),
+        calls=lambda: run.front_calls + _calls(contexts), rpm=lambda: contexts[-1].client.budget.limit)
+
+
+def _account(run: Run, contexts: list, started: float) -> None:
+    calls = _calls(contexts)
     fresh = Run.objects.get(pk=run.pk)
-    series = (fresh.series or [])[-199:]
-    handled = sum(fresh.counters.get("tickets", {}).get(s, 0) for s in ("done", "failed", "skipped"))
-    series.append([int(time.time()), handled, fresh.front_calls + calls])
+    point = progress.Point(time.time(), _handled(fresh.counters), fresh.front_calls + calls,
+                           contexts[-1].client.budget.limit)
+    series = progress.append_point(fresh.series or [], point)
     Run.objects.filter(pk=run.pk).update(
         front_calls=fresh.front_calls + calls, series=series,
         elapsed_seconds=fresh.elapsed_seconds + (time.monotonic() - started),

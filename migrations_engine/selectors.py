@@ -3,12 +3,14 @@ reads one Run row (its counters are kept incrementally), never counts whole tabl
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from typing import Any
 
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from migrations_engine import progress
 from migrations_engine.models import FrontWrite, RecordMap, Run
 
 FRONT_APP_URL = "https://app.frontapp.com/open/"
@@ -18,29 +20,19 @@ def latest_runs(*, migration, limit: int = 20) -> QuerySet[Run]:
     return migration.runs.all().order_by("-created_at")[:limit]
 
 
-def _rate_per_minute(series: list[list[int]]) -> float:
-    """Tickets per minute over the last few minutes of the run's own time series."""
-    if len(series) < 2:
-        return 0.0
-    last = series[-1]
-    window = [p for p in series if last[0] - p[0] <= 600] or series
-    first = window[0] if window[0] != last else series[-2]
-    seconds = last[0] - first[0]
-    return round((last[1] - first[1]) * 60.0 / seconds, 2) if seconds > 0 else 0.0
-
-
 def run_progress(*, run: Run) -> dict[str, Any]:
     """Per entity total/done/failed/skipped, rate, ETA, recent errors and a chart series (one row read)."""
     run.refresh_from_db()
     counters = run.counters or {}
     tickets = counters.get("tickets", {})
     handled = sum(tickets.get(s, 0) for s in ("done", "failed", "skipped"))
-    rate = _rate_per_minute(run.series or [])
-    if not rate and run.elapsed_seconds > 1 and handled:
-        rate = round(handled * 60.0 / run.elapsed_seconds, 2)
     total = tickets.get("total", 0)
-    left = max(0, total - handled) if total else None
-    eta = int(left * 60 / rate) if rate and left is not None and run.is_active else None
+    live = progress.estimate(series=run.series or [], handled=handled, total=total or None,
+                             running=run.state == Run.State.RUNNING, now=time.time())
+    rate = live.rate_per_min or 0.0
+    if not rate and not live.measuring and run.elapsed_seconds > 1 and handled:
+        rate = round(handled * 60.0 / run.elapsed_seconds, 2)
+    eta = live.eta_seconds
     calls_per_ticket = round(run.front_calls / handled, 2) if handled else None
     return {
         "run_id": run.pk, "kind": run.kind, "state": run.state, "reason": run.reason,
@@ -58,6 +50,10 @@ def run_progress(*, run: Run) -> dict[str, Any]:
         "warnings": list((run.context or {}).get("warnings") or []),
         "series": [{"t": p[0], "handled": p[1], "calls": p[2]} for p in (run.series or [])],
         "as_of": timezone.now().isoformat(),
+        # Live estimate (progress.py): "measuring" until the first records; which way the ETA was read.
+        "measuring": live.measuring, "records_eta_seconds": live.records_eta_seconds,
+        "budget_eta_seconds": live.budget_eta_seconds, "budget_rpm": live.budget_rpm,
+        "window_calls_per_ticket": live.calls_per_ticket,
     }
 
 
