@@ -6,3 +6,4 @@ pytest_plugins += ["sandbox.front.pytest_plugin"]
 # Append-only, so each helper's line keeps the others' plugins.
 pytest_plugins += ["sandbox.zendesk.pytest_plugin"]
 pytest_plugins += ["sandbox.helpscout.pytest_plugin", "sandbox.freshdesk.pytest_plugin"]
+pytest_plugins += ["sandbox.intercom.pytest_plugin"]

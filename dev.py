@@ -2,7 +2,7 @@
 """Frontport's two commands, for a fresh machine with only Python 3.11+:
 
     python3 dev.py run     # install what is needed, run the product at http://127.0.0.1:8000 (PORT=...)
-    python3 dev.py test    # install what is needed (incl. test tools), run the whole test suite
+    python3 dev.py test    # install what is needed (incl. test tools), run ruff, mypy, then the whole test suite
 
 Everything is installed into ./.venv from pyproject.toml; a stamp file skips the install when nothing
 changed. Extra arguments after `test` go to pytest (e.g. `python3 dev.py test -k healthz`).
@@ -80,6 +80,10 @@ def test(args: list[str]) -> int:
     if lint.returncode != 0:
         print("ruff found problems (above); fix them before the tests run.", flush=True)
         return lint.returncode
+    types = subprocess.run([str(PY), "-m", "mypy"])  # what it checks: [tool.mypy] in pyproject.toml
+    if types.returncode != 0:
+        print("mypy found problems (above); fix them before the tests run.", flush=True)
+        return types.returncode
     return subprocess.run([str(PY), "-m", "pytest", *args]).returncode
 
 

@@ -7,7 +7,8 @@ hot routes through one FrontClient: POST JSON (~1.5 KB import body), GET small J
 POST multipart with a 2 KB attachment. Pacing is a no-op, so the figure is the client's own work: JSON
 encoding, building the request, the transport, reading and decoding the answer. Prints client CPU
 (user+sys of this process, so the server's CPU is not counted) in ms per call, per route and overall.
-DESIGN §7 budget: <= 0.25 ms per call.
+(About 0.5-0.8 ms per call with httpx's own stack on the 2-core machine; the engine's budget is DESIGN §7's
+15 ms of CPU per ticket of ~7 calls, see bench/full_run.py.)
 """
 
 from __future__ import annotations

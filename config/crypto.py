@@ -96,6 +96,10 @@ class EncryptedTextField(models.TextField):
 class EncryptedJSONField(models.TextField):
     """A JSON document (e.g. a source connector's credentials) stored encrypted as one text column."""
 
+    # For django-stubs: the attribute holds the decoded JSON (a dict), not the column's text.
+    _pyi_private_set_type: Any
+    _pyi_private_get_type: Any
+
     def from_db_value(self, value: str | None, expression: Any, connection: Any) -> Any:
         if value is None or value == "":
             return {}

@@ -30,6 +30,7 @@ STANDINS = [
     ("Stripe stand-in", "sandbox.stripe", 3, "SANDBOX_STRIPE_URL", []),
     ("Help Scout stand-in", "sandbox.helpscout", 4, "SANDBOX_HELPSCOUT_URL", ["--tickets", "200"]),
     ("Freshdesk stand-in", "sandbox.freshdesk", 5, "SANDBOX_FRESHDESK_URL", ["--tickets", "200"]),
+    ("Intercom stand-in", "sandbox.intercom", 6, "SANDBOX_INTERCOM_URL", ["--tickets", "200"]),
 ]
 
 

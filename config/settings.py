@@ -353,6 +353,10 @@ LOGGING = {
 
 # --- Frontport ----------------------------------------------------------------------------------
 FRONT_API_URL = env.str("FRONT_API_URL", default="https://api2.frontapp.com")
+# Overall deadline (seconds) of a vendor call made while a person waits for a page (connection tests,
+# inbox and teammate lists, counts, Stripe checkout), retries and Retry-After waits included. Runs
+# (Celery tasks) have none: they wait as long as the vendor asks.
+VENDOR_CALL_DEADLINE_SECONDS = env.float("VENDOR_CALL_DEADLINE_SECONDS", default=15.0)
 # Where the sandbox stand-ins listen on the embedded default (set by the run command).
 SANDBOX_FRONT_URL = env.str("SANDBOX_FRONT_URL", default="")
 SANDBOX_ZENDESK_URL = env.str("SANDBOX_ZENDESK_URL", default="")

@@ -117,6 +117,7 @@ class Contact:
     emails: list[str] = field(default_factory=list)
     phones: list[str] = field(default_factory=list)
     deleted: bool = False
+    organizations: list[str] = field(default_factory=list)  # company/organization names (for Front accounts)
 
 
 @dataclass(frozen=True)
@@ -133,6 +134,15 @@ class Attachment:
     kind: Literal["file", "inline_image", "call_recording"] = "file"
 
 
+def as_object(value: Any) -> dict[str, Any]:
+    """`value` when it is a JSON object, else {}: vendor data may hold anything where an object belongs."""
+    return value if isinstance(value, dict) else {}
+
+
+MessageKind = Literal["reply", "public_note", "private_note"]
+BodyFormat = Literal["html", "text"]
+
+
 @dataclass(frozen=True)
 class Message:
     """A public reply or customer message (-> Front imported message), or a note.
@@ -142,10 +152,10 @@ class Message:
     """
 
     source_id: str
-    kind: Literal["reply", "public_note", "private_note"]
+    kind: MessageKind
     created_at: datetime
     body: str
-    body_format: Literal["html", "text"] = "html"
+    body_format: BodyFormat = "html"
     author_agent_id: str | None = None  # set when an agent wrote it
     author_contact_id: str | None = None  # set when a customer wrote it
     author_name: str | None = None

@@ -22,10 +22,12 @@ from pathlib import Path
 
 import httpx
 
+from connectors import deadline
 from connectors.http import retry_after_seconds, setting
 
 SAFETY = 0.985  # a hair under the vendor's rate: clocks and network jitter never tip us over
 BUCKET_SECONDS = 1.2  # company bucket depth in seconds of refill: absorbs scheduling jitter
+PERSON_WAITING_BUCKET_SECONDS = 30.0  # the depth a call under a web request's deadline may draw on
 BURST_PER_SECOND = 5  # Front's per-resource burst limit
 BURST_WINDOW = 1.1  # seconds: a little over one, as Front measures on arrival and arrivals jitter
 BURST_LIMIT_PER_MINUTE = BURST_PER_SECOND * 60 / BURST_WINDOW
@@ -127,6 +129,7 @@ class SharedBudget:
         """This thread's connection to the budget file, opened once (opening costs more than a take)."""
         db = getattr(self._threads, "db", None)
         if db is None:
+            assert self._db_path is not None  # the SQLite store (no Redis)
             db = sqlite3.connect(self._db_path, timeout=30, isolation_level=None, check_same_thread=False)
             _use_wal(db)
             db.execute("PRAGMA synchronous=NORMAL")  # a budget lost in a power cut refills in a minute
@@ -217,11 +220,16 @@ class SharedBudget:
             wait = self._try_take(key, **bucket)
             if wait <= 0:
                 return waited
+            deadline.check_wait(wait, service="The vendor's rate limit")  # a web request cannot wait that long
             time.sleep(min(wait, 5.0))
             waited += min(wait, 5.0)
 
     def acquire(self, resource: str | None) -> float:
-        waited = self._wait_for()
+        # A person waiting for a page (a caller's deadline, connectors/deadline.py) may spend what the
+        # company bucket saved up while idle, so a connection check's dozen calls do not trickle out at
+        # the run's even pace (at 50 rpm, 1.2 s each would pass the deadline); a run spreads its calls.
+        depth = BUCKET_SECONDS if deadline.current() is None else PERSON_WAITING_BUCKET_SECONDS
+        waited = self._wait_for(depth=depth)
         if resource:
             waited += self._burst_gate(resource)
         self.waited += waited

@@ -1,39 +1,45 @@
-"""The one outbound HTTP layer every connector uses (httpx).
+"""The one outbound HTTP layer every connector uses: one `httpx.Client` per connection, and the loop on top.
 
-What it does for every call: an SSRF guard on the URL, timeouts, pacing against a shared budget,
-retries only on 429 / 5xx / network errors (exponential back-off with full jitter, `Retry-After`
-honoured), 301 followed with the same method and body, and counters for benchmarks.
+What it does for every call: an SSRF guard on the URL and on the address each connection opens
+(connectors/addresses.py), timeouts, pacing against a shared budget, retries only on 429 / 5xx / network
+errors (exponential back-off with full jitter, `Retry-After` honoured), 301 followed with the same method
+and body, counters for benchmarks, and the caller's overall deadline when there is one
+(connectors/deadline.py: a web request's vendor calls).
 
+httpx does the HTTP: connection pool, keep-alive, TLS, timeouts, proxies from the environment
+(HTTP(S)_PROXY, NO_PROXY, as httpx always does), and auth flows (Help Scout's token, an `httpx.Auth`).
 What it leaves to the vendor client: turning a final 4xx into a typed, readable error.
 """
 
 from __future__ import annotations
 
-import ipaddress
 import logging
 import os
 import random
-import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from http.cookiejar import CookieJar, DefaultCookiePolicy
 from typing import Any, Protocol
 from urllib.parse import urljoin, urlsplit
-from urllib.request import getproxies
 
 import httpx
 
-from connectors.base import InvalidConfig, RateLimited, Unreachable, VendorError
+from connectors import addresses, deadline
+from connectors.base import RateLimited, Unreachable, VendorError
 from connectors.counters import Stats
-from connectors.transport import JOIN_BODY_UP_TO, PooledTransport
 
 log = logging.getLogger(__name__)
 
 RETRYABLE_STATUSES = frozenset({429, 500, 502, 503, 504})
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 DEFAULT_TIMEOUT = httpx.Timeout(connect=10.0, read=60.0, write=60.0, pool=30.0)
+# A multipart body of known length up to this size is read into one buffer before sending: httpcore
+# writes every part header, file chunk and CRLF in its own syscall otherwise. Larger bodies stream.
+JOIN_BODY_UP_TO = 1024 * 1024
+MAX_RETRY_AFTER = 120.0  # seconds; a longer Retry-After is capped (a run's chunk backs off by itself)
 
 
 ENV_NAMES = {"DATA_DIR": "FRONTPORT_DATA_DIR"}  # settings whose environment variable is named differently
@@ -47,7 +53,7 @@ def setting(name: str, default: Any) -> Any:
 
         if settings.configured:
             return getattr(settings, name, default)
-    except Exception:  # noqa: S110 - Django missing or not set up: fall back to the environment
+    except ImportError:  # Django missing: fall back to the environment
         pass
     raw = os.environ.get(ENV_NAMES.get(name, name))
     if raw is None:
@@ -57,32 +63,13 @@ def setting(name: str, default: Any) -> Any:
     return raw
 
 
-def guard_url(url: str, *, allow_private: bool | None = None) -> str:
-    """Refuse URLs that would make the server talk to itself or its network (SSRF).
+def private_urls_allowed() -> bool:
+    return bool(setting("ALLOW_PRIVATE_URLS", False))
 
-    Only http(s) URLs with a host; unless ALLOW_PRIVATE_URLS is set, only https and only hosts that
-    resolve to public addresses. Raises InvalidConfig with a plain sentence.
-    """
-    if allow_private is None:
-        allow_private = bool(setting("ALLOW_PRIVATE_URLS", False))
-    parts = urlsplit(url.strip())
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise InvalidConfig("The address must start with https:// and name a server.")
-    if parts.username or parts.password:
-        raise InvalidConfig("The address must not contain a user name or password.")
-    if allow_private:
-        return url.strip()
-    if parts.scheme != "https":
-        raise InvalidConfig("The address must use https://.")
-    try:
-        infos = socket.getaddrinfo(parts.hostname, parts.port or 443, proto=socket.IPPROTO_TCP)
-    except socket.gaierror as exc:
-        raise Unreachable(f"The server {parts.hostname} could not be found: check the address.") from exc
-    for info in infos:
-        address = ipaddress.ip_address(info[4][0])
-        if not address.is_global or address.is_multicast:
-            raise InvalidConfig(f"The address {parts.hostname} points to a private network, which is not allowed.")
-    return url.strip()
+
+def guard_url(url: str, *, allow_private: bool | None = None) -> str:
+    """connectors.addresses.guard_url with ALLOW_PRIVATE_URLS as the default."""
+    return addresses.guard_url(url, allow_private=private_urls_allowed() if allow_private is None else allow_private)
 
 
 class Pacer(Protocol):
@@ -124,20 +111,38 @@ def retry_after_seconds(response: httpx.Response) -> float | None:
 
 
 BodyFactory = Callable[[], dict[str, Any]]
+QueryParams = dict[str, Any] | list[tuple[str, Any]]
 
 
-def _environment_has_proxy() -> bool:
-    """True when HTTP(S)_PROXY / ALL_PROXY is set: httpx's own stack then routes as httpx always did."""
-    return any(key in getproxies() for key in ("http", "https", "all"))
+DRAIN_UP_TO = 64 * 1024  # an unread answer body up to this size is read before it is dropped
+
+
+def _discard(response: httpx.Response) -> None:
+    """Drop an answer we will not use (redirect, retried error). A small unread body is read first so its
+    keep-alive connection goes back to the pool (httpcore closes a connection whose body was left unread)."""
+    try:
+        if not response.is_stream_consumed and int(response.headers.get("content-length") or DRAIN_UP_TO + 1) <= DRAIN_UP_TO:
+            response.read()
+    except httpx.HTTPError:
+        pass  # the connection is dropped with the answer
+    finally:
+        response.close()
+
+
+class _NoCookies(CookieJar):
+    """Every call carries its own credentials: cookies a vendor sets are never stored or sent back."""
+
+    def __init__(self) -> None:
+        super().__init__(policy=DefaultCookiePolicy(allowed_domains=[]))
 
 
 class HttpClient:
-    """A base URL + auth headers + the retry/pacing loop. One instance per connection, safe to share between
-    threads (connections are pooled per request, counters are locked, `last_attempts` is per thread).
+    """A base URL + default headers + the retry/pacing/redirect loop over one `httpx.Client` (its pool is
+    shared by every thread using this connection; counters are locked, `last_attempts` is per thread).
 
-    Requests go straight to an httpx transport (connectors/transport.py's PooledTransport unless one is
-    injected) rather than through httpx.Client.send: the Client's cookie jar, auth flows and event hooks
-    are unused here (every call carries its token) and cost about a third of the CPU of a call.
+    auth: an `httpx.Auth` for credentials that are not a fixed header (Help Scout's renewing token).
+    transport: for tests only (an `httpx.MockTransport`); by default httpx's own transport, whose
+    connections open through the SSRF guard unless ALLOW_PRIVATE_URLS.
     """
 
     def __init__(
@@ -151,28 +156,28 @@ class HttpClient:
         timeout: httpx.Timeout | float = DEFAULT_TIMEOUT,
         sleep: Callable[[float], None] = time.sleep,
         transport: httpx.BaseTransport | None = None,
+        auth: httpx.Auth | None = None,
         resource_of: Callable[[str], str | None] | None = None,
+        allow_private: bool | None = None,
     ) -> None:
-        self.base_url = guard_url(base_url).rstrip("/")
+        allow_private = private_urls_allowed() if allow_private is None else allow_private
+        self._allow_private = allow_private
+        self.base_url = guard_url(base_url, allow_private=allow_private).rstrip("/")
         self.service_name = service_name
         self.pacer: Pacer = pacer or NoPacing()
         self.retry = retry or RetryPolicy()
         self._sleep = sleep
-        self._timeout = httpx.Timeout(timeout).as_dict()
-        # httpx's default headers (User-Agent, Accept-Encoding, ...) under the caller's, as httpx.Client sends.
-        self._headers = httpx.Client(headers=headers or {}, transport=httpx.MockTransport(lambda r: None)).headers
-        self._client: httpx.Client | None = None
-        if transport is None and _environment_has_proxy():
-            self._client = httpx.Client(headers=self._headers, timeout=timeout, follow_redirects=False)
-        self._transport: httpx.BaseTransport = transport or PooledTransport()
+        self._timeout = httpx.Timeout(timeout)
+        if transport is None and not allow_private:
+            transport = addresses.GuardedTransport()
+        self._client = httpx.Client(headers=headers or {}, timeout=self._timeout, follow_redirects=False,
+                                    transport=transport, auth=auth, cookies=_NoCookies())
         self.stats = Stats()
         self._resource_of = resource_of
         self._local = threading.local()
 
     def close(self) -> None:
-        self._transport.close()
-        if self._client is not None:
-            self._client.close()
+        self._client.close()
 
     @property
     def last_attempts(self) -> int:
@@ -180,16 +185,18 @@ class HttpClient:
         return getattr(self._local, "attempts", 1)
 
     def pause(self, seconds: float) -> None:
-        """Sleep with the client's sleep function (tests inject one that only records)."""
+        """Sleep with the client's sleep function (tests inject one that only records), within the deadline."""
+        deadline.check_wait(seconds, service=self.service_name)
         self._sleep(seconds)
 
     def url_for(self, path_or_url: str) -> str:
         if path_or_url.startswith(("http://", "https://")):
-            return guard_url(path_or_url)  # a link the server gave (pagination): it passes the guard too
+            # A link the server gave (pagination): it passes the guard too.
+            return guard_url(path_or_url, allow_private=self._allow_private)
         return f"{self.base_url}{path_or_url}"
 
     def request(self, method: str, path_or_url: str, *, route: str | None = None, resource: str | None = None,
-                params: dict[str, Any] | None = None, json: Any = None, body: BodyFactory | None = None,
+                params: QueryParams | None = None, json: Any = None, body: BodyFactory | None = None,
                 expect: tuple[int, ...] = ()) -> httpx.Response:
         """Send with pacing and retries; return the final response (2xx or a non-retryable 4xx), body read.
 
@@ -201,13 +208,13 @@ class HttpClient:
                               body=body, expect=expect, stream=False, credentials=True)
 
     def open_stream(self, method: str, path_or_url: str, *, route: str | None = None, resource: str | None = None,
-                    params: dict[str, Any] | None = None, expect: tuple[int, ...] = (),
+                    params: QueryParams | None = None, expect: tuple[int, ...] = (),
                     credentials: bool = True) -> httpx.Response:
         """Like request(), but the final response's body is not read: iterate `iter_bytes()`, then close() it.
 
         Guard, pacing, redirects and retries apply up to the final response; a failure while reading the
         body raises (bytes may already have been handed out, so only the caller can start over).
-        credentials=False sends no Authorization header (pre-signed links on a storage host).
+        credentials=False sends no Authorization header and no auth flow (pre-signed links on a storage host).
         """
         return self._exchange(method, path_or_url, route=route, resource=resource, params=params, json=None,
                               body=None, expect=expect, stream=True, credentials=credentials)
@@ -221,31 +228,37 @@ class HttpClient:
         finally:
             response.close()
 
-    def _send(self, method: str, url: str, params: dict[str, Any] | None, kwargs: dict[str, Any],
+    def _deadline_timeout(self) -> dict[str, Any]:
+        """Under a caller's deadline, the client's timeouts each capped to the time left (else nothing:
+        the client's own timeouts apply)."""
+        left = deadline.check_time_left(service=self.service_name)
+        if left is None:
+            return {}
+        t = self._timeout
+
+        def cap(value: float | None) -> float:
+            return left if value is None else min(value, left)
+
+        return {"timeout": httpx.Timeout(connect=cap(t.connect), read=cap(t.read), write=cap(t.write),
+                                         pool=cap(t.pool))}
+
+    def _send(self, method: str, url: str, params: QueryParams | None, kwargs: dict[str, Any],
               credentials: bool, stream: bool) -> httpx.Response:
-        request = httpx.Request(method, url, params=params, headers=self._headers,
-                                extensions={"timeout": self._timeout}, **kwargs)
+        request = self._client.build_request(method, url, params=params, **self._deadline_timeout(), **kwargs)
         if not credentials:
             request.headers.pop("Authorization", None)
-        if "files" in kwargs and not isinstance(self._transport, PooledTransport) and (
-                int(request.headers.get("content-length") or JOIN_BODY_UP_TO + 1) <= JOIN_BODY_UP_TO):
-            # httpcore writes each multipart piece in its own syscall; one buffer is one write
-            # (PooledTransport gathers by itself, without this copy).
-            request.read()
-        if self._client is not None:  # a proxy is configured: httpx's full stack
+        if "files" in kwargs and int(request.headers.get("content-length") or JOIN_BODY_UP_TO + 1) <= JOIN_BODY_UP_TO:
+            request.read()  # one buffer, one write (see JOIN_BODY_UP_TO)
+        if credentials:
             return self._client.send(request, stream=stream)
-        response = self._transport.handle_request(request)
-        response.request = request
-        if not stream:
-            try:
-                response.read()
-            except BaseException:
-                response.close()
-                raise
-        return response
+        return self._client.send(request, stream=stream, auth=None)
+
+    def _wait_before_retry(self, seconds: float) -> None:
+        deadline.check_wait(seconds, service=self.service_name)
+        self._sleep(seconds)
 
     def _exchange(self, method: str, path_or_url: str, *, route: str | None, resource: str | None,
-                  params: dict[str, Any] | None, json: Any, body: BodyFactory | None, expect: tuple[int, ...],
+                  params: QueryParams | None, json: Any, body: BodyFactory | None, expect: tuple[int, ...],
                   stream: bool, credentials: bool) -> httpx.Response:
         url = self.url_for(path_or_url)
         path = urlsplit(url).path
@@ -273,17 +286,17 @@ class HttpClient:
                         f"Could not reach {self.service_name} after {attempt} attempts: the connection failed."
                     ) from exc
                 self.stats.add("retries")
-                self._sleep(self.retry.backoff(attempt))
+                self._wait_before_retry(self.retry.backoff(attempt))
                 continue
             self.pacer.observe(response, resource)
             status = response.status_code
             if status in REDIRECT_STATUSES and "location" in response.headers:
-                response.close()
+                _discard(response)
                 redirects += 1
                 self.stats.add("redirects")
                 if redirects > self.retry.max_redirects:
                     raise VendorError(f"{self.service_name} redirected too many times.")
-                url = guard_url(urljoin(url, response.headers["location"]))
+                url = guard_url(urljoin(url, response.headers["location"]), allow_private=self._allow_private)
                 if status == 303:  # "see other": fetch the answer with a GET (the body was taken)
                     method, json, body = "GET", None, None
                 # Like httpx: credentials never follow a redirect to another host.
@@ -291,7 +304,7 @@ class HttpClient:
                 params = None  # the Location carries its own query
                 continue  # otherwise same method, same body (Front: a merged conversation)
             if status in RETRYABLE_STATUSES and status not in expect:
-                response.close()
+                _discard(response)
                 attempt += 1
                 self.stats.add(f"status_{status}")
                 wait = retry_after_seconds(response)
@@ -310,7 +323,7 @@ class HttpClient:
                     wait = self.retry.backoff(attempt)
                 else:
                     wait += random.uniform(0, 0.25)  # de-synchronise workers that got the same value
-                self._sleep(min(wait, 120.0))
+                self._wait_before_retry(min(wait, MAX_RETRY_AFTER))
                 continue
             self._local.attempts = attempt + 1
             return response

@@ -20,6 +20,7 @@ _CONNECTORS: dict[str, str] = {
     "sample": "connectors.sample:SampleConnector",
     "freshdesk": "connectors.freshdesk:FreshdeskConnector",
     "helpscout": "connectors.helpscout:HelpScoutConnector",
+    "intercom": "connectors.intercom:IntercomConnector",
     "files": "connectors.files:FileExportConnector",
 }
 

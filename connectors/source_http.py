@@ -17,6 +17,7 @@ from typing import Any
 
 import httpx
 
+from connectors import deadline
 from connectors.base import (
     BadCredentials,
     MissingPermission,
@@ -64,22 +65,31 @@ class RetryAfterGate:
         self.waited = 0.0
         self.refusals = 0
 
-    def acquire(self, resource: str) -> float:
+    def acquire(self, resource: str | None) -> float:
         waited = 0.0
         if self._low and not getattr(self._local, "turn", False):
             start = self._clock()
-            self._local.turn = self._turn.acquire(timeout=self.SERIAL_TIMEOUT_S)
+            left = deadline.remaining()
+            timeout = self.SERIAL_TIMEOUT_S if left is None else max(0.0, min(self.SERIAL_TIMEOUT_S, left))
+            self._local.turn = self._turn.acquire(timeout=timeout)
             waited += self._clock() - start
         with self._lock:
             wait = self._blocked_until - self._clock()
         if wait > 0:
+            try:
+                deadline.check_wait(wait, service="The help desk")  # a web request cannot wait that long
+            except deadline.DeadlineExceeded:
+                if getattr(self._local, "turn", False):  # the call ends here: hand the turn on
+                    self._local.turn = False
+                    self._turn.release()
+                raise
             self._sleep(wait)
             waited += wait
         with self._lock:
             self.waited += waited
         return waited
 
-    def observe(self, response: httpx.Response, resource: str) -> None:
+    def observe(self, response: httpx.Response, resource: str | None) -> None:
         headers = response.headers
         for name in ("x-ratelimit-total", "x-ratelimit-remaining", "x-ratelimit-limit-minute",
                      "x-ratelimit-remaining-minute"):

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from connectors.front import NotFound
+from connectors.front import FrontClient, NotFound
+from migrations_engine.journal import RunContext
 from migrations_engine.models import FrontWrite, RecordMap
 
 
-def delete_lineages(*, client, migration_id: int, lineages: list[str],
+def delete_lineages(*, client: FrontClient, migration_id: int, lineages: list[str],
                     heartbeat: Callable[[], None] = lambda: None) -> int:
     """Set every conversation written under these lineages to deleted; returns how many."""
     rows = FrontWrite.objects.filter(migration_id=migration_id, lineage__in=lineages, removed=False)
@@ -51,7 +52,7 @@ def delete_lineages(*, client, migration_id: int, lineages: list[str],
     return removed
 
 
-def remove_lineage_conversations(ctx, *, heartbeat: Callable[[], None]) -> int:
+def remove_lineage_conversations(ctx: RunContext, *, heartbeat: Callable[[], None]) -> int:
     """Re-migration's first phase: delete what the previous generation created."""
     old = ctx.run.context.get("remove_lineages") or []
     if not old:

@@ -4,8 +4,7 @@ once per run (teammates, agents, inbox address, custom field names, totals) kept
 from __future__ import annotations
 
 import hashlib
-import sqlite3
-import threading
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 
@@ -14,39 +13,16 @@ from connectors.front import FrontClient
 from connectors.http import RetryPolicy
 from connectors.registry import get_connector
 from migrations_engine import mapping, records
+from migrations_engine.journal import RunContext
 from migrations_engine.models import EngineState, Run
-from migrations_engine.pipeline import RunContext
 
-
-class _KeptConnection:
-    """A SQLite connection that survives `close()`: the budget's embedded (no Redis) backend opens one
-    per call otherwise, which costs more than the call itself on an unthrottled stand-in."""
-
-    def __init__(self, db: sqlite3.Connection) -> None:
-        self._db = db
-
-    def __getattr__(self, name: str):
-        return getattr(self._db, name)
-
-    def __enter__(self):
-        return self._db.__enter__()
-
-    def __exit__(self, *exc):
-        return self._db.__exit__(*exc)
-
-    def close(self) -> None:
-        pass
+if TYPE_CHECKING:
+    from wizard.models import Migration
 
 
 class EngineBudget(SharedBudget):
     """The shared company budget; its per-resource burst gate can be switched off for unthrottled
     stand-ins (ENGINE_FRONT_BURST_GATE=false in benchmarks and tests), never against the real Front."""
-
-    def _connect(self):
-        local = self.__dict__.setdefault("_kept", threading.local())
-        if getattr(local, "db", None) is None:
-            local.db = _KeptConnection(super()._connect())
-        return local.db
 
     def _burst_gate(self, resource: str) -> float:
         if not getattr(settings, "ENGINE_FRONT_BURST_GATE", True):
@@ -59,7 +35,8 @@ def retry_base_delay() -> float:
     return float(getattr(settings, "ENGINE_RETRY_BASE_DELAY", 0.5))
 
 
-def front_client(migration, *, retry: RetryPolicy | None = None, budget=None) -> FrontClient:
+def front_client(migration: Migration, *, retry: RetryPolicy | None = None,
+                 budget: SharedBudget | None = None) -> FrontClient:
     api_url = migration.front_api_url or settings.FRONT_API_URL
     # One budget per Front company: the company when known, else the token itself.
     key = migration.front_company_name or migration.front_token
@@ -75,10 +52,11 @@ def build(run: Run) -> RunContext:
     migration = run.migration
     state, _ = EngineState.objects.get_or_create(migration=migration)
     client = front_client(migration)
-    # Comments are not deduplicated by Front: their client never retries by itself (pipeline._post_once).
+    # Comments are not deduplicated by Front: their client never retries by itself (finish.py, _post_once).
     comment_client = front_client(migration, retry=RetryPolicy(max_attempts=1, base_delay=retry_base_delay()),
                                   budget=client.budget)
-    source = get_connector(run.settings.get("source_type") or migration.source_type, migration.source_config)
+    source_config: dict[str, Any] = migration.source_config  # an encrypted JSON column, decoded
+    source = get_connector(run.settings.get("source_type") or migration.source_type, source_config)
     c = run.context or {}
     return RunContext(
         run=run, migration=migration, snapshot=run.settings, client=client, comment_client=comment_client,

@@ -199,7 +199,7 @@ def adopt(*, run: Run, demo: Run) -> Kept:
 
 def _new_keys(writes: list[FrontWrite], *, old: str, new: str, namespace: str, ticket_id: str) -> list[str] | None:
     """Each row's key as the full run computes it, or None when a row is unsettled or of an unknown shape."""
-    from migrations_engine.records import skip_key
+    from migrations_engine.journal import skip_key
 
     keys = []
     for row in writes:

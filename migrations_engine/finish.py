@@ -1,4 +1,4 @@
-"""The pipeline's second phase: what needs the conversation id (see pipeline.py for the first).
+"""The pipeline's second phase: what needs the conversation id (pipeline.py is the first; page.py drives both).
 
 Notes become comments headed by the original author and date; custom fields one comment (or Front
 custom fields); status/assignee/tags are updated in place only when no import carried them; tickets
@@ -12,23 +12,20 @@ from typing import Any
 
 from connectors.base import Attachment, Message
 from connectors.front import RateLimited, Unreachable, VendorError
-from migrations_engine import fastsql, mapping
-from migrations_engine.models import FrontWrite
-from migrations_engine.pipeline import (
+from migrations_engine import mapping, ticket_rules
+from migrations_engine.journal import (
     RECORD_ERRORS,
     FrontStillProcessing,
     RunContext,
     TicketWork,
-    _custom_fields,
-    _front_fields,
-    _journal,
-    _notes,
-    _update_needed,
-    _wanted_attachments,
-    _with_attachments,
     conversation_of,
     known_uids,
+    read_entry,
+    write_entry,
 )
+from migrations_engine.models import FrontWrite
+
+CommentsSeen = dict[str, str]  # comment marker -> Front comment id, read once per ticket when needed
 
 
 def finish_phase(ctx: RunContext, work: TicketWork, *, final: bool) -> bool:
@@ -50,17 +47,17 @@ def finish_phase(ctx: RunContext, work: TicketWork, *, final: bool) -> bool:
                             "notes were not added (retry the failed records).")
         return True
     work.conversation_id = conversation_id
-    comments_seen: dict[str, str] | None = None
-    for note in _notes(ctx, work):
+    comments_seen: CommentsSeen | None = None
+    for note in ticket_rules.notes(work):
         key = mapping.comment_key(lineage=ctx.lineage, ticket_id=t.source_id, note_id=note.source_id)
         author = (ctx.teammate_name(note.author_agent_id) if note.author_agent_id else None) or note.author_name or "Unknown"
         body = mapping.note_body(author=author, created_at=note.created_at, body=_note_text(note),
                                  marker=mapping.comment_marker(key))
         comments_seen = _post_comment(ctx, work, key=key, source_id=note.source_id, body=body,
                                       author_id=ctx.teammates.get(note.author_agent_id or "") or None,
-                                      attachments=_wanted_attachments(ctx, work, list(note.attachments)),
+                                      attachments=ticket_rules.wanted_attachments(ctx, work, list(note.attachments)),
                                       seen=comments_seen)
-    fields = _custom_fields(ctx, work)
+    fields = ticket_rules.custom_fields(work)
     mode = ctx.snapshot["custom_fields"]
     if fields and mode == "comment":
         key = mapping.custom_fields_key(lineage=ctx.lineage, ticket_id=t.source_id, fields=fields)
@@ -68,11 +65,11 @@ def finish_phase(ctx: RunContext, work: TicketWork, *, final: bool) -> bool:
         comments_seen = _post_comment(ctx, work, key=key, source_id="custom_fields", body=body, author_id=None,
                                       attachments=[], seen=comments_seen)
     elif fields and mode == "fields":
-        wanted = _front_fields(ctx, fields)
+        wanted = ticket_rules.front_fields(ctx, fields)
         if wanted and work.record.applied.get("custom_fields") != wanted:
             ctx.client.update_conversation(conversation_id, custom_fields=wanted)
             work.record.applied["custom_fields"] = wanted
-    change = _update_needed(ctx, work)
+    change = ticket_rules.update_needed(ctx, work)
     if change:
         kwargs: dict[str, Any] = {}
         if "status" in change:
@@ -94,14 +91,14 @@ def _note_text(note: Message) -> str:
 
 def _post_comment(ctx: RunContext, work: TicketWork, *, key: str, source_id: str, body: str,
                   author_id: str | None, attachments: list[Attachment],
-                  seen: dict[str, str] | None) -> dict[str, str] | None:
+                  seen: CommentsSeen | None) -> CommentsSeen | None:
     """Post one comment exactly once: intent first, then the call, then the confirmation.
 
     An intent left unconfirmed by a crash may or may not have reached Front: the conversation's
     comments are read (once per ticket) and searched for the marker before anything is sent again.
     """
     # Read the row afresh: an execution that took this run over may have written it meanwhile.
-    row = fastsql.first(FrontWrite, migration_id=ctx.migration.pk, key=key)
+    row = read_entry(ctx, key)
     if row is not None:
         work.journal[key] = row
     if row is not None and row.state in (FrontWrite.State.SENT, FrontWrite.State.SKIPPED):
@@ -117,22 +114,23 @@ def _post_comment(ctx: RunContext, work: TicketWork, *, key: str, source_id: str
                     seen[text[start:start + len(mapping.COMMENT_MARKER_PREFIX) + 16]] = comment["id"]
         found = seen.get(mapping.comment_marker(key))
         if found:
-            _journal(ctx, work, kind="comment", key=key, source_id=source_id, state="sent", comment_id=found,
-                     conversation_id=conversation_id)
+            write_entry(ctx, work, kind="comment", key=key, source_id=source_id, state="sent", comment_id=found,
+                        conversation_id=conversation_id)
             work.counts["notes"] += 1
             return seen
-    _journal(ctx, work, kind="comment", key=key, source_id=source_id, state="intent", conversation_id=conversation_id)
+    write_entry(ctx, work, kind="comment", key=key, source_id=source_id, state="intent",
+                conversation_id=conversation_id)
     try:
         comment_id = _post_once(ctx, work, key=key, body=body, author_id=author_id, attachments=attachments)
     except RECORD_ERRORS as exc:
         work.failed = True
         work.reasons.append(f"Note {source_id}: {exc}")
-        _journal(ctx, work, kind="comment", key=key, source_id=source_id, state="failed", reason=str(exc),
-                 conversation_id=conversation_id)
+        write_entry(ctx, work, kind="comment", key=key, source_id=source_id, state="failed", reason=str(exc),
+                    conversation_id=conversation_id)
         work.counts["notes_failed"] += 1
         return seen
-    _journal(ctx, work, kind="comment", key=key, source_id=source_id, state="sent", comment_id=comment_id,
-             conversation_id=conversation_id)
+    write_entry(ctx, work, kind="comment", key=key, source_id=source_id, state="sent", comment_id=comment_id,
+                conversation_id=conversation_id)
     work.counts["notes"] += 1
     return seen
 
@@ -171,7 +169,7 @@ def _post_once(ctx: RunContext, work: TicketWork, *, key: str, body: str, author
     conversation_id = work.conversation_id
     for attempt in range(6):
         try:
-            return _with_attachments(
+            return ticket_rules.send_with_attachments(
                 ctx, work, attachments,
                 lambda uploads: ctx.comment_client.add_comment(conversation_id, body=body, author_id=author_id,
                                                                attachments=uploads))

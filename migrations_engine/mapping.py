@@ -54,7 +54,7 @@ def resolve_teammates(
     if default not in valid:
         default = teammates[0]["id"] if teammates else ""
     by_email = {(t.get("email") or "").lower(): t["id"] for t in teammates if t.get("email")}
-    by_name = {}
+    by_name: dict[str, str] = {}
     for t in teammates:
         full = f"{t.get('first_name') or ''} {t.get('last_name') or ''}".strip().lower()
         if full:
@@ -66,7 +66,7 @@ def resolve_teammates(
     how: dict[str, str] = {}
     for agent in agents:
         chosen = explicit.get(agent.source_id)
-        if chosen in valid:
+        if isinstance(chosen, str) and chosen in valid:
             mapping[agent.source_id], how[agent.source_id] = chosen, "chosen"
             continue
         if snapshot.get("auto_match", True) and agent.active and not agent.deleted:
@@ -132,11 +132,12 @@ def note_body(*, author: str, created_at: datetime, body: str, marker: str) -> s
 
 
 def custom_fields_body(*, fields: dict[str, Any], marker: str) -> str:
-    lines = [f"{name}: {_plain(value)}" for name, value in sorted(fields.items()) if value not in (None, "", [])]
+    lines = [f"{name}: {plain_value(value)}" for name, value in sorted(fields.items()) if value not in (None, "", [])]
     return "Custom fields from the source:\n\n" + "\n".join(lines) + f"\n\n[{marker}]"
 
 
-def _plain(value: Any) -> str:
+def plain_value(value: Any) -> str:
+    """A custom field value as text (lists joined with commas)."""
     if isinstance(value, list | tuple):
         return ", ".join(str(v) for v in value)
     return str(value)

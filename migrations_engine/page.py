@@ -11,13 +11,18 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from enum import Enum
 from functools import partial
-from typing import Any
+from typing import TypeVar
 
+from django.conf import settings
 from django.db import InterfaceError, OperationalError
 
-from connectors.base import BadCredentials, ConnectorError, InvalidConfig, MissingPermission
+from connectors.base import BadCredentials, ConnectorError, InvalidConfig, MissingPermission, Ticket
 from migrations_engine import finish, pipeline, records
+from migrations_engine.journal import Counters, RunContext, TicketWork, entries_for
+from migrations_engine.lease import Heartbeat
+from migrations_engine.models import FrontWrite, RecordMap
 from migrations_engine.parallel import Outcome, TicketPool, batched, write_lock
 
 logger = logging.getLogger(__name__)
@@ -27,37 +32,41 @@ ATTENTION_ERRORS = (BadCredentials, MissingPermission, InvalidConfig)
 CHUNK_ERRORS = (*ATTENTION_ERRORS, OperationalError, InterfaceError)
 FINISH_ATTEMPTS = 8
 MIN_GROUP = 8
+T = TypeVar("T")
 
 
-def handle_page(ctx, tickets: list, heartbeat, counters: dict, pool: TicketPool) -> None:
+def handle_page(ctx: RunContext, tickets: list[Ticket], heartbeat: Heartbeat, counters: Counters,
+                pool: TicketPool) -> None:
     """Both phases for one page of tickets; tickets already handled by this run are skipped."""
     run = ctx.run
     ids = [t.source_id for t in tickets]
     with write_lock():
         recs = records.ensure_ticket_records(migration_id=run.migration_id, ticket_ids=ids)
-    journals = records.journal_for(migration_id=run.migration_id, lineage=ctx.lineage, ticket_ids=ids)
+    journals = entries_for(migration_id=run.migration_id, lineage=ctx.lineage, ticket_ids=ids)
     # A ticket listed twice in one page (an incremental export may repeat an updated ticket) is handled
     # once, in its latest form: two threads on one ticket could post its notes twice.
     latest = {t.source_id: t for t in tickets}
     todo = [t for t in latest.values()
             if not (recs[t.source_id].last_run_id == run.pk and recs[t.source_id].state != "pending")]
     pipeline.remember_known_requesters(ctx, todo)
-    waiting: list[pipeline.TicketWork] = []
+    waiting: list[TicketWork] = []
     # Groups of twice the threads: enough to keep every thread busy, small enough that progress moves
     # every few dozen calls on a slow budget.
     for group in batched(todo, max(MIN_GROUP, 2 * pool.size)):
-        jobs = [partial(_import_job, ctx, t, recs[t.source_id], journals.get(t.source_id, {}), heartbeat, counters)
-                for t in group]
+        jobs: list[Callable[[], TicketWork | bool | None]] = [
+            partial(_import_job, ctx, t, recs[t.source_id], journals.get(t.source_id, {}), heartbeat, counters)
+            for t in group]
         jobs += [partial(_finish_job, ctx, work, heartbeat, counters, final=False) for work in waiting]
         outcomes = pool.run(jobs)
         _raise_first(outcomes, heartbeat)
         imported, finished = outcomes[:len(group)], outcomes[len(group):]
         still = [work for work, o in zip(waiting, finished, strict=True) if o.value is False]
-        waiting = still + [o.value for o in imported if isinstance(o.value, pipeline.TicketWork)]
+        waiting = still + [o.value for o in imported if isinstance(o.value, TicketWork)]
     finish_waiting(ctx, waiting, heartbeat, counters, pool)
 
 
-def finish_waiting(ctx, waiting: list, heartbeat, counters: dict, pool: TicketPool) -> None:
+def finish_waiting(ctx: RunContext, waiting: list[TicketWork], heartbeat: Heartbeat, counters: Counters,
+                   pool: TicketPool) -> None:
     """The second phase for tickets whose conversation id is not known yet, with a growing pause."""
     delay = 0.2
     for attempt in range(FINISH_ATTEMPTS):
@@ -72,7 +81,7 @@ def finish_waiting(ctx, waiting: list, heartbeat, counters: dict, pool: TicketPo
             delay = min(delay * 2, 5.0)
 
 
-def _raise_first(outcomes: list[Outcome], heartbeat) -> None:
+def _raise_first(outcomes: list[Outcome[T]], heartbeat: Heartbeat) -> None:
     """After a group settled: a stop (pause, lease lost, window end) wins, then the first other error."""
     heartbeat.raise_if_stopped()
     for outcome in outcomes:
@@ -80,7 +89,8 @@ def _raise_first(outcomes: list[Outcome], heartbeat) -> None:
             raise outcome.error
 
 
-def _import_job(ctx, ticket, rec, journal: dict, heartbeat, counters: dict):
+def _import_job(ctx: RunContext, ticket: Ticket, rec: RecordMap, journal: dict[str, FrontWrite],
+                heartbeat: Heartbeat, counters: Counters) -> TicketWork | None:
     """First phase of one ticket. Returns its TicketWork when the second phase is needed, else None."""
     heartbeat.raise_if_stopped()  # stop after the tickets already started, not after the whole group
     run = ctx.run
@@ -90,7 +100,7 @@ def _import_job(ctx, ticket, rec, journal: dict, heartbeat, counters: dict):
     rec.attempts += 1
     rec.last_run_id = run.pk
     rec.state = "pending"
-    work = pipeline.TicketWork(ticket=ticket, record=rec, journal=journal)
+    work = TicketWork(ticket=ticket, record=rec, journal=journal)
     records.count_earlier_writes(ctx, work)
     records.note_skipped(ctx, work)
     if _guarded(ctx, work, counters, lambda: pipeline.import_phase(ctx, work)) is GAVE_UP:
@@ -102,7 +112,8 @@ def _import_job(ctx, ticket, rec, journal: dict, heartbeat, counters: dict):
     return None
 
 
-def _finish_job(ctx, work, heartbeat, counters: dict, *, final: bool) -> bool:
+def _finish_job(ctx: RunContext, work: TicketWork, heartbeat: Heartbeat, counters: Counters, *,
+                final: bool) -> bool:
     """Second phase of one ticket: True when settled, False when Front has not processed it yet."""
     heartbeat.raise_if_stopped()
     finished = _guarded(ctx, work, counters, lambda: finish.finish_phase(ctx, work, final=final))
@@ -114,10 +125,14 @@ def _finish_job(ctx, work, heartbeat, counters: dict, *, final: bool) -> bool:
     return finished
 
 
-GAVE_UP = object()  # a transient error came once too often: the ticket was completed as failed
+class GaveUp(Enum):
+    GAVE_UP = "gave up"  # a transient error came once too often: the ticket was completed as failed
 
 
-def _guarded(ctx, work, counters: dict, phase: Callable[[], Any]) -> Any:
+GAVE_UP = GaveUp.GAVE_UP
+
+
+def _guarded(ctx: RunContext, work: TicketWork, counters: Counters, phase: Callable[[], T]) -> T | bool | GaveUp:
     """Run one phase of a ticket. Chunk-level errors and transient ones still worth a retry propagate
     (the chunk stops); GAVE_UP when retries are exhausted; any other error is bad input, which is data:
     the record fails with a reason, the phase counts as done (True) and the run goes on."""
@@ -136,10 +151,8 @@ def _guarded(ctx, work, counters: dict, phase: Callable[[], Any]) -> Any:
         return True
 
 
-def record_transient(ctx, work, exc: ConnectorError, counters: dict) -> bool:
+def record_transient(ctx: RunContext, work: TicketWork, exc: ConnectorError, counters: Counters) -> bool:
     """A transient error on one ticket: retried by the next chunk, unless it keeps failing (then failed)."""
-    from django.conf import settings
-
     if work.record.attempts < getattr(settings, "ENGINE_MAX_ATTEMPTS", 5):
         with write_lock():
             work.record.save(update_fields=["attempts", "last_run", "state", "lineage", "front_id", "applied"])

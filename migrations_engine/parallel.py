@@ -20,13 +20,14 @@ from __future__ import annotations
 import contextlib
 import queue
 import threading
-from collections.abc import Callable, Iterator
-from typing import Any
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any, Generic, TypeVar
 
 from django.conf import settings
 from django.db import connection, connections
 
 _SQLITE_WRITES = threading.RLock()
+T = TypeVar("T")
 
 
 def write_lock() -> contextlib.AbstractContextManager[Any]:
@@ -43,13 +44,14 @@ def thread_count() -> int:
     return max(1, int(getattr(settings, "ENGINE_TICKET_THREADS", 8)))
 
 
-class Outcome:
+class Outcome(Generic[T]):
     """The result of one job: its value, or the exception it raised (re-raised by the caller)."""
 
     __slots__ = ("error", "value")
 
-    def __init__(self, value: Any = None, error: BaseException | None = None) -> None:
-        self.value, self.error = value, error
+    def __init__(self) -> None:
+        self.value: T | None = None
+        self.error: BaseException | None = None
 
 
 _STOP = object()
@@ -61,7 +63,7 @@ class TicketPool:
 
     def __init__(self, size: int) -> None:
         self.size = size
-        self._jobs: queue.SimpleQueue = queue.SimpleQueue()
+        self._jobs: queue.SimpleQueue[Any] = queue.SimpleQueue()  # (job, its Outcome, done queue), or _STOP
         self._threads: list[threading.Thread] = []
         for index in range(size if size > 1 else 0):
             thread = threading.Thread(target=self._serve, name=f"ticket-{index}", daemon=True)
@@ -83,10 +85,10 @@ class TicketPool:
         finally:
             connections.close_all()
 
-    def run(self, jobs: list[Callable[[], Any]]) -> list[Outcome]:
+    def run(self, jobs: Sequence[Callable[[], T]]) -> list[Outcome[T]]:
         """Run every job (inline when the pool has no threads); wait for all; return their outcomes in
         order. Exceptions are captured, not raised: one failing ticket must not abandon the others."""
-        outcomes = [Outcome() for _ in jobs]
+        outcomes: list[Outcome[T]] = [Outcome() for _ in jobs]
         if not self._threads:
             for job, slot in zip(jobs, outcomes, strict=True):
                 try:
@@ -94,7 +96,7 @@ class TicketPool:
                 except Exception as exc:  # noqa: BLE001 - same contract as the threaded path
                     slot.error = exc
             return outcomes
-        done: queue.SimpleQueue = queue.SimpleQueue()  # C-implemented: cheaper than a Semaphore per job
+        done: queue.SimpleQueue[None] = queue.SimpleQueue()  # C-implemented: cheaper than a Semaphore per job
         for job, slot in zip(jobs, outcomes, strict=True):
             self._jobs.put((job, slot, done))
         for _ in jobs:
@@ -115,6 +117,6 @@ class TicketPool:
         self.close()
 
 
-def batched(items: list, size: int) -> Iterator[list]:
+def batched(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
     for start in range(0, len(items), size):
         yield items[start:start + size]

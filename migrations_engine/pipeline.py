@@ -1,185 +1,41 @@
-"""The per-ticket pipeline: one source ticket -> one Front conversation, with the fewest calls.
+"""The pipeline's first phase: one source ticket -> its Front conversation's messages, with the fewest calls.
 
 A ticket is *synced*, not blindly written: every message and note already in the journal is skipped,
 so the same code serves full runs, second full runs, delta runs, retries and resumed runs without ever
-writing twice. It runs in two phases per page (see runner.py):
+writing twice. It runs in two phases per page (page.py drives them):
 
-1. `import_phase`: the requester contact (once per distinct requester), then every public message not
-   yet journaled, oldest first, each one imported message carrying tags, assignee, archived state and
+1. `import_phase` (here): the requester contact (once per distinct requester), then every public message
+   not yet journaled, oldest first, each one imported message carrying tags, assignee, archived state and
    thread_ref (or conversation_id when the conversation is already known).
-2. `finish_phase`, for the tickets that need a conversation id (notes, custom fields, updates in place,
-   deletion): one uid lookup, asked after the whole page was imported so it is rarely empty, then
-   one comment per note, custom fields, and a PATCH only when status/assignee/tags changed in a way
+2. `finish.finish_phase`, for the tickets that need a conversation id (notes, custom fields, updates in
+   place, deletion): one uid lookup, asked after the whole group was imported so it is rarely empty,
+   then one comment per note, custom fields, and a PATCH only when status/assignee/tags changed in a way
    no import carried.
+
+What both phases share (the run's context, a ticket's work state, the journal) is in journal.py; the
+rules of what a ticket becomes in Front in ticket_rules.py.
 """
 
 from __future__ import annotations
 
 import html
 import logging
-import threading
-from collections import Counter
-from contextlib import nullcontext
-from dataclasses import dataclass, field
-from typing import Any
+from typing import Literal
 
-from django.db import IntegrityError, transaction
-
-from connectors.base import Attachment, ConnectorError, Message, Ticket
-from connectors.front import (
-    AttachmentTooLarge,
-    DuplicateExternalId,
-    ImportedMessage,
-    InvalidRequest,
-    NotFound,
-    Upload,
-)
-from migrations_engine import fastsql, mapping, requesters
+from connectors.base import Contact, Message, Ticket
+from connectors.front import DuplicateExternalId, ImportedMessage, Upload
+from migrations_engine import mapping, records, requesters, ticket_rules
+from migrations_engine.journal import RECORD_ERRORS, RunContext, TicketWork, write_entry
 from migrations_engine.models import FrontWrite, RecordMap
-from migrations_engine.parallel import write_lock
 
 logger = logging.getLogger(__name__)
 
-# Errors that say something about this record (not about the network or the account): the record
-# ends failed with the reason and the run goes on.
-RECORD_ERRORS = (InvalidRequest, NotFound)
 
-
-@dataclass
-class RunContext:
-    """Everything a run learns once (teammates, inbox address, custom fields) plus its caches."""
-
-    run: Any
-    migration: Any
-    snapshot: dict[str, Any]
-    client: Any
-    comment_client: Any
-    source: Any
-    namespace: str
-    lineage: str
-    teammates: dict[str, str]
-    default_teammate: str
-    teammate_emails: dict[str, str]
-    inbox_address: str
-    front_custom_fields: set[str]
-    agent_names: dict[str, str] = field(default_factory=dict)
-    retry_delay: float = 0.5
-    contacts: dict[str, str] = field(default_factory=dict)
-    requesters_checked: set[str] = field(default_factory=set)  # no contact in the record map at page start
-    # The run's counters while a chunk holds the lease (the runner sets it); contacts are folded in at
-    # once, in the transaction that records them, so an interruption never loses or repeats them.
-    counters: dict[str, dict[str, int]] | None = None
-    # Tickets run on several threads (parallel.py): the counters and the Run row they are saved to
-    # change under this lock; a requester's lock makes a second ticket of the same requester wait for
-    # the first one's lookup instead of creating the contact twice.
-    counters_lock: threading.RLock = field(default_factory=threading.RLock)
-    _requester_locks: dict[str, threading.Lock] = field(default_factory=dict)
-
-    def requester_lock(self, source_id: str) -> threading.Lock:
-        with self.counters_lock:
-            return self._requester_locks.setdefault(source_id, threading.Lock())
-
-    def teammate_name(self, agent_id: str | None) -> str | None:
-        return self.agent_names.get(agent_id or "")
-
-
-@dataclass
-class TicketWork:
-    """The state of one ticket between the two phases."""
-
-    ticket: Ticket
-    record: RecordMap
-    journal: dict[str, FrontWrite]
-    counts: Counter = field(default_factory=Counter)
-    reasons: list[str] = field(default_factory=list)
-    failed: bool = False
-    imported_now: int = 0
-    conversation_id: str = ""
-    needs_finish: bool = False
-
-
-def _body(message: Message) -> tuple[str, str]:
+def _body(message: Message) -> tuple[str, Literal["html"]]:
     if message.body_format == "html":
         return message.body or "<p></p>", "html"
     text = html.escape(message.body or "").replace("\n", "<br>\n")
     return text or "<p></p>", "html"
-
-
-def _wanted_attachments(ctx: RunContext, work: TicketWork, attachments: list[Attachment]) -> list[Attachment]:
-    snap = ctx.snapshot
-    if snap["skip_attachments"]:
-        if attachments:
-            work.counts["attachments_skipped"] += len(attachments)
-        return []
-    keep = []
-    for att in attachments:
-        if att.kind == "inline_image" or att.inline:
-            if not snap["inline_images"]:
-                continue
-        if att.kind == "call_recording" and not snap["call_recordings"]:
-            continue
-        if att.size is not None and att.size > mapping.MAX_ATTACHMENT_BYTES:
-            work.counts["attachments_skipped"] += 1
-            work.reasons.append(f"Attachment {att.filename!r} skipped: larger than Front's 25 MB limit.")
-            continue
-        keep.append(att)
-    return keep
-
-
-class FrontStillProcessing(ConnectorError):
-    """Front has not finished processing an import yet: a transient condition, the chunk is retried."""
-
-    code = "front_processing"
-
-
-class SourceAttachmentError(Exception):
-    """The source could not give an attachment's bytes; that attachment is dropped with a reason."""
-
-    def __init__(self, attachment: Attachment, error: Exception) -> None:
-        super().__init__(str(error))
-        self.attachment = attachment
-
-
-def _stream(ctx: RunContext, attachment: Attachment):
-    try:
-        yield from ctx.source.download(attachment)
-    except ConnectorError as exc:
-        raise SourceAttachmentError(attachment, exc) from exc
-
-
-def _uploads(ctx: RunContext, attachments: list[Attachment]) -> list[Upload]:
-    return [
-        Upload(filename=a.filename or "attachment", content_type=a.content_type or "application/octet-stream",
-               size=a.size, chunks=_stream(ctx, a))
-        for a in attachments
-    ]
-
-
-def _with_attachments(ctx: RunContext, work: TicketWork, attachments: list[Attachment], send) -> Any:
-    """Call `send(uploads)`; an attachment Front would refuse is dropped with a reason, and sent again."""
-    remaining = list(attachments)
-    while True:
-        try:
-            result = send(_uploads(ctx, remaining))
-        except AttachmentTooLarge as exc:
-            name = exc.filename
-            dropped = [a for a in remaining if a.filename == name] or remaining[-1:]
-            if not dropped:
-                raise
-            for a in dropped:
-                remaining.remove(a)
-                work.counts["attachments_skipped"] += 1
-                work.reasons.append(f"Attachment {a.filename!r} skipped: larger than Front's 25 MB limit.")
-            continue
-        except SourceAttachmentError as exc:
-            if exc.attachment not in remaining:
-                raise
-            remaining.remove(exc.attachment)
-            work.counts["attachments_skipped"] += 1
-            work.reasons.append(f"Attachment {exc.attachment.filename!r} skipped: {exc}")
-            continue
-        work.counts["attachments"] += len(remaining)
-        return result
 
 
 def ensure_requester(ctx: RunContext, work: TicketWork) -> None:
@@ -213,27 +69,25 @@ def _recorded_contacts(ctx: RunContext, source_ids: set[str]) -> dict[str, str]:
     ).exclude(front_id="").values_list("source_id", "front_id"))
 
 
-def _look_up_requester(ctx: RunContext, req) -> None:
+def _look_up_requester(ctx: RunContext, req: Contact) -> None:
     if req.source_id not in ctx.requesters_checked:  # not seen by remember_known_requesters
         known = _recorded_contacts(ctx, {req.source_id}).get(req.source_id)
         if known:
             ctx.contacts[req.source_id] = known
             return
-    from migrations_engine.records import record_contact
-
     usable, warning = requesters.handles(req), requesters.contact_warning(req)
     if not usable.any:  # only invalid addresses: no contact, the ticket keeps the requester's name
-        record_contact(ctx, contact=req, front_id="", error="", warning=warning)
+        records.record_contact(ctx, contact=req, front_id="", error="", warning=warning)
         ctx.contacts[req.source_id] = ""
         return
     try:
         contact_id = ctx.client.ensure_contact(name=req.name, emails=usable.emails, phones=usable.phones)
     except RECORD_ERRORS as exc:
-        record_contact(ctx, contact=req, front_id="", error=str(exc))
+        records.record_contact(ctx, contact=req, front_id="", error=str(exc))
         ctx.contacts[req.source_id] = ""
         return
     ctx.contacts[req.source_id] = contact_id
-    record_contact(ctx, contact=req, front_id=contact_id, error="", warning=warning)
+    records.record_contact(ctx, contact=req, front_id=contact_id, error="", warning=warning)
 
 
 def _public_messages(work: TicketWork) -> list[Message]:
@@ -285,11 +139,12 @@ def import_phase(ctx: RunContext, work: TicketWork) -> None:
             thread_ref=None if work.record.front_id else thread,
             conversation_id=work.record.front_id or None, should_skip_rules=True,
         )
-        attachments = _wanted_attachments(ctx, work, list(message.attachments))
+        attachments = ticket_rules.wanted_attachments(ctx, work, list(message.attachments))
+        def send(uploads: list[Upload], imported: ImportedMessage = imported) -> str:
+            return ctx.client.import_message(snap["inbox_id"], imported, uploads)
+
         try:
-            uid = _with_attachments(
-                ctx, work, attachments,
-                lambda uploads, imported=imported: ctx.client.import_message(snap["inbox_id"], imported, uploads))
+            uid = ticket_rules.send_with_attachments(ctx, work, attachments, send)
             reason = ""
         except DuplicateExternalId:
             # Sent before a crash and refused now: it is in Front, only its uid was not recorded.
@@ -297,127 +152,14 @@ def import_phase(ctx: RunContext, work: TicketWork) -> None:
         except RECORD_ERRORS as exc:
             work.failed = True
             work.reasons.append(f"Message {message.source_id}: {exc}")
-            _journal(ctx, work, kind="message", key=key, source_id=message.source_id, state="failed", reason=str(exc))
+            write_entry(ctx, work, kind="message", key=key, source_id=message.source_id, state="failed",
+                        reason=str(exc))
             work.counts["messages_failed"] += 1
             continue
-        _journal(ctx, work, kind="message", key=key, source_id=message.source_id, state="sent",
-                 message_uid=uid, reason=reason)
+        write_entry(ctx, work, kind="message", key=key, source_id=message.source_id, state="sent",
+                    message_uid=uid, reason=reason)
         work.imported_now += 1
         work.counts["messages"] += 1
     # A demo's result page links every ticket to its Front conversation: worth one lookup per ticket
     # for 20 tickets; full runs ask only when something needs the conversation id.
-    work.needs_finish = _needs_finish(ctx, work) or (ctx.run.kind == "demo" and not work.record.front_id)
-
-
-def _journal(ctx: RunContext, work: TicketWork, *, kind: str, key: str, source_id: str, state: str,
-             reason: str = "", **ids: str) -> FrontWrite:
-    """Write one journal row (one INSERT or UPDATE: this is on the hot path of every message)."""
-    fields = {"run_id": ctx.run.pk, "lineage": ctx.lineage, "kind": kind, "ticket_source_id": work.ticket.source_id,
-              "source_id": source_id, "state": state, "reason": reason[:1000], **ids}
-    row = work.journal.get(key)
-    with write_lock():
-        if row is None:
-            try:
-                # In autocommit the INSERT is its own transaction; inside a caller's transaction a savepoint
-                # keeps a refused INSERT from breaking it.
-                with transaction.atomic() if transaction.get_connection().in_atomic_block else nullcontext():
-                    row = fastsql.insert(FrontWrite, migration_id=ctx.migration.pk, key=key, **fields)
-            except IntegrityError:  # written by an execution this one did not know about
-                row, _ = FrontWrite.objects.update_or_create(migration_id=ctx.migration.pk, key=key, defaults=fields)
-        else:
-            fastsql.update(row, fields)
-    work.journal[key] = row
-    return row
-
-
-def _notes(ctx: RunContext, work: TicketWork) -> list[Message]:
-    return [m for m in work.ticket.messages if m.kind == "private_note"]
-
-
-def _custom_fields(ctx: RunContext, work: TicketWork) -> dict[str, Any]:
-    return {k: v for k, v in work.ticket.custom_fields.items() if v not in (None, "", [])}
-
-
-# Comment rows that still need the second phase: an intent (maybe sent before a crash: the marker is
-# looked for first) or a failure (a retry or a later sync tries again, as failed messages are re-sent).
-UNSETTLED = (FrontWrite.State.INTENT, FrontWrite.State.FAILED)
-
-
-def _needs_finish(ctx: RunContext, work: TicketWork) -> bool:
-    t = work.ticket
-    for note in _notes(ctx, work):
-        row = work.journal.get(mapping.comment_key(lineage=ctx.lineage, ticket_id=t.source_id, note_id=note.source_id))
-        if row is None or row.state in UNSETTLED:
-            return True
-    fields = _custom_fields(ctx, work)
-    mode = ctx.snapshot["custom_fields"]
-    if fields and mode == "comment":
-        row = work.journal.get(mapping.custom_fields_key(lineage=ctx.lineage, ticket_id=t.source_id, fields=fields))
-        if row is None or row.state in UNSETTLED:
-            return True
-    if fields and mode == "fields" and work.record.applied.get("custom_fields") != _front_fields(ctx, fields):
-        return bool(_front_fields(ctx, fields))
-    return _update_needed(ctx, work) is not None
-
-
-def _front_fields(ctx: RunContext, fields: dict[str, Any]) -> dict[str, str]:
-    return {k: mapping._plain(v) for k, v in sorted(fields.items()) if k in ctx.front_custom_fields}
-
-
-def _desired(ctx: RunContext, work: TicketWork) -> dict[str, Any]:
-    t = work.ticket
-    assignee = ctx.teammates.get(t.assignee_agent_id or "", ctx.default_teammate) if t.assignee_agent_id else None
-    return mapping.applied_state(status=mapping.front_status(t, ctx.snapshot), assignee_id=assignee,
-                                 tags=mapping.ticket_tags(t, ctx.snapshot))
-
-
-def _update_needed(ctx: RunContext, work: TicketWork) -> dict[str, Any] | None:
-    """What a PATCH must change, or None when the imports of this sync already carried everything."""
-    before = {k: work.record.applied.get(k) for k in ("status", "assignee_id", "tags")}
-    if not work.record.applied or work.record.lineage != ctx.lineage:
-        return None  # first sync: the imported messages carried status, assignee and tags
-    desired = _desired(ctx, work)
-    if before == desired:
-        return None
-    change: dict[str, Any] = {}
-    removed_tags = set(before["tags"] or []) - set(desired["tags"])
-    if work.imported_now == 0 or removed_tags:
-        if before["tags"] != desired["tags"]:
-            change["tags"] = desired["tags"]
-    if work.imported_now == 0:
-        if before["status"] != desired["status"]:
-            change["status"] = desired["status"]
-        if before["assignee_id"] != desired["assignee_id"]:
-            change["assignee_id"] = desired["assignee_id"] or None
-    return change or None
-
-
-def known_uids(work: TicketWork) -> list[str]:
-    rows = [r for r in work.journal.values() if r.kind == "message" and r.message_uid and r.state == "sent"]
-    rows.sort(key=lambda r: r.created_at)
-    return [r.message_uid for r in rows]
-
-
-def conversation_of(ctx: RunContext, work: TicketWork) -> str | None:
-    """The ticket's Front conversation id: known, or from the latest uid (None while Front processes)."""
-    if work.conversation_id:
-        return work.conversation_id
-    if work.record.front_id and work.record.lineage == ctx.lineage:
-        work.conversation_id = work.record.front_id
-        return work.conversation_id
-    for row in work.journal.values():
-        if row.conversation_id:
-            work.conversation_id = row.conversation_id
-            return work.conversation_id
-    uids = known_uids(work)
-    if not uids:
-        return None
-    resolved = ctx.client.resolve_uid(uids[-1])
-    if resolved is None:
-        return None
-    message_id, conversation_id = resolved
-    row = next(r for r in work.journal.values() if r.kind == "message" and r.message_uid == uids[-1])
-    with write_lock():
-        fastsql.update(row, {"message_id": message_id, "conversation_id": conversation_id})
-    work.conversation_id = conversation_id
-    return conversation_id
+    work.needs_finish = ticket_rules.needs_finish(ctx, work) or (ctx.run.kind == "demo" and not work.record.front_id)

@@ -8,20 +8,19 @@ from django.db import transaction
 from django.utils import timezone
 
 from connectors.base import Agent, Contact
-from migrations_engine import fastsql
+from migrations_engine import ticket_rules
+from migrations_engine.journal import Counters, RunContext, TicketWork, skip_key, write_entry
 from migrations_engine.models import FrontWrite, RecordMap, Run
 from migrations_engine.parallel import write_lock
 
-# What completing a ticket saves of its record-map row: every column (as `save()` would), by fastsql.
-RECORD_FIELDS = tuple(f.name for f in RecordMap._meta.concrete_fields if not f.primary_key)
 ENTITIES = ("tickets", "messages", "notes", "contacts", "agents", "attachments")
 
 
-def empty_counters() -> dict[str, dict[str, int]]:
+def empty_counters() -> Counters:
     return {e: {"total": 0, "done": 0, "failed": 0, "skipped": 0} for e in ENTITIES}
 
 
-def add_counts(counters: dict[str, dict[str, int]], counts: Counter) -> None:
+def add_counts(counters: Counters, counts: Counter[str]) -> None:
     """Fold a ticket's work counts (messages, messages_failed, attachments_skipped...) into the run's."""
     for key, value in counts.items():
         entity, _, state = key.partition("_")
@@ -39,14 +38,7 @@ def ensure_ticket_records(*, migration_id: int, ticket_ids: list[str]) -> dict[s
     return {r.source_id: r for r in rows}
 
 
-def journal_for(*, migration_id: int, lineage: str, ticket_ids: list[str]) -> dict[str, dict[str, FrontWrite]]:
-    grouped: dict[str, dict[str, FrontWrite]] = {sid: {} for sid in ticket_ids}
-    for row in FrontWrite.objects.filter(migration_id=migration_id, lineage=lineage, ticket_source_id__in=ticket_ids):
-        grouped.setdefault(row.ticket_source_id, {})[row.key] = row
-    return grouped
-
-
-def record_contact(ctx, *, contact: Contact, front_id: str, error: str, warning: str = "") -> bool:
+def record_contact(ctx: RunContext, *, contact: Contact, front_id: str, error: str, warning: str = "") -> bool:
     """Upsert the contact's RecordMap row; True when it is new for this run.
 
     `warning` (an address left out) is the reason of a done row, or of a skipped one when no contact
@@ -58,33 +50,34 @@ def record_contact(ctx, *, contact: Contact, front_id: str, error: str, warning:
     else:
         state = RecordMap.State.DONE if front_id or not warning else RecordMap.State.SKIPPED
     with ctx.counters_lock, write_lock(), transaction.atomic():
-        row = fastsql.first(RecordMap, migration_id=ctx.migration.pk, entity="contact", source_id=contact.source_id)
+        row = RecordMap.objects.filter(migration_id=ctx.migration.pk, entity="contact",
+                                       source_id=contact.source_id).first()
         fresh = row is None or row.last_run_id != ctx.run.pk or row.state != state
-        values = {"state": state, "reason": (error or warning)[:1000], "front_id": front_id, "last_run_id": ctx.run.pk}
+        values = {"state": state, "reason": (error or warning)[:1000], "front_id": front_id,
+                  "last_run_id": ctx.run.pk}
         if row is None:
             # The unique constraint still guards the row; the lease makes this execution its only writer.
-            fastsql.insert(RecordMap, migration_id=ctx.migration.pk, entity="contact", source_id=contact.source_id,
-                           attempts=1, **values)
+            RecordMap.objects.create(migration_id=ctx.migration.pk, entity="contact", source_id=contact.source_id,
+                                     attempts=1, **values)
         else:
             for name, value in values.items():
                 setattr(row, name, value)
             row.attempts += 1
-            fastsql.save_fields(row, (*values, "attempts", "updated_at"))
+            row.save(update_fields=[*values, "attempts", "updated_at"])
         if fresh and ctx.counters is not None:
             ctx.counters["contacts"][state] += 1
-            fastsql.update(ctx.run, {"counters": ctx.counters})
+            ctx.run.counters = ctx.counters
+            Run.objects.filter(pk=ctx.run.pk).update(counters=ctx.counters)
     return fresh and state == RecordMap.State.DONE
 
 
-def count_earlier_writes(ctx, work) -> None:
+def count_earlier_writes(ctx: RunContext, work: TicketWork) -> None:
     """Fold in what an earlier, interrupted execution of this run wrote for this ticket.
 
     A ticket's counts join the run's counters only when it completes; if the chunk stopped before
     (pause, Front failing, a killed worker), its journal rows of this run were never counted, and the
     sync now skips them. Completed tickets are never handled twice in a run, so these rows are exactly
     the uncounted ones. Attachments are counted again from the source message (same rules as a send)."""
-    from migrations_engine.pipeline import TicketWork, _wanted_attachments
-
     by_id = {m.source_id: m for m in work.ticket.messages}
     for row in work.journal.values():
         if row.run_id != ctx.run.pk or row.state not in (FrontWrite.State.SENT, FrontWrite.State.SKIPPED):
@@ -98,7 +91,7 @@ def count_earlier_writes(ctx, work) -> None:
         if message is None or not message.attachments:
             continue
         scratch = TicketWork(ticket=work.ticket, record=work.record, journal={})
-        work.counts["attachments"] += len(_wanted_attachments(ctx, scratch, list(message.attachments)))
+        work.counts["attachments"] += len(ticket_rules.wanted_attachments(ctx, scratch, list(message.attachments)))
         work.counts.update(scratch.counts)
         work.reasons.extend(scratch.reasons)
 
@@ -130,7 +123,7 @@ def _default_reason(agent: Agent) -> str:
     return f"Agent {why}: their records go to the default teammate."
 
 
-def complete_ticket(ctx, work, *, counters: dict[str, dict[str, int]]) -> str:
+def complete_ticket(ctx: RunContext, work: TicketWork, *, counters: Counters) -> str:
     """Save the ticket's final state for this run and fold its counts in, in one transaction."""
     rec, t = work.record, work.ticket
     if work.failed:
@@ -150,10 +143,8 @@ def complete_ticket(ctx, work, *, counters: dict[str, dict[str, int]]) -> str:
     rec.message_ids = [r.message_uid for r in work.journal.values() if r.kind == "message" and r.message_uid][-50:]
     rec.comment_ids = [r.comment_id for r in work.journal.values() if r.kind == "comment" and r.comment_id][-50:]
     if not t.deleted and state == RecordMap.State.DONE:
-        from migrations_engine.pipeline import _desired
-
         applied = dict(rec.applied) if rec.lineage == ctx.lineage else {}
-        applied.update(_desired(ctx, work))
+        applied.update(ticket_rules.desired_state(ctx, work))
         rec.applied = applied
     rec.source_url = (t.url or "")[:500]
     rec.last_run_id = ctx.run.pk
@@ -161,23 +152,17 @@ def complete_ticket(ctx, work, *, counters: dict[str, dict[str, int]]) -> str:
         counters["tickets"][state] += 1
         add_counts(counters, work.counts)
         with transaction.atomic():
-            fastsql.save_fields(rec, RECORD_FIELDS)
-            fastsql.update(ctx.run, {"counters": counters, "heartbeat_at": timezone.now()})
+            rec.save()
+            ctx.run.counters, ctx.run.heartbeat_at = counters, timezone.now()
+            Run.objects.filter(pk=ctx.run.pk).update(counters=counters, heartbeat_at=ctx.run.heartbeat_at)
         if t.merged_ids:
             record_merged(ctx, work, state=state)
     return state
 
 
-def skip_key(*, lineage: str, ticket_id: str, kind: str, source_id: str) -> str:
-    """Journal key of a source record the connector left out (never an external id: nothing is sent)."""
-    return f"{lineage}:skip:{ticket_id}:{kind}:{source_id}"[:255]
-
-
-def note_skipped(ctx, work) -> None:
+def note_skipped(ctx: RunContext, work: TicketWork) -> None:
     """What the connector left out of the ticket (Help Scout line items, workflow notes, drafts...) goes
     in the report: a skipped message row with the connector's plain reason, counted once per lineage."""
-    from migrations_engine.pipeline import _journal
-
     t = work.ticket
     if not t.skipped:
         return
@@ -192,13 +177,13 @@ def note_skipped(ctx, work) -> None:
         key = skip_key(lineage=ctx.lineage, ticket_id=t.source_id, kind=item.kind, source_id=item.source_id)
         if key in work.journal:
             continue  # recorded by an earlier run or execution (counted there, or by count_earlier_writes)
-        _journal(ctx, work, kind=FrontWrite.Kind.MESSAGE, key=key, source_id=item.source_id,
-                 state=FrontWrite.State.SKIPPED, reason=item.reason)
+        write_entry(ctx, work, kind=FrontWrite.Kind.MESSAGE, key=key, source_id=item.source_id,
+                    state=FrontWrite.State.SKIPPED, reason=item.reason)
         work.counts["messages_skipped"] += 1
     work.reasons.append(f"{len(t.skipped)} source record(s) left out: " + " ".join(reasons))
 
 
-def record_merged(ctx, work, *, state: str) -> None:
+def record_merged(ctx: RunContext, work: TicketWork, *, state: str) -> None:
     """Source tickets merged into this one: their record points at this ticket's conversation, so the
     report (and a retry or delta that asks for the old id) shows where their messages went."""
     t, rec = work.ticket, work.record

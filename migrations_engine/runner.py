@@ -10,19 +10,27 @@ what the record map and the journal say is done.
 from __future__ import annotations
 
 import logging
-import threading
 import time
-import uuid
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.db import InterfaceError, OperationalError
-from django.db.models import Q
 from django.utils import timezone
 
-from connectors.base import ConnectorError, PermanentRefusal, TicketPage
+from connectors.base import ConnectorError, PermanentRefusal, Ticket, TicketPage
 from migrations_engine import context as run_context
 from migrations_engine import demo_reuse, progress, records
+from migrations_engine.journal import Counters, RunContext
+from migrations_engine.lease import (
+    Heartbeat,
+    LeaseLost,
+    OutsideWindow,
+    StopRequested,
+    acquire_lease,
+    release_lease,
+)
 from migrations_engine.models import Checkpoint, Run
 from migrations_engine.notify import notify_run_event
 from migrations_engine.page import ATTENTION_ERRORS, handle_page
@@ -34,97 +42,8 @@ DEMO_LIMIT = 20
 RETRY_IDS_PAGE = 100
 
 
-class StopRequested(Exception):
-    """The run was paused or cancelled: stop after the current ticket."""
-
-
-class LeaseLost(StopRequested):
-    """Another execution took the run over (this one looked dead): stop without touching the run."""
-
-
-class OutsideWindow(StopRequested):
-    """The interval window closed: pause until the next one."""
-
-
-def setting(name: str, default):
+def setting(name: str, default: Any) -> Any:
     return getattr(settings, name, default)
-
-
-def acquire_lease(run_id: int) -> str | None:
-    owner = uuid.uuid4().hex
-    now = timezone.now()
-    stale = now - timedelta(seconds=setting("ENGINE_STALE_SECONDS", 60))
-    taken = Run.objects.filter(pk=run_id, state=Run.State.RUNNING).filter(
-        Q(lease_owner="") | Q(heartbeat_at__lt=stale) | Q(heartbeat_at__isnull=True)
-    ).filter(Q(resume_at__isnull=True) | Q(resume_at__lte=now)).update(lease_owner=owner, heartbeat_at=now)
-    return owner if taken else None
-
-
-def release_lease(run_id: int, owner: str) -> None:
-    Run.objects.filter(pk=run_id, lease_owner=owner).update(lease_owner="")
-
-
-class Heartbeat:
-    """Renews the lease and notices pause/cancel/window end, at most every second.
-
-    Called from every ticket thread (parallel.py): one of them renews at a time, and once a stop is
-    noticed every thread sees it at its next ticket (`raise_if_stopped`)."""
-
-    def __init__(self, run: Run, owner: str) -> None:
-        self.run, self.owner, self.last = run, owner, 0.0
-        self.stopped: type[StopRequested] | None = None
-        self._lock = threading.Lock()
-
-    def raise_if_stopped(self) -> None:
-        if self.stopped is not None:
-            raise self.stopped
-
-    def beat(self, *, force: bool = False) -> None:
-        self.raise_if_stopped()
-        now = time.monotonic()
-        if not force and now - self.last < 1.0:
-            return
-        if not self._lock.acquire(blocking=force):
-            return  # another thread is renewing right now
-        try:
-            self.last = now
-            self._renew()
-        except StopRequested as exc:
-            self.stopped = type(exc)
-            raise
-        finally:
-            self._lock.release()
-
-    def _renew(self) -> None:
-        with write_lock():
-            updated = Run.objects.filter(pk=self.run.pk, lease_owner=self.owner, state=Run.State.RUNNING).update(
-                heartbeat_at=timezone.now())
-        if not updated:
-            if Run.objects.filter(pk=self.run.pk, state=Run.State.RUNNING).exists():
-                raise LeaseLost
-            raise StopRequested
-        from migrations_engine.windows import outside_window
-
-        if outside_window(self.run):
-            raise OutsideWindow
-
-    def sleep(self, seconds: float) -> None:
-        """Wait without letting the lease go stale."""
-        end = time.monotonic() + seconds
-        while (left := end - time.monotonic()) > 0:
-            time.sleep(min(left, 0.5))
-            self.beat()
-
-
-class SampledHeartbeat(Heartbeat):
-    """The heartbeat that also takes the run's progress samples (progress.py) while tickets are handled."""
-
-    sampler: progress.Sampler | None = None
-
-    def beat(self, *, force: bool = False) -> None:
-        super().beat(force=force)
-        if self.sampler is not None:
-            self.sampler.maybe_sample()
 
 
 def execute_chunk(run_id: int) -> str:
@@ -169,6 +88,17 @@ def execute_chunk(run_id: int) -> str:
     return outcome
 
 
+class SampledHeartbeat(Heartbeat):
+    """The heartbeat that also takes the run's progress samples (progress.py) while tickets are handled."""
+
+    sampler: progress.Sampler | None = None
+
+    def beat(self, *, force: bool = False) -> None:
+        super().beat(force=force)
+        if self.sampler is not None:
+            self.sampler.maybe_sample()
+
+
 def _work(run: Run, owner: str) -> str:
     started = time.monotonic()
     heartbeat = SampledHeartbeat(run, owner)
@@ -208,28 +138,28 @@ def _work(run: Run, owner: str) -> str:
             ctx.source.close()
 
 
-def _calls(contexts: list) -> int:
+def _calls(contexts: list[RunContext]) -> int:
     # Comments go through their own client (it never retries by itself): count both.
     return sum(int(client.stats.get("requests", 0)) for ctx in contexts for client in (ctx.client, ctx.comment_client))
 
 
-def _handled(counters: dict | None) -> int:
+def _handled(counters: Counters | None) -> int:
     tickets = (counters or {}).get("tickets", {})
     return sum(tickets.get(s, 0) for s in ("done", "failed", "skipped"))
 
 
-def _sampler(run: Run, contexts: list) -> progress.Sampler:
+def _sampler(run: Run, contexts: list[RunContext]) -> progress.Sampler:
     """Progress samples of this chunk: live counters, Front calls so far, the budget's pace."""
     return progress.Sampler(
         run, handled=lambda: _handled(contexts[-1].counters or run.counters),
-        calls=lambda: run.front_calls + _calls(contexts), rpm=lambda: contexts[-1].client.budget.limit)
+        calls=lambda: run.front_calls + _calls(contexts), rpm=lambda: float(contexts[-1].client.budget.limit))
 
 
-def _account(run: Run, contexts: list, started: float) -> None:
+def _account(run: Run, contexts: list[RunContext], started: float) -> None:
     calls = _calls(contexts)
     fresh = Run.objects.get(pk=run.pk)
     point = progress.Point(time.time(), _handled(fresh.counters), fresh.front_calls + calls,
-                           contexts[-1].client.budget.limit)
+                           float(contexts[-1].client.budget.limit))
     series = progress.append_point(fresh.series or [], point)
     Run.objects.filter(pk=run.pk).update(
         front_calls=fresh.front_calls + calls, series=series,
@@ -237,7 +167,7 @@ def _account(run: Run, contexts: list, started: float) -> None:
     )
 
 
-def _selection(ctx, cursor):
+def _selection(ctx: RunContext, cursor: dict[str, Any] | None) -> Iterator[TicketPage]:
     run, snap = ctx.run, ctx.snapshot
     ids = run.ids or (snap["demo_ids"] if run.kind == Run.Kind.DEMO else [])
     if run.kind in (Run.Kind.RETRY,) or (run.kind == Run.Kind.DEMO and ids):
@@ -246,7 +176,7 @@ def _selection(ctx, cursor):
     return ctx.source.tickets(since=since, filter=snap["source_filter"] or None, cursor=cursor)
 
 
-def _by_ids(ctx, ids: list[str], cursor):
+def _by_ids(ctx: RunContext, ids: list[str], cursor: dict[str, Any] | None) -> Iterator[TicketPage]:
     offset = int((cursor or {}).get("engine_offset", 0))
     while offset < len(ids):
         chunk = ids[offset:offset + RETRY_IDS_PAGE]
@@ -259,7 +189,7 @@ def _by_ids(ctx, ids: list[str], cursor):
         yield TicketPage(tickets=[], cursor=None)
 
 
-def _tickets(ctx, heartbeat: Heartbeat, *, deadline: float) -> str:
+def _tickets(ctx: RunContext, heartbeat: Heartbeat, *, deadline: float) -> str:
     run = ctx.run
     checkpoint, _ = Checkpoint.objects.get_or_create(run=run)
     if checkpoint.exhausted:
@@ -270,7 +200,7 @@ def _tickets(ctx, heartbeat: Heartbeat, *, deadline: float) -> str:
         return _pages(ctx, checkpoint, heartbeat, counters, pool, deadline=deadline)
 
 
-def _pages(ctx, checkpoint: Checkpoint, heartbeat: Heartbeat, counters: dict, pool: TicketPool, *,
+def _pages(ctx: RunContext, checkpoint: Checkpoint, heartbeat: Heartbeat, counters: Counters, pool: TicketPool, *,
            deadline: float) -> str:
     run = ctx.run
     for page in _selection(ctx, checkpoint.cursor):
@@ -297,7 +227,7 @@ def _pages(ctx, checkpoint: Checkpoint, heartbeat: Heartbeat, counters: dict, po
     return "done"
 
 
-def _remember_newest_change(run: Run, tickets: list) -> None:
+def _remember_newest_change(run: Run, tickets: list[Ticket]) -> None:
     """The newest `updated_at` the source showed this run, by the source's own clock (saved with the
     page's checkpoint): a later delta asks for changes since the older of it and this run's start, so a
     source whose clock lags ours, or the sample help desk whose revisions are dated in the past, still

@@ -72,10 +72,10 @@ def report_rows(*, migration, entity: str, state: str | None = None) -> Iterator
                 "removed": w.removed,
             }
         return
-    rows = RecordMap.objects.filter(migration=migration, entity=entity)
+    records = RecordMap.objects.filter(migration=migration, entity=entity)
     if state:
-        rows = rows.filter(state=state)
-    for r in rows.order_by("pk").iterator(chunk_size=2000):
+        records = records.filter(state=state)
+    for r in records.order_by("pk").iterator(chunk_size=2000):
         yield {
             "entity": entity, "source_id": r.source_id, "state": r.state, "reason": r.reason,
             "attempts": r.attempts, "front_id": r.front_id, "front_url": _front_url(r.front_id) if entity == "ticket" else "",
@@ -95,7 +95,7 @@ def report_summary(*, migration) -> dict[str, dict[str, int]]:
     out: dict[str, dict[str, int]] = {}
     for row in RecordMap.objects.filter(migration=migration).values("entity", "state").annotate(n=Count("id")):
         out.setdefault(row["entity"], {})[row["state"]] = row["n"]
-    for row in FrontWrite.objects.filter(migration=migration).values("kind", "state").annotate(n=Count("id")):
-        entity = "message" if row["kind"] == "message" else "note"
-        out.setdefault(entity, {})["done" if row["state"] == "sent" else row["state"]] = row["n"]
+    for write in FrontWrite.objects.filter(migration=migration).values("kind", "state").annotate(n=Count("id")):
+        entity = "message" if write["kind"] == "message" else "note"
+        out.setdefault(entity, {})["done" if write["state"] == "sent" else write["state"]] = write["n"]
     return out

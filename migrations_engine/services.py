@@ -87,7 +87,8 @@ def _refusal(migration, kind: str, ids: list[str] | None) -> str | None:
         return "Run the full migration to the end first."
     if kind == "remigration":
         days = getattr(settings, "ENGINE_REMIGRATION_DAYS", 10)
-        if _last_full(migration).finished_at + timedelta(days=days) < timezone.now():
+        finished_at = getattr(_last_full(migration), "finished_at", None)
+        if finished_at is not None and finished_at + timedelta(days=days) < timezone.now():
             return f"Re-migration is possible for {days} days after the full migration; that period is over."
     return None
 

@@ -1,22 +1,27 @@
 """The wizard's doorway to the outside world: source connectors and the Front client.
 
 Every call to a vendor made on behalf of a page goes through here, so errors always come back as a
-sentence a person can act on (never a stack trace, never a credential). Imports of the connector
+sentence a person can act on (never a stack trace, never a credential), and every one ends within
+VENDOR_CALL_DEADLINE_SECONDS (connectors/deadline.py: retries and Retry-After waits included) instead of
+holding the web worker while a vendor asks us to wait; past it the person reads "try again in a minute". Imports of the connector
 packages are lazy: the wizard keeps rendering (with a plain notice) on a checkout where a connector
 package is absent.
 """
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
 from django.conf import settings
 from django.utils.translation import gettext as _
 
 from connectors.base import ConnectorError, SourceConnector
+from connectors.deadline import DeadlineExceeded, deadline
 from wizard.models import Migration
 
 log = logging.getLogger(__name__)
@@ -50,7 +55,26 @@ def platform(key: str) -> Platform | None:
     return next((p for p in platforms() if p.key == key), None)
 
 
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def within_deadline(call: Callable[P, R]) -> Callable[P, R]:
+    """The vendor calls inside `call` end within VENDOR_CALL_DEADLINE_SECONDS."""
+
+    @functools.wraps(call)
+    def bounded(*args: P.args, **kwargs: P.kwargs) -> R:
+        with deadline(float(settings.VENDOR_CALL_DEADLINE_SECONDS)):
+            return call(*args, **kwargs)
+
+    return bounded
+
+
 def _plain(exc: Exception, *, what: str) -> ConnectionProblem:
+    if isinstance(exc, DeadlineExceeded):
+        return ConnectionProblem(
+            _("%(what)s did not answer in time (it is busy or slow). Please try again in a minute.") % {"what": what}
+        )
     if isinstance(exc, ConnectorError):
         return ConnectionProblem(str(exc))
     log.warning("Unexpected %s error: %s", what, type(exc).__name__)
@@ -74,6 +98,7 @@ def source_connector(*, source_type: str, config: dict[str, Any]) -> SourceConne
         raise _plain(exc, what=p.label) from exc
 
 
+@within_deadline
 def check_source(*, source_type: str, config: dict[str, Any]) -> str:
     """Run the connector's cheap authenticated call; return the account name to show."""
     connector = source_connector(source_type=source_type, config=config)
@@ -86,6 +111,7 @@ def check_source(*, source_type: str, config: dict[str, Any]) -> str:
     return result.account_name
 
 
+@within_deadline
 def with_source(migration: Migration, fn):
     """Call fn(connector) on the migration's saved source connection; errors become ConnectionProblem."""
     connector = source_connector(source_type=migration.source_type, config=migration.source_config or {})
@@ -119,6 +145,7 @@ def front_client(*, token: str, api_url: str):
         raise _plain(exc, what="Front") from exc
 
 
+@within_deadline
 def check_front(*, token: str, api_url: str) -> FrontCheck:
     if not token:
         raise ConnectionProblem(_("Paste a Front API token (Front: Settings → Developers → API tokens)."))
@@ -137,6 +164,7 @@ def check_front(*, token: str, api_url: str) -> FrontCheck:
     return FrontCheck(company_name=pre.company_name, inboxes=list(pre.inboxes))
 
 
+@within_deadline
 def with_front(migration: Migration, fn):
     client = front_client(token=migration.front_token, api_url=migration.front_api_url)
     try:

@@ -9,6 +9,7 @@ Attachments stream from the ZIP member they name, after the same path checks as 
 from __future__ import annotations
 
 import json
+import sqlite3
 import threading
 from collections.abc import Iterator
 from datetime import datetime
@@ -102,7 +103,7 @@ class FileExportConnector(SourceConnector):
         except (TypeError, ValueError):
             raise InvalidConfig("Page size must be a whole number.") from None
         self._lock = threading.RLock()
-        self._db = None
+        self._db: sqlite3.Connection | None = None
         self._report: Report | None = None
         self._archive: Archive | None = None
         self._agents: dict[str, Agent] | None = None
@@ -128,7 +129,7 @@ class FileExportConnector(SourceConnector):
             self._report = ensure_checked(self.path)
         return self._report
 
-    def _open(self):
+    def _open(self) -> sqlite3.Connection:
         with self._lock:
             if self._db is None:
                 report = self.report()
@@ -349,7 +350,7 @@ class FileExportConnector(SourceConnector):
             attachments=attachments,
         )
 
-    def _ticket(self, row: tuple, contacts, orgs: dict[str, str], by_ticket: dict[int, list[Message]],
+    def _ticket(self, row: tuple, contacts: dict[str, tuple[Contact, str | None]], orgs: dict[str, str], by_ticket: dict[int, list[Message]],
                 lost: dict[int, list[Skipped]]) -> Ticket:
         seq, ticket_id, deleted, mailbox, status, tags, d = row
         requester, requester_org = contacts.get(d.get("requester_id") or "", (None, None))

@@ -119,11 +119,17 @@ class _Check:
         self.unreadable: set[str] = set()  # tables refused as a whole: references to them are not listed
         self.stopped = False
 
+
+    @property
+    def index(self) -> Builder:
+        """The index being written (open from the first table on)."""
+        assert self.builder is not None
+        return self.builder
     def counts(self) -> dict[str, int]:
         if self.builder is None or self.builder.db is None:
             return {}
         try:
-            b = self.builder
+            b = self.index
             return {
                 "tickets": b.count("tickets", "WHERE deleted=0"), "deleted_tickets": b.count("tickets", "WHERE deleted=1"),
                 "messages": b.count("entries", "WHERE source='m'"), "notes": b.count("entries", "WHERE source='n'"),
@@ -217,12 +223,12 @@ class _Check:
                 self.collector.add(m)
             self._leave_out(entity.name)
             if isinstance(values.get("id"), str):
-                self.builder.reject(entity.name, values["id"])
+                self.index.reject(entity.name, values["id"])
             if ticket_seq is not None:
                 kind = "attachment" if entity.name == "attachments" else "message"
                 label = {"messages": "Message", "notes": "Note", "attachments": "Attachment"}[entity.name]
                 why = str(mistakes[0]) if mistakes else "a line it depends on has a mistake"
-                self.builder.skip(ticket_seq, kind, values.get("id") or f"line {line}",
+                self.index.skip(ticket_seq, kind, values.get("id") or f"line {line}",
                                   f"{label} {values.get('id') or ''} left out of the export file: {why}.")
             return
         self._store(entity, line, values, ticket_seq)
@@ -230,7 +236,7 @@ class _Check:
     def _references(self, entity: Entity, df: DataFile, line: int, values: dict[str, Any],
                     mistakes: list[Mistake]) -> bool:
         """Add reference mistakes; True when the line points at a line that was left out (a cascade)."""
-        b = self.builder
+        b = self.index
         cascade = False
         if isinstance(values.get("id"), str):
             first = b.line_of(entity.name, values["id"])
@@ -240,7 +246,7 @@ class _Check:
         for column in entity.columns:
             if column.kind not in ("ref", "refs"):
                 continue
-            target = column.ref
+            target = column.ref or ""
             if entity.name == "messages" and column.name == "author_id":
                 target = "agents" if values.get("author_type") == "agent" else "contacts"
             value = values.get(column.name)
@@ -262,7 +268,7 @@ class _Check:
 
     def _exists(self, target: str, ref: str, values: dict[str, Any]) -> bool:
         """Whether `ref` names an accepted line of `target`; remembers the owning ticket of entries."""
-        b = self.builder
+        b = self.index
         if target == "tickets":
             seq = b.ticket_seq(ref)
             if seq is not None:
@@ -297,7 +303,7 @@ class _Check:
         return out
 
     def _store(self, entity: Entity, line: int, v: dict[str, Any], ticket_seq: int | None) -> None:
-        b = self.builder
+        b = self.index
         name = entity.name
         if name == "agents":
             b.add_agent(line, v)
@@ -308,6 +314,7 @@ class _Check:
         elif name == "tickets":
             b.add_ticket(line, v, updated_us=micros(v["updated_at"]))
         elif name in ("messages", "notes"):
+            assert ticket_seq is not None  # an accepted entry names an accepted ticket
             b.add_entry(name, line, v, ticket_seq=ticket_seq, created_us=micros(v["created_at"]))
         else:
             v["filename"] = v.get("filename") or posixpath.basename(v["member"])

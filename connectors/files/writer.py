@@ -16,9 +16,11 @@ import tempfile
 import zipfile
 import zlib
 from collections.abc import Iterable
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from connectors.base import Message
 from connectors.files.spec import BY_NAME, CUSTOM_FIELD_PREFIX, LIST_SEPARATOR
 from connectors.files.values import valid_email
 from connectors.sample.generator import CUSTOM_FIELDS, SampleDataset
@@ -87,7 +89,7 @@ class ExportWriter:
 # ---- the sample help desk as an export --------------------------------------------------------------
 
 
-def _iso(value) -> str:
+def _iso(value: datetime) -> str:
     return value.isoformat()
 
 
@@ -118,7 +120,7 @@ def write_sample_export(dataset: SampleDataset, path: Path, *, fmt: str = "jsonl
     return Path(path)
 
 
-def _write_message(writer: ExportWriter, dataset: SampleDataset, ticket_id: str, m, cap: int | None) -> None:
+def _write_message(writer: ExportWriter, dataset: SampleDataset, ticket_id: str, m: Message, cap: int | None) -> None:
     if m.kind == "private_note":
         writer.row("notes", {"id": m.source_id, "ticket_id": ticket_id, "created_at": _iso(m.created_at),
                              "author_id": m.author_agent_id, "body": m.body, "body_format": m.body_format})
@@ -135,7 +137,7 @@ def _write_message(writer: ExportWriter, dataset: SampleDataset, ticket_id: str,
         owner = {"message_id": m.source_id}
     for a in m.attachments:
         relative = f"attachments/{a.source_id}/{a.filename}"
-        size = a.size if cap is None else min(a.size or 0, cap)
+        size = (a.size or 0) if cap is None else min(a.size or 0, cap)
         writer.attachment(relative, dataset.attachment_bytes(a.source_id, size))
         writer.row("attachments", {"id": a.source_id, **owner, "path": relative, "filename": a.filename,
                                    "content_type": a.content_type, "inline": a.inline, "content_id": a.content_id})

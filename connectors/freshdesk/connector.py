@@ -31,6 +31,7 @@ from connectors.base import (
     Ticket,
     TicketPage,
     VendorError,
+    as_object,
     unreadable_ticket,
 )
 from connectors.freshdesk.mapping import (
@@ -310,7 +311,7 @@ class FreshdeskConnector(SourceConnector):
             conversations = list(self._pages(f"/api/v2/tickets/{ticket_id}/conversations",
                                              what=f"the conversations of ticket {ticket_id}"))
         people = {str(c.get("user_id")) for c in conversations if isinstance(c, dict) and c.get("user_id")}
-        requester = detail.get("requester") if isinstance(detail.get("requester"), dict) else {}
+        requester = as_object(detail.get("requester"))
         unknown = people - set(self.meta.agents) - {str(detail.get("requester_id")), str(requester.get("id"))}
         users = {u: found for u in sorted(unknown) if (found := self.user(u)) is not None}
         return ticket_from(detail, conversations, self.meta, self.base_url, users=users)
@@ -389,8 +390,8 @@ def _listable(item: Any) -> bool:
     if not isinstance(item, dict) or not isinstance(item.get("id"), int) or isinstance(item.get("id"), bool):
         return False
     try:
-        parse_time(item.get("updated_at"))
-    except (TypeError, ValueError, AttributeError):
+        parse_time(item["updated_at"])
+    except (TypeError, ValueError, AttributeError, KeyError):
         return False
     return True
 

@@ -20,8 +20,10 @@ from connectors.base import (
     Attachment,
     Contact,
     Message,
+    MessageKind,
     Skipped,
     Ticket,
+    as_object,
     unreadable_message,
     unreadable_ticket,
 )
@@ -97,7 +99,7 @@ def mailbox_of(item: dict[str, Any], *, groups: bool) -> str | None:
 
 
 def agent_from(item: dict[str, Any]) -> Agent:
-    contact = item.get("contact") if isinstance(item.get("contact"), dict) else {}
+    contact = as_object(item.get("contact"))
     return Agent(source_id=str(item["id"]), email=text(contact.get("email")), name=text(contact.get("name")),
                  active=bool(contact.get("active", True)) and not item.get("deactivated", False))
 
@@ -183,7 +185,7 @@ def _ticket_from(detail: dict[str, Any], conversations: list[dict[str, Any]], me
             messages.append(message_from(conv, tid, requester, meta, users))
         except Exception as exc:  # noqa: BLE001 - one unreadable conversation is left out with its reason
             skipped.append(unreadable_message(conv.get("id"), service=SERVICE, error=exc))
-    raw_fields = detail.get("custom_fields") if isinstance(detail.get("custom_fields"), dict) else {}
+    raw_fields = as_object(detail.get("custom_fields"))
     custom = {meta.field_labels.get(k, k): v for k, v in raw_fields.items()}
     ccs = [Contact(source_id=f"email:{e}", name=None, emails=[e]) for e in emails(detail.get("cc_emails"))]
     deleted = bool(detail.get("deleted")) or bool(detail.get("spam"))
@@ -209,7 +211,7 @@ def message_from(conv: dict[str, Any], ticket_id: Any, requester: Contact | None
     if mid is None:
         raise ValueError("the conversation has no id")
     note = conv.get("source") == CONV_SOURCE_NOTE
-    kind = "private_note" if conv.get("private") else "public_note" if note else "reply"
+    kind: MessageKind = "private_note" if conv.get("private") else "public_note" if note else "reply"
     inbound = bool(conv.get("incoming")) and not note
     user = ident(conv.get("user_id"))
     agent = meta.agents.get(user or "")

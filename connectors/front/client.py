@@ -95,8 +95,7 @@ class FrontClient:
 
     @property
     def stats(self) -> dict[str, Any]:
-        merged = self.http.stats.snapshot()
-        merged.update(self._stats.snapshot())
+        merged: dict[str, float] = {**self.http.stats.snapshot(), **self._stats.snapshot()}
         merged["budget_429"] = self.budget.budget_429
         merged["burst_429"] = self.budget.burst_429
         merged["paced_seconds"] = round(self.budget.waited, 3)
@@ -224,6 +223,7 @@ class FrontClient:
                 contact = next(filter(None, (self.find_contact(source=s, handle=h) for s, h in handles)), None)
                 if contact is None:
                     raise_for_front(response, what="create a contact")
+                    raise AssertionError("unreachable: a 409 is an error")
             else:
                 raise_for_front(response, what="create a contact")
                 contact = response.json()
@@ -310,7 +310,7 @@ class FrontClient:
         return self.uids.seconds_left(message_uid, imported_at)
 
     def resolve_uid(self, message_uid: str, *, wait: bool = True,
-                    imported_at: float | None = None) -> tuple[str, str] | None:
+                    imported_at: float | None = None) -> tuple[str, str | None] | None:
         """(message id, conversation id) of an imported message, or None while Front still processes it.
 
         With wait=True, first sleeps until the message is probably processed (learned from earlier

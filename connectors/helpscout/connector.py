@@ -31,8 +31,9 @@ from connectors.base import (
     Ticket,
     TicketPage,
     VendorError,
+    as_object,
 )
-from connectors.helpscout.auth import BearerTransport, TokenSource
+from connectors.helpscout.auth import HelpScoutAuth, TokenSource
 from connectors.helpscout.mapping import agent_from, ticket_from
 from connectors.http import HttpClient, RetryPolicy, guard_url
 from connectors.source_http import RetryAfterGate, raise_for_status
@@ -66,10 +67,10 @@ class HelpScoutConnector(SourceConnector):
         self.api_url = cleaned["api_url"]
         self.mailbox_id = cleaned.get("mailbox_id")
         self.tokens = TokenSource(f"{self.api_url}/v2/oauth2/token", cleaned["app_id"], cleaned["app_secret"])
-        self.transport = BearerTransport(self.tokens, api_host=urlsplit(self.api_url).netloc)
+        self.auth = HelpScoutAuth(self.tokens, api_host=urlsplit(self.api_url).netloc)
         self.gate = RetryAfterGate()
         self.http = HttpClient(self.api_url, headers={"Accept": "application/hal+json, application/json"},
-                               service_name=SERVICE, pacer=self.gate, transport=self.transport)
+                               service_name=SERVICE, pacer=self.gate, auth=self.auth)
         self._fields: dict[str, dict[str, Any]] | None = None
 
     @classmethod
@@ -88,7 +89,6 @@ class HelpScoutConnector(SourceConnector):
 
     def close(self) -> None:
         self.http.close()
-        self.tokens.close()
 
     # ---- plumbing ----------------------------------------------------------------------------------
     def _get(self, path: str, *, what: str, params: dict[str, Any] | None = None,
@@ -123,7 +123,7 @@ class HelpScoutConnector(SourceConnector):
             body = self._json(self._get(url, what=what, params=query or None), what)
             yield from (i for i in (body.get("_embedded") or {}).get(name) or [] if isinstance(i, dict))
             nxt = ((body.get("_links") or {}).get("next") or {}).get("href")
-            page = body.get("page") if isinstance(body.get("page"), dict) else {}
+            page = as_object(body.get("page"))
             if nxt:
                 url, query = nxt, {}  # the next link carries every parameter
             elif int(page.get("number") or 1) < int(page.get("totalPages") or 0):

@@ -20,8 +20,10 @@ from connectors.base import (
     Attachment,
     Contact,
     Message,
+    MessageKind,
     Skipped,
     Ticket,
+    as_object,
     unreadable_message,
     unreadable_ticket,
 )
@@ -105,8 +107,9 @@ def skip_reason(thread: dict[str, Any]) -> str | None:
 
 def message_from(thread: dict[str, Any]) -> Message:
     kind = thread.get("type")
-    by = thread.get("createdBy") if isinstance(thread.get("createdBy"), dict) else {}
+    by = as_object(thread.get("createdBy"))
     by_customer = by.get("type") == PERSON_CUSTOMER or (not by and kind in INBOUND_TYPES)
+    canonical: MessageKind
     if kind in NOTE_TYPES:
         canonical, inbound = "private_note", False
     else:  # customer, message, reply, chat, forwardchild and any other published thread with a message
@@ -116,7 +119,7 @@ def message_from(thread: dict[str, Any]) -> Message:
     for a in items((thread.get("_embedded") or {}).get("attachments")):
         if ident(a.get("id")) is None:
             continue
-        links = a.get("_links") if isinstance(a.get("_links"), dict) else {}
+        links = as_object(a.get("_links"))
         web = text((links.get("web") or {}).get("href")) or ""
         size = a.get("size")
         attachments.append(Attachment(
@@ -194,8 +197,8 @@ def _ticket_from(conversation: dict[str, Any], threads: list[dict[str, Any]], fi
     created = parse_time(conversation.get("createdAt"))
     updated_raw = conversation.get("userUpdatedAt") or conversation.get("modifiedAt")
     updated = parse_time(updated_raw) if updated_raw else max([created, *(m.created_at for m in messages)])
-    assignee = conversation.get("assignee") if isinstance(conversation.get("assignee"), dict) else {}
-    links = conversation.get("_links") if isinstance(conversation.get("_links"), dict) else {}
+    assignee = as_object(conversation.get("assignee"))
+    links = as_object(conversation.get("_links"))
     web = text((links.get("web") or {}).get("href"))
     tags = [t.get("tag") or t.get("name") for t in items(conversation.get("tags"))]
     return Ticket(

@@ -25,7 +25,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
-from connectors.base import Agent, Attachment, Contact, Message, Ticket
+from connectors.base import Agent, Attachment, BodyFormat, Contact, Message, MessageKind, Ticket
 
 BASE_TIME = datetime(2019, 1, 1, tzinfo=UTC)
 TICKET_SPACING = timedelta(minutes=30)  # base updated_at of ticket i is BASE_TIME + i * spacing
@@ -282,6 +282,7 @@ class SampleDataset:
         # Whole seconds, as help desk APIs report them.
         at = created + timedelta(seconds=int(duration.total_seconds() * (m - 1) / max(1, n - 1)))
         mid = i * 1000 + m
+        kind: MessageKind
         if m == 1 or (m % 2 == 1 and rng.random() < 0.8):
             kind, inbound, agent = "reply", True, None
         else:
@@ -306,7 +307,7 @@ class SampleDataset:
         )
 
     def _body(self, i: int, m: int, rng: random.Random, contact: Contact | None, agent: Agent | None
-              ) -> tuple[str, str]:
+              ) -> tuple[str, BodyFormat]:
         if (i + m) % 89 == 0:
             return "", "html"  # an empty body: the record is still a message
         who = (contact.name if contact else None) or "there"

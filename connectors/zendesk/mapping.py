@@ -13,6 +13,7 @@ from typing import Any
 from connectors.base import (
     Agent,
     Attachment,
+    BodyFormat,
     Contact,
     Message,
     Skipped,
@@ -170,7 +171,8 @@ def _message(c: dict[str, Any], users: dict[str, dict[str, Any]], agents: dict[s
         agent = to_agent(user)
     public = c.get("public", True) is not False
     html = c.get("html_body")
-    body, body_format = (html, "html") if isinstance(html, str) else (text(c.get("body")) or "", "text")
+    body_format: BodyFormat = "html" if isinstance(html, str) else "text"
+    body = html if isinstance(html, str) else (text(c.get("body")) or "")
     by_agent = agent is not None or (not public and author_id is not None)
     name = (agent.name if agent else None) or text((user or {}).get("name"))
     email = (agent.email if agent else None) or text((user or {}).get("email"))

@@ -298,34 +298,8 @@ def describe(exc: Exception) -> str:
     return str(exc).split("\n", 1)[0][:500]
 
 
-def path_confirmed(base_url: str, server: str, method: str, template: str) -> bool:
-    """True once openapi-core itself resolved (server, method, template) to the document's operation at
-    `template` (CachedPathFinder keeps only answers where both matchers agreed), so the fast path checks
-    the very operation openapi-core would."""
-    finder = openapi_for(base_url).request_validator.path_finder
-    return (server, method, template) in finder._found
-
-
 def validate_request(base_url: str, request: SpecRequest) -> str | None:
-    """None when the request agrees with the spec, else a sentence naming the violation."""
-    return check_request(base_url, request)[0]
-
-
-def check_request(base_url: str, request: SpecRequest) -> tuple[str | None, Any]:
-    """(violation or None, the JSON body when the fast path parsed it, else None).
-
-    The compiled fast path (fastcheck.py) accepts what it can prove valid; everything else, and every
-    400 message, comes from openapi-core."""
-    from sandbox.front import fastcheck
-
-    ok, data = fastcheck.accepts(base_url, request)
-    if ok:
-        return None, data
-    return slow_validate_request(base_url, request), None
-
-
-def slow_validate_request(base_url: str, request: SpecRequest) -> str | None:
-    """openapi-core alone: the authority the fast path is tested against."""
+    """None when the request agrees with the spec (openapi-core decides), else a sentence naming the violation."""
     try:
         openapi_for(base_url).validate_request(request)
     except Exception as exc:  # openapi-core raises a family of errors; all mean "not per spec"

@@ -14,6 +14,7 @@ HARNESSES = [
     "tests.connectors.zendesk_harness:ZendeskHarness",
     "tests.connectors.hsfd_harness:HelpScoutHarness",
     "tests.connectors.hsfd_harness:FreshdeskHarness",
+    "tests.connectors.intercom_harness:IntercomHarness",
     "tests.connectors.files_harness:FilesHarness",
 ]
 

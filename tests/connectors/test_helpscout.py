@@ -4,11 +4,14 @@ Every test talks HTTP to the Help Scout stand-in."""
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
+import httpx
 import pytest
 
 from connectors.base import NotFound
 from connectors.helpscout import HelpScoutConnector
-from connectors.helpscout.auth import RENEW_MARGIN_S, TokenSource
+from connectors.helpscout.auth import RENEW_MARGIN_S, HelpScoutAuth, TokenSource
 from connectors.sample.generator import SampleDataset
 from sandbox.helpscout import HelpScoutStandin
 from sandbox.helpscout.render import has_draft, has_workflow
@@ -24,7 +27,7 @@ def test_expired_token_mid_run_is_renewed_transparently():
         ids = [t.source_id for t in first.tickets + rest]
         assert sorted(ids, key=int) == [str(i) for i in range(1, 121)] and len(ids) == len(set(ids))
         assert hs.app.calls["401"] == 1  # one refused request, replayed with a new token
-        assert hs.app.calls["tokens_issued"] == 2 and connector.transport.renewals_after_401 == 1
+        assert hs.app.calls["tokens_issued"] == 2 and connector.auth.renewals_after_401 == 1
         # Attachment downloads go through the same renewal.
         hs.app.expire_tokens()
         attachment = next(a for t in rest for m in t.messages for a in m.attachments if (a.size or 0) < 10**6)
@@ -36,12 +39,17 @@ def test_token_is_renewed_before_it_expires():
     with HelpScoutStandin(tickets=5, seed=3, token_ttl_s=3600) as hs:
         now = [1000.0]
         tokens = TokenSource(f"{hs.url}/v2/oauth2/token", hs.app.app_id, hs.app.app_secret, clock=lambda: now[0])
-        first = tokens.current()
-        now[0] += 3600 - RENEW_MARGIN_S - 1
-        assert tokens.current() == first  # still comfortably valid
-        now[0] += 2
-        assert tokens.current() != first and tokens.issued == 2  # renewed ahead of expiry, no 401 needed
-        tokens.close()
+        auth = HelpScoutAuth(tokens, api_host=urlsplit(hs.url).netloc)
+        with httpx.Client(auth=auth) as client:
+            client.get(f"{hs.url}/v2/users/me")
+            first = tokens.token
+            now[0] += 3600 - RENEW_MARGIN_S - 1
+            client.get(f"{hs.url}/v2/users/me")
+            assert tokens.token == first  # still comfortably valid
+            now[0] += 2
+            client.get(f"{hs.url}/v2/users/me")
+        assert tokens.token != first and tokens.issued == 2  # renewed ahead of expiry, no 401 needed
+        assert hs.app.calls["401"] == 0
 
 
 def test_merged_conversation_follows_the_301_and_deleted_one_is_reported():
@@ -108,22 +116,17 @@ def test_rate_limit_retry_after_header_is_honoured():
 
 def test_bearer_token_goes_to_the_api_host_only():
     """Unit level: the token must not follow a link (redirect, attachment) to another host."""
-    import httpx
-
-    from connectors.helpscout.auth import BearerTransport
-
     seen: dict[str, str | None] = {}
 
-    def token_endpoint(request: httpx.Request) -> httpx.Response:
-        return httpx.Response(200, json={"access_token": "tok", "expires_in": 7200})
-
-    def api(request: httpx.Request) -> httpx.Response:
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/v2/oauth2/token":
+            return httpx.Response(200, json={"access_token": "tok", "expires_in": 7200})
         seen[request.url.host] = request.headers.get("Authorization")
         return httpx.Response(200, json={})
 
-    tokens = TokenSource("https://api.helpscout.net/v2/oauth2/token", "id", "secret",
-                         transport=httpx.MockTransport(token_endpoint))
-    client = httpx.Client(transport=BearerTransport(tokens, httpx.MockTransport(api), api_host="api.helpscout.net"))
+    tokens = TokenSource("https://api.helpscout.net/v2/oauth2/token", "id", "secret")
+    client = httpx.Client(transport=httpx.MockTransport(handler),
+                          auth=HelpScoutAuth(tokens, api_host="api.helpscout.net"))
     client.get("https://api.helpscout.net/v2/users/me")
     client.get("https://files.example.com/attachment.png")
     assert seen == {"api.helpscout.net": "Bearer tok", "files.example.com": None}

@@ -49,8 +49,9 @@ class Command(BaseCommand):
         except BrokenPipeError:
             # The reader stopped early (`migration report 7 | head`): nothing went wrong here. Point the
             # process's stdout at /dev/null so Python's own flush at exit does not fail again.
-            if getattr(self.stdout, "_out", None) is sys.stdout:
-                os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            stdout = sys.stdout
+            if getattr(self.stdout, "_out", None) is stdout and stdout is not None:
+                os.dup2(os.open(os.devnull, os.O_WRONLY), stdout.fileno())
             return None
 
     def _migration(self, pk: int) -> Migration:

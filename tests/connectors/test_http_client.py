@@ -1,10 +1,9 @@
-"""connectors/transport.py (PooledTransport) against real local servers: timeouts, dropped and stale
-connections, streamed uploads with bounded memory, TLS verification, and agreement with httpx's own stack."""
+"""connectors/http.py's HttpClient (one httpx.Client) against real local servers: timeouts, refused, dropped
+and stale connections, keep-alive, streamed uploads with bounded memory, TLS verification, threads."""
 
 from __future__ import annotations
 
 import datetime
-import gzip
 import hashlib
 import ipaddress
 import json
@@ -21,7 +20,6 @@ import pytest
 
 from connectors.base import Unreachable
 from connectors.http import HttpClient, RetryPolicy
-from connectors.transport import PooledTransport
 from tests.connectors.rawserver import Conn, RawServer, serve_forever
 
 
@@ -52,27 +50,15 @@ def test_read_timeout_is_a_transport_error_and_is_retried():
         with pytest.raises(Unreachable):
             http.request("GET", "/slow")
         assert http.stats["network_errors"] == 3 and http.stats["retries"] == 2
-        with pytest.raises(httpx.ReadTimeout):
-            PooledTransport().handle_request(httpx.Request("GET", server.url, extensions={"timeout": {"read": 0.2}}))
 
 
-def test_connection_refused_is_a_connect_error():
+def test_connection_refused_is_retried_then_unreachable():
     with socket.socket() as unused:  # bound, never listening: connecting is refused
         unused.bind(("127.0.0.1", 0))
-        url = f"http://127.0.0.1:{unused.getsockname()[1]}"
-        with pytest.raises(httpx.ConnectError):
-            PooledTransport().handle_request(httpx.Request("GET", url, extensions={"timeout": {"connect": 1.0}}))
-
-
-def test_write_timeout_when_the_server_stops_reading():
-    def never_reads(conn: Conn, index: int) -> None:
-        time.sleep(3)
-
-    with RawServer(never_reads) as server:
-        request = httpx.Request("POST", server.url, content=b"x" * (64 * 1024 * 1024),
-                                extensions={"timeout": {"write": 0.3}})
-        with pytest.raises(httpx.WriteTimeout):
-            PooledTransport().handle_request(request)
+        http = client(f"http://127.0.0.1:{unused.getsockname()[1]}", service_name="Front")
+        with pytest.raises(Unreachable, match="Could not reach Front after 3 attempts"):
+            http.request("GET", "/me")
+        assert http.stats["network_errors"] == 3
 
 
 def test_dropped_connection_is_retried_on_a_fresh_one():
@@ -191,71 +177,15 @@ def test_https_verifies_certificates():
     server_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     server_context.load_cert_chain(cert, key)
     with RawServer(serve_forever(echo), tls=server_context) as server:
-        request = httpx.Request("GET", server.url + "/secure", extensions={"timeout": {"connect": 5, "read": 5}})
-        with pytest.raises(httpx.ConnectError, match="CERTIFICATE_VERIFY_FAILED"):
-            PooledTransport().handle_request(request)  # verification is on by default
-        with pytest.raises(Unreachable):  # and HttpClient's default transport is that transport
+        with pytest.raises(Unreachable) as refused:  # verification is on by default
             client(server.url).request("GET", "/secure")
-        trusting = ssl.create_default_context(cafile=cert)
-        response = PooledTransport(verify=trusting).handle_request(request)
-        response.read()
+        assert "CERTIFICATE_VERIFY_FAILED" in str(refused.value.__cause__)
+        trusting = httpx.HTTPTransport(verify=ssl.create_default_context(cafile=cert))
+        response = client(server.url, transport=trusting).request("GET", "/secure")
         assert response.status_code == 200 and response.json()["line"] == "GET /secure HTTP/1.1"
 
 
-def _varied(conn: Conn, line: bytes, headers: dict[str, str]) -> None:
-    """Answers in every framing the transport must parse: Content-Length, chunked, gzip, 204, HEAD."""
-    body = conn.read_body(headers)
-    path = line.split(b" ")[1].decode()
-    payload = json.dumps({"path": path, "body": body.decode("latin-1"), "ct": headers.get("content-type")}).encode()
-    if path.startswith("/chunked"):
-        conn.sock.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n"
-                          b"X-Two: a\r\nX-Two: b\r\n\r\n")
-        for piece in (payload[:5], payload[5:]):
-            conn.sock.sendall(b"%x;ext=1\r\n%s\r\n" % (len(piece), piece))
-        conn.sock.sendall(b"0\r\nX-Trailer: t\r\n\r\n")
-    elif path.startswith("/gzip"):
-        conn.answer(200, gzip.compress(payload), {"Content-Encoding": "gzip"})
-    elif path.startswith("/empty"):
-        conn.answer(204, b"", {"Content-Length": None})
-    elif line.startswith(b"HEAD"):
-        conn.answer(200, b"", {"Content-Length": "1234"})
-    else:
-        conn.answer(404 if path.startswith("/missing") else 200, payload, {"Retry-After": "3"})
-
-
-AGREEMENT_REQUESTS = [
-    ("GET", "/plain?q=a+b&x=%C3%A9", {}),
-    ("GET", "/chunked", {}),
-    ("GET", "/gzip", {}),
-    ("DELETE", "/empty", {}),
-    ("HEAD", "/head", {}),
-    ("GET", "/missing", {}),
-    ("POST", "/json", {"json": {"name": "Zoë", "n": [1, 2]}}),
-    ("POST", "/form", {"data": {"a": "1"}, "files": [("f", ("n.txt", b"file bytes", "text/plain"))]}),
-    ("PUT", "/stream", {"content": iter([b"ab", b"cd"])}),
-]
-
-
-@pytest.mark.parametrize(("method", "path", "kwargs"), AGREEMENT_REQUESTS, ids=[r[1] for r in AGREEMENT_REQUESTS])
-def test_agrees_with_httpx_default_transport(method, path, kwargs):
-    """The fast transport and httpx's own (httpcore) give the same status, headers and decoded body."""
-    with RawServer(serve_forever(_varied)) as server:
-        answers = []
-        for transport in (PooledTransport(), httpx.HTTPTransport()):
-            with httpx.Client(transport=transport, headers={"X-Test": "1"}) as http:
-                request_kwargs = dict(kwargs)
-                if "content" in request_kwargs:
-                    request_kwargs["content"] = iter([b"ab", b"cd"])
-                if "files" in request_kwargs:  # the same boundary for both, so the bodies compare equal
-                    request_kwargs["headers"] = {"Content-Type": "multipart/form-data; boundary=fixed"}
-                response = http.request(method, server.url + path, **request_kwargs)
-                headers = [(k, v) for k, v in response.headers.multi_items() if k != "date"]
-                answers.append((response.status_code, response.reason_phrase, headers, response.content,
-                                response.http_version))
-        assert answers[0] == answers[1]
-
-
-def test_threads_share_one_transport_without_mixing_answers():
+def test_threads_share_one_client_without_mixing_answers():
     with RawServer(serve_forever(echo)) as server:
         http = client(server.url)
         failures: list[str] = []

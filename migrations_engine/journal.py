@@ -1,0 +1,174 @@
+"""The journal and the state one ticket's sync carries: what pipeline.py, finish.py and records.py share.
+
+- `RunContext`: what a run learns once (clients, teammates, inbox address, custom fields) and its caches;
+- `TicketWork`: one ticket between the two phases (its record-map row, its journal rows, its counts);
+- the journal rows (`FrontWrite`, docs/engine.md "The journal protocol"): written right after each Front
+  write (`write_entry`), read afresh where another execution may have written (`read_entry`), loaded per
+  page (`entries_for`); and the conversation id learnt from them (`conversation_of`).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from contextlib import AbstractContextManager, nullcontext
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from django.db import IntegrityError, transaction
+
+from connectors.base import ConnectorError, SourceConnector, Ticket
+from connectors.front import FrontClient, InvalidRequest, NotFound
+from migrations_engine.models import FrontWrite, RecordMap, Run
+from migrations_engine.parallel import write_lock
+
+if TYPE_CHECKING:
+    from wizard.models import Migration
+
+# Errors that say something about this record (not about the network or the account): the record
+# ends failed with the reason and the run goes on.
+RECORD_ERRORS = (InvalidRequest, NotFound)
+
+# Comment rows that still need the second phase: an intent (maybe sent before a crash: the marker is
+# looked for first) or a failure (a retry or a later sync tries again, as failed messages are re-sent).
+UNSETTLED = (FrontWrite.State.INTENT, FrontWrite.State.FAILED)
+
+Counters = dict[str, dict[str, int]]  # entity -> {"total", "done", "failed", "skipped"}
+
+
+class FrontStillProcessing(ConnectorError):
+    """Front has not finished processing an import yet: a transient condition, the chunk is retried."""
+
+    code = "front_processing"
+
+
+@dataclass
+class RunContext:
+    """Everything a run learns once (teammates, inbox address, custom fields) plus its caches."""
+
+    run: Run
+    migration: Migration
+    snapshot: dict[str, Any]
+    client: FrontClient
+    comment_client: FrontClient  # never retries by itself: Front does not deduplicate comments
+    source: SourceConnector
+    namespace: str
+    lineage: str
+    teammates: dict[str, str]
+    default_teammate: str
+    teammate_emails: dict[str, str]
+    inbox_address: str
+    front_custom_fields: set[str]
+    agent_names: dict[str, str] = field(default_factory=dict)
+    retry_delay: float = 0.5
+    contacts: dict[str, str] = field(default_factory=dict)
+    requesters_checked: set[str] = field(default_factory=set)  # no contact in the record map at page start
+    # The run's counters while a chunk holds the lease (the runner sets it); contacts are folded in at
+    # once, in the transaction that records them, so an interruption never loses or repeats them.
+    counters: Counters | None = None
+    # Tickets run on several threads (parallel.py): the counters and the Run row they are saved to
+    # change under this lock; a requester's lock makes a second ticket of the same requester wait for
+    # the first one's lookup instead of creating the contact twice.
+    counters_lock: threading.RLock = field(default_factory=threading.RLock)
+    requester_locks: dict[str, threading.Lock] = field(default_factory=dict)
+
+    def requester_lock(self, source_id: str) -> threading.Lock:
+        with self.counters_lock:
+            return self.requester_locks.setdefault(source_id, threading.Lock())
+
+    def teammate_name(self, agent_id: str | None) -> str | None:
+        return self.agent_names.get(agent_id or "")
+
+
+@dataclass
+class TicketWork:
+    """The state of one ticket between the two phases."""
+
+    ticket: Ticket
+    record: RecordMap
+    journal: dict[str, FrontWrite]
+    counts: Counter[str] = field(default_factory=Counter)
+    reasons: list[str] = field(default_factory=list)
+    failed: bool = False
+    imported_now: int = 0
+    conversation_id: str = ""
+    needs_finish: bool = False
+
+
+def _savepoint() -> AbstractContextManager[Any]:
+    """In autocommit an INSERT is its own transaction; inside a caller's transaction a savepoint keeps a
+    refused INSERT from breaking it."""
+    return transaction.atomic() if transaction.get_connection().in_atomic_block else nullcontext()
+
+
+def write_entry(ctx: RunContext, work: TicketWork, *, kind: str, key: str, source_id: str, state: str,
+                reason: str = "", **ids: str) -> FrontWrite:
+    """Write one journal row: one INSERT for a new key, one UPDATE of the changed columns otherwise."""
+    fields: dict[str, Any] = {
+        "run_id": ctx.run.pk, "lineage": ctx.lineage, "kind": kind, "ticket_source_id": work.ticket.source_id,
+        "source_id": source_id, "state": state, "reason": reason[:1000], **ids}
+    row = work.journal.get(key)
+    with write_lock():
+        if row is None:
+            try:
+                with _savepoint():
+                    row = FrontWrite.objects.create(migration_id=ctx.migration.pk, key=key, **fields)
+            except IntegrityError:  # written by an execution this one did not know about
+                row, _ = FrontWrite.objects.update_or_create(migration_id=ctx.migration.pk, key=key, defaults=fields)
+        else:
+            for name, value in fields.items():
+                setattr(row, name, value)
+            row.save(update_fields=list(fields))
+    work.journal[key] = row
+    return row
+
+
+def read_entry(ctx: RunContext, key: str) -> FrontWrite | None:
+    """The journal row of `key` as the database holds it now (another execution may have written it)."""
+    return FrontWrite.objects.filter(migration_id=ctx.migration.pk, key=key).first()
+
+
+def entries_for(*, migration_id: int, lineage: str, ticket_ids: list[str]) -> dict[str, dict[str, FrontWrite]]:
+    """A page's journal: {ticket id: {key: row}} for this lineage."""
+    grouped: dict[str, dict[str, FrontWrite]] = {sid: {} for sid in ticket_ids}
+    for row in FrontWrite.objects.filter(migration_id=migration_id, lineage=lineage, ticket_source_id__in=ticket_ids):
+        grouped.setdefault(row.ticket_source_id, {})[row.key] = row
+    return grouped
+
+
+def skip_key(*, lineage: str, ticket_id: str, kind: str, source_id: str) -> str:
+    """Journal key of a source record the connector left out (never an external id: nothing is sent)."""
+    return f"{lineage}:skip:{ticket_id}:{kind}:{source_id}"[:255]
+
+
+def known_uids(work: TicketWork) -> list[str]:
+    """The ticket's imported message uids, oldest first."""
+    rows = [r for r in work.journal.values() if r.kind == "message" and r.message_uid and r.state == "sent"]
+    rows.sort(key=lambda r: r.created_at)
+    return [r.message_uid for r in rows]
+
+
+def conversation_of(ctx: RunContext, work: TicketWork) -> str | None:
+    """The ticket's Front conversation id: known, or from the latest uid (None while Front processes)."""
+    if work.conversation_id:
+        return work.conversation_id
+    if work.record.front_id and work.record.lineage == ctx.lineage:
+        work.conversation_id = work.record.front_id
+        return work.conversation_id
+    for row in work.journal.values():
+        if row.conversation_id:
+            work.conversation_id = row.conversation_id
+            return work.conversation_id
+    uids = known_uids(work)
+    if not uids:
+        return None
+    resolved = ctx.client.resolve_uid(uids[-1])
+    message_id, conversation_id = resolved or ("", None)
+    if conversation_id is None:  # not processed yet (or no conversation link: ask again)
+        return None
+    row = next(r for r in work.journal.values() if r.kind == "message" and r.message_uid == uids[-1])
+    row.message_id, row.conversation_id = message_id, conversation_id
+    with write_lock():
+        row.save(update_fields=["message_id", "conversation_id"])
+    work.conversation_id = conversation_id
+    return conversation_id
