@@ -29,8 +29,10 @@ from typing import Any
 
 from django.db import transaction
 
+from connectors.front import FrontClient
 from migrations_engine import mapping
 from migrations_engine.models import EngineState, FrontWrite, RecordMap, Run
+from wizard.models import Migration
 
 # Settings-snapshot keys that change what a conversation looks like in Front (or which tickets go in).
 SHAPING_SETTINGS: dict[str, str] = {
@@ -59,7 +61,7 @@ LABELS = {**SHAPING_SETTINGS, **dict(SHAPING_FACTS.values())}
 SETTLED = (FrontWrite.State.SENT, FrontWrite.State.SKIPPED)
 
 
-def identity(migration) -> dict[str, str]:
+def identity(migration: Migration) -> dict[str, str]:
     """Fingerprints of the two accounts a run writes between, for the settings snapshot (never a secret:
     the source's non-secret connection fields and Front's URL and company, hashed)."""
     from connectors.registry import SOURCES
@@ -100,7 +102,7 @@ def decide(run: Run) -> Decision:
     return Decision(demo=demo, changed=changed)
 
 
-def outlook(*, migration, snapshot: dict[str, Any]) -> dict[str, Any] | None:
+def outlook(*, migration: Migration, snapshot: dict[str, Any]) -> dict[str, Any] | None:
     """Before a full run: what its settings (`snapshot`) would do with the latest demo's conversations.
     Only the settings are compared; the facts read from Front (teammates...) are compared when it starts."""
     demo = (Run.objects.filter(migration=migration, kind=Run.Kind.DEMO, state=Run.State.COMPLETED)
@@ -118,7 +120,7 @@ def wanted(run: Run) -> bool:
     return bool((run.context or {}).get("demo_data"))
 
 
-def settle(*, run: Run, client, heartbeat: Callable[[], None] = lambda: None) -> dict[str, Any]:
+def settle(*, run: Run, client: FrontClient, heartbeat: Callable[[], None] = lambda: None) -> dict[str, Any]:
     """The full run's cleanup step: adopt the latest demo's conversations when nothing shaping them
     changed, then set every other demo conversation to deleted. Returns the outcome kept in
     `run.context["demo_data"]` (shown with the run's progress and report)."""
@@ -199,29 +201,27 @@ def adopt(*, run: Run, demo: Run) -> Kept:
 
 def _new_keys(writes: list[FrontWrite], *, old: str, new: str, namespace: str, ticket_id: str) -> list[str] | None:
     """Each row's key as the full run computes it, or None when a row is unsettled or of an unknown shape."""
-    from migrations_engine.journal import skip_key
-
     keys = []
     for row in writes:
         if row.state not in SETTLED or row.removed:
             return None
-        source = row.source_id
-        if row.kind == FrontWrite.Kind.MESSAGE and row.key.startswith(f"{old}:skip:"):
-            make: Callable[[str], str] = lambda lineage, s=source: skip_key(  # noqa: E731
-                lineage=lineage, ticket_id=ticket_id, kind="message", source_id=s)
-        elif row.kind == FrontWrite.Kind.MESSAGE:
-            make = lambda lineage, s=source: mapping.external_id(  # noqa: E731
-                namespace=namespace, lineage=lineage, ticket_id=ticket_id, message_id=s)
-        elif source == "custom_fields" and row.key.startswith(f"{old}:cf:{ticket_id}:"):
-            digest = row.key.rsplit(":", 1)[1]
-            make = lambda lineage, d=digest: f"{lineage}:cf:{ticket_id}:{d}"  # noqa: E731
-        else:
-            make = lambda lineage, s=source: mapping.comment_key(  # noqa: E731
-                lineage=lineage, ticket_id=ticket_id, note_id=s)
-        if make(old) != row.key:
+        if _key_in(row, old, old=old, namespace=namespace, ticket_id=ticket_id) != row.key:
             return None
-        keys.append(make(new))
+        keys.append(_key_in(row, new, old=old, namespace=namespace, ticket_id=ticket_id))
     return keys
+
+
+def _key_in(row: FrontWrite, lineage: str, *, old: str, namespace: str, ticket_id: str) -> str:
+    """The journal key of `row`'s record under `lineage` (the shape is read from its key under `old`)."""
+    from migrations_engine.journal import skip_key
+
+    if row.kind == FrontWrite.Kind.MESSAGE and row.key.startswith(f"{old}:skip:"):
+        return skip_key(lineage=lineage, ticket_id=ticket_id, kind="message", source_id=row.source_id)
+    if row.kind == FrontWrite.Kind.MESSAGE:
+        return mapping.external_id(namespace=namespace, lineage=lineage, ticket_id=ticket_id, message_id=row.source_id)
+    if row.source_id == "custom_fields" and row.key.startswith(f"{old}:cf:{ticket_id}:"):
+        return f"{lineage}:cf:{ticket_id}:{row.key.rsplit(':', 1)[1]}"
+    return mapping.comment_key(lineage=lineage, ticket_id=ticket_id, note_id=row.source_id)
 
 
 def outcome_sentence(outcome: dict[str, Any] | None) -> str:

@@ -123,7 +123,8 @@ def import_phase(ctx: RunContext, work: TicketWork) -> None:
         inbound = message.inbound or (message.author_agent_id is None and message.kind == "reply")
         author_id = ctx.teammates.get(message.author_agent_id or "", ctx.default_teammate) or None
         if inbound:
-            sender = message.author_email if requesters.is_email(message.author_email) else requester_handle
+            author = message.author_email
+            sender = author if author and requesters.is_email(author) else requester_handle
             sender_name = message.author_name or requester_name
             to = list(message.to) or [ctx.inbox_address]
         else:
