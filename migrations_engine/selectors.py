@@ -10,7 +10,7 @@ from typing import Any
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from migrations_engine import progress
+from migrations_engine import demo_reuse, progress
 from migrations_engine.models import FrontWrite, RecordMap, Run
 
 FRONT_APP_URL = "https://app.frontapp.com/open/"
@@ -54,7 +54,16 @@ def run_progress(*, run: Run) -> dict[str, Any]:
         "measuring": live.measuring, "records_eta_seconds": live.records_eta_seconds,
         "budget_eta_seconds": live.budget_eta_seconds, "budget_rpm": live.budget_rpm,
         "window_calls_per_ticket": live.calls_per_ticket,
+        # A full run after a demo: the demo's conversations kept or replaced (demo_reuse.py).
+        "demo_data": _demo_data(run),
     }
+
+
+def _demo_data(run: Run) -> dict[str, Any] | None:
+    outcome = (run.context or {}).get("demo_data")
+    if not outcome or not outcome.get("outcome"):
+        return None
+    return {**outcome, "summary": demo_reuse.outcome_sentence(outcome)}
 
 
 def report_rows(*, migration, entity: str, state: str | None = None) -> Iterator[dict[str, Any]]:

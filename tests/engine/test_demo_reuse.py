@@ -179,3 +179,30 @@ def test_settling_twice_keeps_the_first_outcome(migration, front):
     assert again == first
     ctx.client.close()
     ctx.comment_client.close()
+
+
+def test_the_cli_reuses_the_demo_and_says_so(migration, front):
+    import io
+    import json
+
+    from django.core.management import call_command
+
+    def cli(*args: str) -> dict:
+        out = io.StringIO()
+        call_command("migration", *args, stdout=out)
+        return json.loads(out.getvalue())
+
+    migration.source_config = CONFIG
+    migration.save()
+    demo = cli("run", str(migration.pk), "--kind", "demo", "--inline")
+    assert demo["state"] == "completed" and "demo_data" not in demo
+    full = cli("run", str(migration.pk), "--kind", "full", "--inline", "--reuse-demo-data")
+    assert full["state"] == "completed" and full["demo_data"]["outcome"] == "kept"
+    assert full["demo_data"]["kept_tickets"] == demo["counts"]["tickets"]["done"]
+    assert "were kept" in full["demo_data"]["summary"]
+    status = cli("status", str(migration.pk))
+    latest = status["runs"][0]
+    assert latest["kind"] == "full" and latest["demo_data"]["outcome"] == "kept"
+    # Live progress keys are additive: the earlier ones are all still there.
+    assert {"rate_per_min", "eta_seconds", "calls_per_ticket", "measuring", "records_eta_seconds",
+            "budget_eta_seconds", "budget_rpm"} <= set(latest)
