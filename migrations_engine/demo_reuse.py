@@ -131,6 +131,7 @@ def settle(*, run: Run, client: FrontClient, heartbeat: Callable[[], None] = lam
         decision = decide(run)
         with transaction.atomic():
             kept = adopt(run=run, demo=decision.demo) if decision.keep and decision.demo else Kept()
+            _count_kept(run, kept)
             outcome = {
                 "requested": True,
                 "outcome": "kept" if decision.keep and kept.tickets else "replaced",
@@ -150,6 +151,20 @@ def settle(*, run: Run, client: FrontClient, heartbeat: Callable[[], None] = lam
     return outcome
 
 
+def _count_kept(run: Run, kept: Kept) -> None:
+    """The kept messages and notes are in Front for this run like the ones it imports: its counters say
+    so (the kept tickets themselves are counted when the run syncs them, making no call)."""
+    if not kept.tickets:
+        return
+    counters = Run.objects.select_for_update().get(pk=run.pk).counters or {}
+    for entity, state, n in (("messages", "done", kept.messages), ("notes", "done", kept.notes),
+                             ("messages", "skipped", kept.skipped)):
+        counts = counters.setdefault(entity, {"total": 0, "done": 0, "failed": 0, "skipped": 0})
+        counts[state] = int(counts.get(state) or 0) + n
+    run.counters = counters
+    Run.objects.filter(pk=run.pk).update(counters=counters)
+
+
 def _save(run: Run, outcome: dict[str, Any]) -> None:
     fresh = Run.objects.get(pk=run.pk)
     run.context = {**(fresh.context or {}), "demo_data": outcome}
@@ -161,6 +176,7 @@ class Kept:
     tickets: int = 0
     messages: int = 0
     notes: int = 0
+    skipped: int = 0  # source records the connector left out, noted by the demo
 
 
 def adopt(*, run: Run, demo: Run) -> Kept:
@@ -189,6 +205,8 @@ def adopt(*, run: Run, demo: Run) -> Kept:
             if row.state == FrontWrite.State.SENT:
                 kept.messages += row.kind == FrontWrite.Kind.MESSAGE
                 kept.notes += row.kind == FrontWrite.Kind.COMMENT
+            else:
+                kept.skipped += row.kind == FrontWrite.Kind.MESSAGE
         record.lineage = new
         record.save(update_fields=["lineage", "updated_at"])
         conversations.add(record.front_id)

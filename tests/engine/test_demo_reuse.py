@@ -77,6 +77,8 @@ def test_unchanged_settings_keep_the_demo_conversations(migration, front):
     assert _imports(front) - imports_after_demo == new_messages  # 0 re-imports of the demo's tickets
     assert front.state()["counters"]["duplicate_imports_refused"] == 0
     assert full.counters["tickets"]["done"] == len(by_ticket)
+    # Its counters hold every message in Front: the kept ones and the ones it imported.
+    assert full.counters["messages"]["done"] == sum(len(c["messages"]) for c in by_ticket.values())
     # The journal now holds the kept tickets under the full run's lineage; no demo data is left to remove.
     assert not FrontWrite.objects.filter(migration=migration, lineage__startswith="d", removed=False).exists()
     assert set(RecordMap.objects.filter(migration=migration, entity="ticket", state="done")
