@@ -73,6 +73,7 @@ def minimum_calls(source) -> tuple[int, int]:
     """(tickets, fewest Front calls they need): DESIGN.md §7's arithmetic over the actual source data."""
     tickets = calls = 0
     handles: set[str] = set()  # the client caches contacts by handle: one identity, one lookup + create
+    tags = {"migrated"}  # the run's migration tag; each tag Front lacks is created once before imports name it
     for page in source.tickets():
         for t in page.tickets:
             if t.deleted or not t.messages:
@@ -82,6 +83,7 @@ def minimum_calls(source) -> tuple[int, int]:
             notes = len(t.messages) - len(public)
             fields = any(v not in (None, "", []) for v in t.custom_fields.values())
             calls += max(1, len(public))
+            tags.update(tag.strip()[:64].casefold() for tag in t.tags if tag and tag.strip())
             if notes or fields:
                 calls += 1 + notes + (1 if fields else 0)  # one uid lookup, then the comments
             req = t.requester
@@ -90,7 +92,8 @@ def minimum_calls(source) -> tuple[int, int]:
             if first and first[0] not in handles:
                 handles.add(first[0])
                 calls += 2  # one lookup and, Front starting empty, one create
-    return tickets, calls + 2  # teammates + inbox channels, once per run
+    seeded = {"vip", "escalated"}  # the stand-in's own tags (a source's "vip" uses Front's "VIP")
+    return tickets, calls + len(tags - seeded) + 3  # teammates, inbox channels and tags, read once per run
 
 
 def main() -> int:

@@ -26,6 +26,10 @@ class Order(models.Model):
     plan_name = models.CharField(max_length=80)
     currency = models.CharField(max_length=3)
     counts = models.JSONField(default=dict)
+    # The source account these counts were taken from (Migration.source_account_id): paying for one
+    # help desk account never unlocks the full migration of another.
+    source_account = models.CharField(max_length=300, blank=True)
+    source_account_name = models.CharField(max_length=200, blank=True)
     lines = models.JSONField(default=list)
     full_price = models.PositiveBigIntegerField(default=0)
     credit = models.PositiveBigIntegerField(default=0)

@@ -49,10 +49,16 @@ def _covers(order: Order, counts: dict[str, int]) -> bool:
     return True
 
 
+def paid_orders_for_account(*, migration) -> QuerySet[Order]:
+    """Paid orders priced for the source account the migration is connected to now."""
+    return paid_orders(migration=migration).filter(source_account=migration.source_account_id or "")
+
+
 def covering_order(*, migration) -> Order | None:
-    """The best-plan paid order whose frozen counts cover the migration's current counts, if any."""
+    """The best-plan paid order, priced for the connected source account, whose frozen counts cover the
+    migration's current counts, if any."""
     counts = current_counts(migration=migration)
-    covering = [order for order in paid_orders(migration=migration) if _covers(order, counts)]
+    covering = [order for order in paid_orders_for_account(migration=migration) if _covers(order, counts)]
     return max(covering, key=lambda order: (plan_rank(order.plan), order.pk), default=None)
 
 

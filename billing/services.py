@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 
 from billing.models import Order
 from billing.plans import Plan, get_plan
-from billing.selectors import billing_enabled, counts_known, quote_for
+from billing.selectors import billing_enabled, counts_known, missing_counts, quote_for
 from billing.stripe_api import stripe_client
 
 logger = logging.getLogger(__name__)
@@ -36,6 +36,20 @@ def choose_plan(*, migration, plan_key: str) -> Plan:
     return plan
 
 
+def adopt_unbound_orders(*, migration, source_account: str) -> int:
+    """Bind paid orders made before orders froze the source account (their `source_account` is empty) to
+    the account a migration is first seen connected to, so an upgrade does not make the owner pay again.
+
+    Called only when the migration itself had no recorded identity yet, on its first successful
+    connection check after the upgrade; from then on the usual rule holds (another account = another
+    order). The frozen counts still have to cover the source's counts.
+    """
+    if not source_account:
+        return 0
+    return Order.objects.filter(migration=migration, source_account="").update(
+        source_account=source_account)
+
+
 def create_order(*, migration, plan: Plan, user=None) -> Order:
     """Freeze the current price of `plan` for the migration on a new order."""
     if not counts_known(migration=migration):
@@ -49,12 +63,31 @@ def create_order(*, migration, plan: Plan, user=None) -> Order:
         plan_name=plan.name,
         currency=q.currency,
         counts=q.counts,
+        source_account=migration.source_account_id,
+        source_account_name=migration.source_account_name,
         lines=q.lines,
         full_price=q.full_price,
         credit=q.credit,
         total=q.total,
         customer_email=getattr(user, "email", "") or "",
     )
+
+
+def _count_again(*, migration) -> None:
+    """The price is fixed from counts taken now from the connected account, never from a cache."""
+    from wizard.connections import ConnectionProblem
+    from wizard.services import count_problems, counts_refresh
+
+    try:
+        counts_refresh(migration=migration)
+    except ConnectionProblem as exc:
+        problem = str(exc)
+    else:
+        problems = count_problems(migration=migration)
+        problem = next((problems[key] for key in missing_counts(migration=migration) if key in problems), "")
+    if problem:
+        raise BillingError(_("Your help desk's records could not be counted just now, so no price can be fixed: "
+                             "%(problem)s") % {"problem": problem})
 
 
 def _open_checkout_for_same_price(*, migration, plan: Plan) -> Order | None:
@@ -67,7 +100,7 @@ def _open_checkout_for_same_price(*, migration, plan: Plan) -> Order | None:
         created_at__gte=since, stripe_session_id__isnull=False,
     ).exclude(checkout_url="")
     for order in candidates[:3]:
-        if order.counts != q.counts or order.lines != q.lines:
+        if order.counts != q.counts or order.lines != q.lines or order.source_account != migration.source_account_id:
             continue
         try:
             session = stripe_client().v1.checkout.sessions.retrieve(order.stripe_session_id)
@@ -87,6 +120,7 @@ def start_checkout(*, migration, plan_key: str, user, success_url: str, cancel_u
     if not billing_enabled():
         raise BillingError(_("Billing is disabled on this server: full migrations are allowed without payment."))
     plan = choose_plan(migration=migration, plan_key=plan_key)
+    _count_again(migration=migration)
     reusable = _open_checkout_for_same_price(migration=migration, plan=plan)
     if reusable is not None:
         return reusable

@@ -74,10 +74,20 @@ def _locked_order_for_session(session: dict) -> Order | None:
     return None
 
 
+def _charged(session: dict) -> tuple[int | None, str]:
+    """What the session charged in the currency we created it in. With Adaptive Pricing, webhook endpoints
+    on API versions before 2025-03-31 get `currency`/`amount_total` in the customer's currency and ours
+    under `currency_conversion` (later versions keep ours and add `presentment_details`)."""
+    conversion = session.get("currency_conversion") or {}
+    if conversion.get("source_currency") and conversion.get("amount_total") is not None:
+        return conversion["amount_total"], str(conversion["source_currency"]).lower()
+    return session.get("amount_total"), str(session.get("currency") or "").lower()
+
+
 def _mark_paid(order: Order, session: dict) -> str:
     if order.status == Order.Status.PAID:
         return "already_paid"
-    amount, currency = session.get("amount_total"), str(session.get("currency") or "").lower()
+    amount, currency = _charged(session)
     if amount is not None and (int(amount) != order.total or (currency and currency != order.currency)):
         # Never unlock a run for a different amount than the frozen price; staff review it.
         logger.warning("Stripe session for order %s paid %s %s, expected %s %s",

@@ -243,6 +243,10 @@ class CheckResult:
     account_name: str  # e.g. the Zendesk subdomain or company name, shown to the user
     user_email: str | None = None
     details: dict[str, Any] = field(default_factory=dict)
+    # Which account this is, stable across reconnections and token changes: the account's address
+    # (subdomain/URL) plus the vendor's account id where its API gives one. Billing freezes it on an
+    # order, so a payment for one account never unlocks another. Empty = the connector cannot tell.
+    account_id: str = ""
 
 
 @dataclass

@@ -4,22 +4,26 @@ from __future__ import annotations
 
 from datetime import time
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
-from connectors.base import InvalidConfig
+from connectors.base import ConnectorError
 from connectors.http import guard_url
 from connectors.registry import SOURCES
+from migrations_engine.cli_schema import OBJECT_NAMES, Mistake, schema_mistakes
 from migrations_engine.models import Schedule
 from wizard.models import Migration
 
-CUSTOM_FIELD_MODES = ("comment", "fields", "none")
-
 
 class FileError(ValueError):
-    """The file is not a valid migration description; the message names the field."""
+    """The file is not a valid migration description; the message names each mistake by its key path."""
+
+    def __init__(self, message: str, mistakes: list[Mistake] | None = None) -> None:
+        super().__init__(message)
+        self.mistakes = mistakes or []
 
 
 def _owner(email: str | None):
@@ -37,49 +41,78 @@ def _owner(email: str | None):
     return user
 
 
-def _require(data: dict, key: str, kind: type, where: str = "") -> Any:
-    value = data.get(key)
-    if not isinstance(value, kind) or value in ("", {}):
-        raise FileError(f"`{where}{key}` is required ({kind.__name__}).")
-    return value
+def validate_file(*, data: Any) -> list[Mistake]:
+    """Every mistake in a migration file, each named by its key path; nothing is read or created.
+
+    First the JSON Schema (cli_schema.py, published in docs/cli.md), then what a schema cannot say: the
+    connector's own checks of `source`, the SSRF guard on `front.api_url`, a real `time_zone`."""
+    if not isinstance(data, dict):
+        return [Mistake("", f"The file must hold one JSON object {{...}}, not {type(data).__name__ if data is not None else 'null'}.")]
+    mistakes = schema_mistakes(data)
+    broken = {m.path.split(".")[0].split("[")[0] for m in mistakes}
+    source = data.get("source")
+    if "source" not in broken and isinstance(source, dict):
+        config = {k: v for k, v in source.items() if k != "type"}
+        try:
+            SOURCES[source["type"]].validate_config(config)
+        except ConnectorError as exc:  # InvalidConfig, or an address that does not resolve
+            mistakes.append(Mistake(_source_key(source["type"], str(exc)), str(exc)))
+    front = data.get("front")
+    if "front" not in broken and isinstance(front, dict):
+        try:
+            guard_url((front.get("api_url") or settings.FRONT_API_URL).rstrip("/"))
+        except ConnectorError as exc:
+            mistakes.append(Mistake("front.api_url", f"{exc} (loopback addresses need ALLOW_PRIVATE_URLS=true)"))
+    zone = data.get("time_zone")
+    if "time_zone" not in broken and zone:
+        try:
+            ZoneInfo(zone)
+        except (ZoneInfoNotFoundError, ValueError):
+            mistakes.append(Mistake("time_zone", f"is not a time zone name such as Europe/Paris ({zone!r})."))
+    return mistakes
+
+
+def _source_key(source_type: str, message: str) -> str:
+    """`source.<field>` when the connector's sentence names one of its fields by label, else `source`."""
+    for field in SOURCES[source_type].config_fields:
+        if field.label and field.label.lower() in message.lower():
+            return f"source.{field.name}"
+    return "source"
+
+
+def _objects(value: Any) -> dict[str, bool]:
+    """The documented object, or its shorthand: a list of the object names to migrate."""
+    if isinstance(value, list):
+        return {name: name in value for name in OBJECT_NAMES}
+    return value or {name: True for name in OBJECT_NAMES}
+
+
+def refusal(mistakes: list[Mistake]) -> str:
+    lines = "\n".join(f"  - {m}" for m in mistakes)
+    count = "1 mistake" if len(mistakes) == 1 else f"{len(mistakes)} mistakes"
+    return f"The migration file has {count}; nothing was created or changed:\n{lines}"
 
 
 def apply_file(*, data: dict, owner_email: str | None = None) -> Migration:
-    if not isinstance(data, dict):
-        raise FileError("The file must hold one JSON object.")
-    name = _require(data, "name", str)
-    source = dict(_require(data, "source", dict))
-    source_type = source.pop("type", None)
-    if source_type not in SOURCES:
-        raise FileError(f"`source.type` must be one of: {', '.join(SOURCES)}.")
-    try:
-        source_config = SOURCES[source_type].validate_config(source)
-    except InvalidConfig as exc:
-        raise FileError(f"source: {exc}") from None
-    front = _require(data, "front", dict)
-    token = _require(front, "token", str, "front.")
-    inbox_id = _require(front, "inbox_id", str, "front.")
+    mistakes = validate_file(data=data)
+    if mistakes:
+        raise FileError(refusal(mistakes), mistakes)
+    name = data["name"]
+    source = dict(data["source"])
+    source_type = source.pop("type")
+    source_config = SOURCES[source_type].validate_config(source)
+    front = data["front"]
+    token, inbox_id = front["token"], front["inbox_id"]
     api_url = (front.get("api_url") or settings.FRONT_API_URL).rstrip("/")
-    try:
-        guard_url(api_url)
-    except InvalidConfig as exc:
-        raise FileError(f"front.api_url: {exc} (loopback addresses need ALLOW_PRIVATE_URLS=true)") from None
     teammates = data.get("teammates") or {}
     options = data.get("options") or {}
     mode = options.get("custom_fields", "comment")
-    if mode not in CUSTOM_FIELD_MODES:
-        raise FileError("`options.custom_fields` must be comment, fields or none.")
     statuses = data.get("statuses") or {}
-    if any(v not in ("open", "archived") for v in statuses.values()):
-        raise FileError("Every value of `statuses` must be open or archived.")
     demo_ids = [str(i) for i in (data.get("demo") or {}).get("ids") or []]
-    if len(demo_ids) > 20:
-        raise FileError("`demo.ids` takes at most 20 ids.")
-    owner = _owner(owner_email)
     fields = {
         "source_type": source_type, "source_config": source_config, "front_api_url": api_url,
         "front_token": token, "front_inbox_id": inbox_id,
-        "selected_objects": data.get("objects") or {"tickets": True, "contacts": True, "agents": True},
+        "selected_objects": _objects(data.get("objects")),
         "teammate_map": {str(k): str(v) for k, v in (teammates.get("map") or {}).items()},
         "default_teammate_id": str(teammates.get("default") or ""),
         "auto_match": bool(teammates.get("auto_match", True)),
@@ -89,7 +122,8 @@ def apply_file(*, data: dict, owner_email: str | None = None) -> Migration:
         "demo_ids": demo_ids, "source_filter": data.get("filter") or {},
         "time_zone": data.get("time_zone") or "UTC",
     }
-    with transaction.atomic():
+    with transaction.atomic():  # a refusal below (an unknown id) leaves no new owner account behind
+        owner = _owner(owner_email)
         migration = None
         if data.get("id"):
             migration = Migration.objects.filter(pk=data["id"], owner=owner).first()

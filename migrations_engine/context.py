@@ -12,7 +12,7 @@ from connectors.budget import SharedBudget
 from connectors.front import FrontClient
 from connectors.http import RetryPolicy
 from connectors.registry import get_connector
-from migrations_engine import mapping, records
+from migrations_engine import fidelity, mapping, records
 from migrations_engine.journal import RunContext
 from migrations_engine.models import EngineState, Run
 
@@ -58,7 +58,7 @@ def build(run: Run) -> RunContext:
     source_config: dict[str, Any] = migration.source_config  # an encrypted JSON column, decoded
     source = get_connector(run.settings.get("source_type") or migration.source_type, source_config)
     c = run.context or {}
-    return RunContext(
+    ctx = RunContext(
         run=run, migration=migration, snapshot=run.settings, client=client, comment_client=comment_client,
         source=source, namespace=state.namespace, lineage=run.lineage,
         teammates=c.get("teammates", {}), default_teammate=c.get("default_teammate", ""),
@@ -66,6 +66,8 @@ def build(run: Run) -> RunContext:
         front_custom_fields=set(c.get("custom_fields", [])), agent_names=c.get("agent_names", {}),
         retry_delay=retry_base_delay(),
     )
+    fidelity.remember_run_tags(ctx)
+    return ctx
 
 
 def prepare(ctx: RunContext) -> None:
@@ -83,6 +85,7 @@ def prepare(ctx: RunContext) -> None:
         inbox_address = next((c["address"] for c in channels if c.get("address")), "")
     except Exception:  # noqa: BLE001 - a missing scope here only costs the default "to" address
         inbox_address = ""
+    fidelity.read_run_tags(ctx)  # once per run: imports then name only tags that exist (fidelity.py)
     custom_fields: list[str] = []
     if snap["custom_fields"] == "fields":
         custom_fields = [f["name"] for f in ctx.client.conversation_custom_fields()]

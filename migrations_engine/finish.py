@@ -8,11 +8,10 @@ deleted in the source are set to deleted. Comments are written exactly once (jou
 from __future__ import annotations
 
 import time
-from typing import Any
 
-from connectors.base import Attachment, Message
+from connectors.base import Attachment
 from connectors.front import RateLimited, Unreachable, VendorError
-from migrations_engine import mapping, ticket_rules
+from migrations_engine import fidelity, mapping, ticket_rules
 from migrations_engine.journal import (
     RECORD_ERRORS,
     FrontStillProcessing,
@@ -50,19 +49,18 @@ def finish_phase(ctx: RunContext, work: TicketWork, *, final: bool) -> bool:
     comments_seen: CommentsSeen | None = None
     for note in ticket_rules.notes(work):
         key = mapping.comment_key(lineage=ctx.lineage, ticket_id=t.source_id, note_id=note.source_id)
-        author = (ctx.teammate_name(note.author_agent_id) if note.author_agent_id else None) or note.author_name or "Unknown"
-        body = mapping.note_body(author=author, created_at=note.created_at, body=_note_text(note),
-                                 marker=mapping.comment_marker(key))
+        body = fidelity.note_comment_body(ctx, note, marker=mapping.comment_marker(key))
         comments_seen = _post_comment(ctx, work, key=key, source_id=note.source_id, body=body,
-                                      author_id=ctx.teammates.get(note.author_agent_id or "") or None,
+                                      author_id=fidelity.comment_author_id(ctx, note.author_agent_id),
                                       attachments=ticket_rules.wanted_attachments(ctx, work, list(note.attachments)),
                                       seen=comments_seen)
     fields = ticket_rules.custom_fields(work)
     mode = ctx.snapshot["custom_fields"]
     if fields and mode == "comment":
         key = mapping.custom_fields_key(lineage=ctx.lineage, ticket_id=t.source_id, fields=fields)
-        body = mapping.custom_fields_body(fields=fields, marker=mapping.comment_marker(key))
-        comments_seen = _post_comment(ctx, work, key=key, source_id="custom_fields", body=body, author_id=None,
+        body = mapping.custom_fields_body(fields=fields, marker=mapping.comment_marker(key), ticket=t)
+        comments_seen = _post_comment(ctx, work, key=key, source_id="custom_fields", body=body,
+                                      author_id=fidelity.comment_author_id(ctx, None),
                                       attachments=[], seen=comments_seen)
     elif fields and mode == "fields":
         wanted = ticket_rules.front_fields(ctx, fields)
@@ -71,22 +69,9 @@ def finish_phase(ctx: RunContext, work: TicketWork, *, final: bool) -> bool:
             work.record.applied["custom_fields"] = wanted
     change = ticket_rules.update_needed(ctx, work)
     if change:
-        kwargs: dict[str, Any] = {}
-        if "status" in change:
-            kwargs["status"] = change["status"]
-        if "assignee_id" in change:
-            kwargs["assignee_id"] = change["assignee_id"]
-        if "tags" in change:
-            kwargs["tag_ids"] = [ctx.client.ensure_tag(name) for name in change["tags"]]
-        ctx.client.update_conversation(conversation_id, **kwargs)
+        fidelity.update_conversation(ctx, work, conversation_id, change)
         work.counts["updates"] += 1
     return True
-
-
-def _note_text(note: Message) -> str:
-    if note.body_format == "html":
-        return note.body or ""
-    return note.body or ""
 
 
 def _post_comment(ctx: RunContext, work: TicketWork, *, key: str, source_id: str, body: str,

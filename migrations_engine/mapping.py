@@ -9,7 +9,8 @@ import hashlib
 from datetime import datetime
 from typing import Any
 
-from connectors.base import Agent, Ticket
+from connectors.base import Agent, Message, Ticket
+from migrations_engine.sanitize import clean_html
 
 # Front refuses larger attachments; DESIGN.md §3.
 MAX_ATTACHMENT_BYTES = 25 * 1024 * 1024
@@ -125,15 +126,30 @@ def comment_marker(key: str) -> str:
     return COMMENT_MARKER_PREFIX + hashlib.sha256(key.encode()).hexdigest()[:16]
 
 
+def note_text(note: Message) -> str:
+    """A note's body for a comment: source HTML sanitized (sanitize.py), plain text as it is."""
+    if note.body_format == "html":
+        return clean_html(note.body or "")
+    return note.body or ""
+
+
 def note_body(*, author: str, created_at: datetime, body: str, marker: str) -> str:
     """Front cannot backdate comments: the body starts with the original author and date."""
     when = created_at.strftime("%Y-%m-%d %H:%M UTC")
     return f"**{author}** wrote on {when}:\n\n{body}\n\n[{marker}]"
 
 
-def custom_fields_body(*, fields: dict[str, Any], marker: str) -> str:
+def custom_fields_body(*, fields: dict[str, Any], marker: str, ticket: Ticket | None = None) -> str:
+    """One comment listing "Field: value" lines, headed by where and when the values come from."""
     lines = [f"{name}: {plain_value(value)}" for name, value in sorted(fields.items()) if value not in (None, "", [])]
-    return "Custom fields from the source:\n\n" + "\n".join(lines) + f"\n\n[{marker}]"
+    head = "Custom fields from the source"
+    if ticket is not None:
+        who = ticket.requester and (ticket.requester.name or next(iter(ticket.requester.emails), None))
+        when = ticket.created_at.strftime("%Y-%m-%d %H:%M UTC") if ticket.created_at else None
+        details = [f"ticket {ticket.source_id}"] + ([f"opened by {who}"] if who else []) + (
+            [f"on {when}"] if when else [])
+        head += f" ({', '.join(details)})"
+    return head + ":\n\n" + "\n".join(lines) + f"\n\n[{marker}]"
 
 
 def plain_value(value: Any) -> str:

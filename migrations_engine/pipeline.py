@@ -24,16 +24,17 @@ from typing import Literal
 
 from connectors.base import Contact, Message, Ticket
 from connectors.front import DuplicateExternalId, ImportedMessage, Upload
-from migrations_engine import mapping, records, requesters, ticket_rules
+from migrations_engine import fidelity, mapping, records, requesters, ticket_rules
 from migrations_engine.journal import RECORD_ERRORS, RunContext, TicketWork, write_entry
 from migrations_engine.models import FrontWrite, RecordMap
+from migrations_engine.sanitize import clean_html
 
 logger = logging.getLogger(__name__)
 
 
 def _body(message: Message) -> tuple[str, Literal["html"]]:
     if message.body_format == "html":
-        return message.body or "<p></p>", "html"
+        return clean_html(message.body or "") or "<p></p>", "html"
     text = html.escape(message.body or "").replace("\n", "<br>\n")
     return text or "<p></p>", "html"
 
@@ -110,6 +111,7 @@ def import_phase(ctx: RunContext, work: TicketWork) -> None:
     ensure_requester(ctx, work)
     status = mapping.front_status(ticket, snap)
     tags = mapping.ticket_tags(ticket, snap)
+    front_tags: list[str] | None = None  # made to exist in Front before the first import names them
     assignee = ctx.teammates.get(ticket.assignee_agent_id or "", ctx.default_teammate) if ticket.assignee_agent_id else None
     requester_handle, requester_name = requesters.sender(ticket)
     thread = mapping.thread_ref(namespace=ctx.namespace, lineage=ctx.lineage, ticket_id=ticket.source_id)
@@ -119,6 +121,8 @@ def import_phase(ctx: RunContext, work: TicketWork) -> None:
         done = work.journal.get(key)
         if done is not None and done.state in (FrontWrite.State.SENT, FrontWrite.State.SKIPPED):
             continue
+        if front_tags is None:
+            front_tags = fidelity.front_tag_names(ctx, tags)
         body, body_format = _body(message)
         inbound = message.inbound or (message.author_agent_id is None and message.kind == "reply")
         author_id = ctx.teammates.get(message.author_agent_id or "", ctx.default_teammate) or None
@@ -136,13 +140,13 @@ def import_phase(ctx: RunContext, work: TicketWork) -> None:
             external_id=key, created_at=message.created_at, sender_handle=sender, sender_name=sender_name,
             to=to, cc=list(message.cc), bcc=list(message.bcc), subject=message.subject or ticket.subject or None,
             body=body, body_format=body_format, is_inbound=inbound, is_archived=status == "archived",
-            assignee_id=assignee, author_id=None if inbound else author_id, tags=tags,
+            assignee_id=assignee, author_id=None if inbound else author_id, tags=front_tags,
             thread_ref=None if work.record.front_id else thread,
             conversation_id=work.record.front_id or None, should_skip_rules=True,
         )
         attachments = ticket_rules.wanted_attachments(ctx, work, list(message.attachments))
         def send(uploads: list[Upload], imported: ImportedMessage = imported) -> str:
-            return ctx.client.import_message(snap["inbox_id"], imported, uploads)
+            return fidelity.import_message(ctx, work, imported, uploads)
 
         try:
             uid = ticket_rules.send_with_attachments(ctx, work, attachments, send)

@@ -80,8 +80,8 @@ def _refusal(migration, kind: str, ids: list[str] | None) -> str | None:
                                migration__front_api_url=migration.front_api_url)
             .exclude(migration=migration).exclude(state__in=["cancelled"]).select_related("migration").first()
         )
-        if other:
-            return (f"The Front inbox already received a full migration (“{other.migration.name}”): "
+        if other:  # never named: the other migration may belong to another account
+            return ("The Front inbox already received a full migration from another migration: "
                     "only one full migration per inbox, so its conversations are never duplicated.")
     if kind in ("delta", "remigration") and _last_full(migration) is None:
         return "Run the full migration to the end first."

@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 from connectors.base import Attachment, ConnectorError, Message
 from connectors.front import AttachmentTooLarge, Upload
 from migrations_engine import mapping
+from migrations_engine.fidelity import ConversationMoved
 from migrations_engine.journal import UNSETTLED, RunContext, TicketWork
 
 T = TypeVar("T")
@@ -82,6 +83,8 @@ def send_with_attachments(ctx: RunContext, work: TicketWork, attachments: list[A
                 work.counts["attachments_skipped"] += 1
                 work.reasons.append(f"Attachment {a.filename!r} skipped: larger than Front's 25 MB limit.")
             continue
+        except ConversationMoved:  # merged in Front meanwhile: sent again, to the surviving one (fidelity.py)
+            continue
         except SourceAttachmentError as exc:
             if exc.attachment not in remaining:
                 raise
@@ -129,11 +132,12 @@ def update_needed(ctx: RunContext, work: TicketWork) -> dict[str, Any] | None:
     if work.imported_now == 0 or removed_tags:
         if before["tags"] != desired["tags"]:
             change["tags"] = desired["tags"]
-    if work.imported_now == 0:
-        if before["status"] != desired["status"]:
-            change["status"] = desired["status"]
-        if before["assignee_id"] != desired["assignee_id"]:
-            change["assignee_id"] = desired["assignee_id"] or None
+    # Whether an import into an existing conversation changes its state is not documented
+    # (docs/vendor-guesses.md): a changed status or assignee is PATCHed even when messages were imported.
+    if before["status"] != desired["status"]:
+        change["status"] = desired["status"]
+    if before["assignee_id"] != desired["assignee_id"]:
+        change["assignee_id"] = desired["assignee_id"] or None
     return change or None
 
 

@@ -98,9 +98,15 @@ def source_connector(*, source_type: str, config: dict[str, Any]) -> SourceConne
         raise _plain(exc, what=p.label) from exc
 
 
+@dataclass(frozen=True)
+class SourceCheck:
+    account_name: str  # shown to the user
+    account_id: str  # "<platform>:<the connector's stable account identity>" (billing freezes it)
+
+
 @within_deadline
-def check_source(*, source_type: str, config: dict[str, Any]) -> str:
-    """Run the connector's cheap authenticated call; return the account name to show."""
+def check_source(*, source_type: str, config: dict[str, Any]) -> SourceCheck:
+    """Run the connector's cheap authenticated call; return the account's name and identity."""
     connector = source_connector(source_type=source_type, config=config)
     try:
         result = connector.check()
@@ -108,7 +114,9 @@ def check_source(*, source_type: str, config: dict[str, Any]) -> str:
         raise _plain(exc, what=platform(source_type).label) from exc
     finally:
         connector.close()
-    return result.account_name
+    # A connector that cannot tell accounts apart is identified by the name it shows.
+    return SourceCheck(account_name=result.account_name,
+                       account_id=f"{source_type}:{getattr(result, 'account_id', '') or result.account_name}")
 
 
 @within_deadline
@@ -132,6 +140,13 @@ def with_source(migration: Migration, fn):
 class FrontCheck:
     company_name: str
     inboxes: list[dict]
+
+
+def front_fields() -> tuple:
+    """The Front connection's declared fields (an address and a secret), like a connector's config_fields."""
+    from connectors.front import FrontClient
+
+    return FrontClient.config_fields
 
 
 def front_client(*, token: str, api_url: str):
@@ -158,7 +173,9 @@ def check_front(*, token: str, api_url: str) -> FrontCheck:
         _close(client)
     if pre.missing_scopes:
         raise ConnectionProblem(
-            _("This Front token works but lacks these permissions: %(scopes)s. Create a token with them.")
+            _("This Front token works but cannot read what the migration needs: %(scopes)s. Create a token with "
+              "these permissions (and the permissions to write tags, contacts, messages, comments and "
+              "conversations, which the demo uses).")
             % {"scopes": ", ".join(pre.missing_scopes)}
         )
     return FrontCheck(company_name=pre.company_name, inboxes=list(pre.inboxes))

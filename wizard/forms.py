@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import re
 import zoneinfo
+from datetime import timedelta
 from typing import Any
 
 from django import forms
 from django.conf import settings
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from connectors.base import SourceConnector
+from connectors.base import ConfigField, SourceConnector
+from wizard import credentials
+from wizard.connections import front_fields
 from wizard.models import Migration
 
 
@@ -61,7 +65,30 @@ def source_form_class(connector_cls: type[SourceConnector], saved: dict[str, Any
         else:
             field = forms.CharField(required=f.required, widget=forms.TextInput(attrs=attrs), max_length=500, **common)
         fields[f.name] = field
+    fields["clean"] = _refuse_saved_secrets_elsewhere(connector_cls.config_fields, saved)
     return type("SourceConfigForm", (forms.Form,), fields)
+
+
+def _refuse_saved_secrets_elsewhere(declared: tuple[ConfigField, ...], saved: dict[str, Any]):
+    """A form `clean()`: a secret left empty after an address changed must be typed again."""
+
+    def clean(self: forms.Form) -> dict[str, Any]:
+        data = forms.Form.clean(self)
+        _add_retype_errors(self, declared, data, saved)
+        return data
+
+    return clean
+
+
+def _add_retype_errors(form: forms.Form, declared, typed: dict[str, Any], saved: dict[str, Any]) -> None:
+    retype = credentials.secrets_to_retype(fields=declared, typed=typed, saved=saved)
+    if not retype:
+        return
+    changed = credentials.changed_addresses(fields=declared, typed=typed, saved=saved)
+    addresses = [form.fields[f.name].label if f.name in form.fields else f.label for f in changed]
+    for secret in retype:
+        label = form.fields[secret.name].label if secret.name in form.fields else secret.label
+        form.add_error(secret.name, credentials.retype_message(addresses=addresses, secret=label))
 
 
 def source_initial(connector_cls: type[SourceConnector], saved: dict[str, Any]) -> dict[str, Any]:
@@ -71,17 +98,13 @@ def source_initial(connector_cls: type[SourceConnector], saved: dict[str, Any]) 
 
 
 def merged_source_config(connector_cls, cleaned: dict[str, Any], saved: dict[str, Any]) -> dict[str, Any]:
-    """Cleaned form data, with saved secrets kept where the user left the field empty; `file` fields and
-    the upload's display name come from `saved` (the upload, see views_setup._source_form)."""
-    config = {}
+    """Cleaned form data, with saved secrets kept where the user left the field empty, and only while
+    every address is the one they were saved with (wizard/credentials.py); `file` fields and the
+    upload's display name come from `saved` (the upload, see services.source_config_for)."""
+    config = credentials.with_saved_secrets(fields=connector_cls.config_fields, typed=cleaned, saved=saved or {})
     for f in connector_cls.config_fields:
-        value = cleaned.get(f.name)
-        if f.kind == "file":
-            value = (saved or {}).get(f.name)
-        elif f.kind == "secret" and not value:
-            value = (saved or {}).get(f.name)
-        if value not in (None, ""):
-            config[f.name] = value
+        if f.kind == "file" and (saved or {}).get(f.name) not in (None, ""):
+            config[f.name] = saved[f.name]
     if any(f.kind == "file" for f in connector_cls.config_fields) and (saved or {}).get("name"):
         config["name"] = saved["name"]
     return config
@@ -103,9 +126,11 @@ class FrontForm(forms.Form):
                     "contacts, tags and conversations."),
     )
 
-    def __init__(self, *args, has_saved_token: bool = False, **kwargs) -> None:
+    def __init__(self, *args, has_saved_token: bool = False, saved_api_url: str = "", **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.has_saved_token = has_saved_token
+        self.saved_api_url = saved_api_url
+        self.declared = front_fields()  # which field is the address, which the secret
         if has_saved_token:
             self.fields["token"].widget.attrs["placeholder"] = str(SECRET_PLACEHOLDER)
 
@@ -114,6 +139,13 @@ class FrontForm(forms.Form):
         if not token and not self.has_saved_token:
             raise forms.ValidationError(_("Paste your Front API token."))
         return token
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if self.has_saved_token and "token" in data:
+            saved = {"api_url": self.saved_api_url, "token": "(saved)"}  # the secret itself never enters a form
+            _add_retype_errors(self, self.declared, data, saved)
+        return data
 
 
 class InboxForm(forms.Form):
@@ -216,6 +248,7 @@ class OptionsForm(forms.Form):
 
 
 TIME_ZONES = sorted(zoneinfo.available_timezones())
+MAX_SCHEDULE_AHEAD = timedelta(days=366)
 
 
 class ScheduleForm(forms.Form):
@@ -249,9 +282,27 @@ class ScheduleForm(forms.Form):
     )
 
     def clean(self) -> dict[str, Any]:
+        """`scheduled_for`: the start as an aware datetime in the chosen zone, within the next year."""
         data = super().clean()
-        if data.get("when") == "later" and not data.get("start_at"):
+        data["scheduled_for"] = None
+        if data.get("when") != "later":
+            return data
+        start_at, zone = data.get("start_at"), data.get("time_zone")
+        if not start_at:
             self.add_error("start_at", _("Pick the date and time the migration should start."))
+            return data
+        if not zone:
+            return data
+        # Compared as wall-clock times in the chosen zone: converting far dates (year 9999 at UTC-12)
+        # to UTC overflows, so the range is checked before any conversion.
+        wall = start_at.replace(tzinfo=None)
+        now = timezone.now().astimezone(zoneinfo.ZoneInfo(zone)).replace(tzinfo=None)
+        if wall <= now:
+            self.add_error("start_at", _("Pick a time in the future, or choose “Start now”."))
+        elif wall > now + MAX_SCHEDULE_AHEAD:
+            self.add_error("start_at", _("Pick a date and time within the next year."))
+        else:
+            data["scheduled_for"] = wall.replace(tzinfo=zoneinfo.ZoneInfo(zone))
         return data
 
 

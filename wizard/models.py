@@ -40,6 +40,9 @@ class Migration(models.Model):
     source_config = EncryptedJSONField(blank=True, default=dict)
     source_checked_at = models.DateTimeField(null=True, blank=True)
     source_account_name = models.CharField(max_length=200, blank=True)
+    # "<platform>:<account identity>" from the last successful check (connectors.base.CheckResult.account_id):
+    # which account this is, stable across token changes. Orders freeze it; the billing gate compares.
+    source_account_id = models.CharField(max_length=300, blank=True)
 
     # Target: a Front API token and the chosen inbox.
     front_api_url = models.URLField(max_length=300, blank=True)

@@ -55,6 +55,15 @@ def full_run_done(*, migration: Migration, include_active: bool) -> bool:
     return Run.objects.filter(migration=migration, kind="full", state__in=states).exists()
 
 
+def full_migration_started(*, migration: Migration) -> bool:
+    """A full migration or re-migration was started and not cancelled before it ran (whatever its end):
+    history of the connected accounts is in Front, and the record map speaks of that source account."""
+    Run = _run_model()
+    if Run is None:
+        return False
+    return Run.objects.filter(migration=migration, kind__in=["full", "remigration"]).exclude(state="cancelled").exists()
+
+
 def get_run(*, migration: Migration, run_id) -> Any:
     Run = _run_model()
     if Run is None:

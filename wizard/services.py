@@ -14,8 +14,10 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from wizard import connections
+from billing import services as billing_services
+from wizard import connections, credentials, selectors
 from wizard.connections import ConnectionProblem
+from wizard.forms import merged_source_config
 from wizard.models import Migration
 from wizard.steps import Step, advance, rewind
 
@@ -43,50 +45,156 @@ def migration_rename(*, migration: Migration, name: str) -> Migration:
 class ConnectionOutcome:
     source_error: str | None
     front_error: str | None
+    source_account_name: str = ""  # what the check found, saved or not
+    front_company_name: str = ""
 
     @property
     def ok(self) -> bool:
         return not self.source_error and not self.front_error
 
 
+def source_config_for(*, migration: Migration, source_type: str, typed: dict[str, Any]) -> dict[str, Any]:
+    """The config to test or save: what was typed, saved secrets filling empty secret fields only while
+    every address of the connection is the one they were saved with (wizard/credentials.py)."""
+    platform = connections.platform(source_type)
+    if platform is None:
+        raise ConnectionProblem(_("Choose the help desk you are moving from."))
+    declared = platform.connector_cls.config_fields
+    saved = (migration.source_config or {}) if migration.source_type == source_type else {}
+    if "file_upload" in platform.features:  # the newest accepted upload replaces the saved file
+        from wizard import imports
+
+        saved = {**saved, **imports.source_config(migration=migration)}
+    _refuse_saved_secrets_elsewhere(declared=declared, typed=typed, saved=saved)
+    return merged_source_config(platform.connector_cls, typed, saved)
+
+
+def front_token_for(*, migration: Migration, api_url: str, typed_token: str) -> str:
+    """The Front token to test or save: the typed one, else the saved one if the API URL is unchanged."""
+    declared = connections.front_fields()
+    typed = {"api_url": api_url, "token": typed_token}
+    saved = {"api_url": migration.front_api_url, "token": migration.front_token} if migration.front_token else {}
+    _refuse_saved_secrets_elsewhere(declared=declared, typed=typed, saved=saved)
+    return credentials.with_saved_secrets(fields=declared, typed=typed, saved=saved).get("token", "")
+
+
+def _refuse_saved_secrets_elsewhere(*, declared, typed: dict[str, Any], saved: dict[str, Any]) -> None:
+    retype = credentials.secrets_to_retype(fields=declared, typed=typed, saved=saved)
+    if retype:
+        changed = credentials.changed_addresses(fields=declared, typed=typed, saved=saved)
+        raise ConnectionProblem(credentials.retype_message(addresses=[f.label for f in changed],
+                                                           secret=retype[0].label))
+
+
+def connection_test_source(*, migration: Migration, source_type: str, typed: dict[str, Any]) -> str:
+    """"Test connection" for the source: the account name, or ConnectionProblem. Saves nothing."""
+    config = source_config_for(migration=migration, source_type=source_type, typed=typed)
+    return connections.check_source(source_type=source_type, config=config).account_name
+
+
+def connection_test_front(*, migration: Migration, api_url: str, typed_token: str) -> str:
+    """"Test connection" for Front: the company name, or ConnectionProblem. Saves nothing."""
+    token = front_token_for(migration=migration, api_url=api_url, typed_token=typed_token)
+    return connections.check_front(token=token, api_url=api_url).company_name
+
+
+def account_change_refusal(*, migration: Migration, source_type: str, source_account_id: str,
+                           front_api_url: str) -> tuple[str | None, str | None]:
+    """(source, Front) refusals: a migration whose full migration started keeps its two accounts."""
+    if not selectors.full_migration_started(migration=migration):
+        return None, None
+    source_refusal = front_refusal = None
+    platform_changed = bool(migration.source_type) and migration.source_type != source_type
+    known = migration.source_account_id
+    if platform_changed or (known and known != source_account_id):
+        source_refusal = _(
+            "This migration has already moved history from %(account)s, so it cannot switch to another help "
+            "desk account. To move another account, create a new migration."
+        ) % {"account": migration.source_account_name or migration.source_type}
+    if _front_moved(migration=migration, front_api_url=front_api_url):
+        front_refusal = _(
+            "This migration has already moved history into the Front account at %(url)s, so it cannot "
+            "switch to another Front address. To move into another Front account, create a new migration."
+        ) % {"url": migration.front_api_url}
+    return source_refusal, front_refusal
+
+
+def _front_moved(*, migration: Migration, front_api_url: str) -> bool:
+    return bool(migration.front_api_url) and (
+        credentials.normalise_address(migration.front_api_url) != credentials.normalise_address(front_api_url))
+
+
+@transaction.atomic
+def _store_connections(*, migration: Migration, source_type: str, config: dict[str, Any],
+                       source: connections.SourceCheck, front_api_url: str, front_token: str,
+                       front: connections.FrontCheck) -> bool:
+    """Store both working connections; returns whether the record counts must be taken again."""
+    account_changed = bool(migration.source_type) and (
+        migration.source_type != source_type
+        or bool(migration.source_account_id) and migration.source_account_id != source.account_id)
+    front_moved = _front_moved(migration=migration, front_api_url=front_api_url)
+    source_changed = (migration.source_type, migration.source_config) != (source_type, config) or account_changed
+    if migration.pk and migration.source_type == source_type and not migration.source_account_id:
+        # Saved before identities were recorded: its paid orders belong to the account seen now.
+        billing_services.adopt_unbound_orders(migration=migration, source_account=source.account_id)
+    now = timezone.now()
+    migration.source_type, migration.source_config = source_type, config
+    migration.source_account_name, migration.source_account_id = source.account_name, source.account_id
+    migration.source_checked_at = now
+    migration.front_api_url, migration.front_token = front_api_url, front_token
+    migration.front_company_name, migration.front_checked_at = front.company_name, now
+    if account_changed or front_moved:
+        # Another help desk account or Front account: inbox, filter and mappings must be chosen again.
+        migration.front_inbox_id = migration.front_inbox_name = ""
+        migration.source_filter, migration.teammate_map, migration.status_map = {}, {}, {}
+    if source_changed:
+        migration.record_counts, migration.counts_updated_at = {}, None
+    migration.save()
+    if account_changed or front_moved:
+        rewind(migration, to=Step.INBOX)
+    advance(migration, past=Step.CONNECT)
+    return source_changed
+
+
 def connection_save(
     *, migration: Migration, source_type: str, source_config: dict[str, Any], front_api_url: str, front_token: str
 ) -> ConnectionOutcome:
-    """Store both connections (encrypted) and test them; the inbox step opens once both work."""
-    platform_changed = bool(migration.source_type) and migration.source_type != source_type
-    front_changed = bool(migration.front_api_url) and migration.front_api_url != front_api_url
-    migration.source_type = source_type
-    migration.source_config = source_config
-    migration.front_api_url = front_api_url
-    if front_token:
-        migration.front_token = front_token
+    """Test both connections with what was typed and store them only when both work.
 
+    `source_config` and `front_token` are what the user typed: an empty secret means "keep the saved
+    one", which holds only while its address is unchanged. A failed attempt changes nothing (what was
+    saved keeps working, no step is rewound). A migration whose full migration started cannot switch
+    to another source account or Front address. When the source changed, its record counts (which
+    drive the price) are taken again at once.
+    """
     outcome = ConnectionOutcome(None, None)
+    source = front = None
+    config: dict[str, Any] = {}
+    token = ""
     try:
-        migration.source_account_name = connections.check_source(source_type=source_type, config=source_config)
-        migration.source_checked_at = timezone.now()
+        config = source_config_for(migration=migration, source_type=source_type, typed=source_config)
+        source = connections.check_source(source_type=source_type, config=config)
+        outcome.source_account_name = source.account_name
     except ConnectionProblem as exc:
         outcome.source_error = str(exc)
-        migration.source_checked_at = None
     try:
-        check = connections.check_front(token=migration.front_token, api_url=front_api_url)
-        migration.front_company_name = check.company_name
-        migration.front_checked_at = timezone.now()
+        token = front_token_for(migration=migration, api_url=front_api_url, typed_token=front_token)
+        front = connections.check_front(token=token, api_url=front_api_url)
+        outcome.front_company_name = front.company_name
     except ConnectionProblem as exc:
         outcome.front_error = str(exc)
-        migration.front_checked_at = None
-    migration.save()
-
-    if platform_changed or front_changed:
-        # Another help desk or Front account: inbox, counts and mappings must be chosen again.
-        migration.front_inbox_id = migration.front_inbox_name = ""
-        migration.source_filter, migration.teammate_map, migration.status_map = {}, {}, {}
-        migration.save()
-        rewind(migration, to=Step.INBOX)
-    if outcome.ok:
-        advance(migration, past=Step.CONNECT)
-    else:
-        rewind(migration, to=Step.CONNECT)
+    if source is not None and front is not None:
+        outcome.source_error, outcome.front_error = account_change_refusal(
+            migration=migration, source_type=source_type, source_account_id=source.account_id,
+            front_api_url=front_api_url)
+    if not outcome.ok:
+        return outcome
+    if _store_connections(migration=migration, source_type=source_type, config=config, source=source,
+                          front_api_url=front_api_url, front_token=token, front=front):
+        try:
+            counts_refresh(migration=migration)
+        except ConnectionProblem:
+            pass  # the objects step counts again (and says what is wrong) before anything is priced
     return outcome
 
 
@@ -120,10 +228,11 @@ def inbox_refusal(*, migration: Migration, inbox_id: str) -> str | None:
     )
     if taken is None:
         return None
+    # Never name the other migration: it may belong to another account.
     return _(
-        "This Front inbox already received a full migration (“%(name)s”). Front keeps one history per inbox: "
-        "choose another inbox, or create a new inbox in Front for this migration."
-    ) % {"name": taken.migration.name}
+        "This Front inbox already received a full migration from another migration. Front keeps one history "
+        "per inbox: choose another inbox, or create a new inbox in Front for this migration."
+    )
 
 
 def inbox_save(*, migration: Migration, inbox_id: str, inbox_name: str, mailbox: str | None) -> str | None:

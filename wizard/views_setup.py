@@ -16,7 +16,6 @@ from wizard.forms import (
     ObjectsForm,
     OptionsForm,
     TicketsForm,
-    merged_source_config,
     source_form_class,
     source_initial,
 )
@@ -34,7 +33,8 @@ def _source_form(migration, platform, data=None):
 
 def _front_form(migration, data=None):
     initial = {"api_url": migration.front_api_url or connections.settings.FRONT_API_URL}
-    return FrontForm(data, prefix="front", initial=initial, has_saved_token=bool(migration.front_token))
+    return FrontForm(data, prefix="front", initial=initial, has_saved_token=bool(migration.front_token),
+                     saved_api_url=migration.front_api_url)
 
 
 @wizard_step(Step.CONNECT, level=Level.EDITOR)
@@ -43,23 +43,21 @@ def connect(request, migration):
     key = request.POST.get("platform") or request.GET.get("platform") or migration.source_type
     platform = connections.platform(key) if key else None
     data = request.POST if request.method == "POST" else None
-    source_form, saved = _source_form(migration, platform, data) if platform else (None, {})
+    source_form = _source_form(migration, platform, data)[0] if platform else None
     front_form = _front_form(migration, data)
     outcome = None
     if request.method == "POST":
         if platform is None:
             messages.error(request, _("Choose the help desk you are moving from."))
         elif source_form.is_valid() and front_form.is_valid():
-            config = merged_source_config(platform.connector_cls, source_form.cleaned_data, saved)
+            # Nothing is stored unless both connections work; the typed (non-secret) values stay on the page.
             outcome = services.connection_save(
-                migration=migration, source_type=platform.key, source_config=config,
+                migration=migration, source_type=platform.key, source_config=source_form.cleaned_data,
                 front_api_url=front_form.cleaned_data["api_url"], front_token=front_form.cleaned_data["token"],
             )
             if outcome.ok:
                 messages.success(request, _("Both connections work."))
                 return redirect(step_url(migration, Step.INBOX))
-            source_form, _saved = _source_form(migration, platform)  # secrets saved: not echoed back
-            front_form = _front_form(migration)
     return render_step(request, "wizard/connect.html", Step.CONNECT, {
         "platforms": all_platforms, "platform": platform, "source_form": source_form,
         "front_form": front_form, "outcome": outcome, "sandbox": connections.sandbox_front() is not None,
@@ -69,18 +67,20 @@ def connect(request, migration):
 @require_POST
 @wizard_step(Step.CONNECT, post_level=Level.EDITOR)
 def connect_test(request, migration, which: str):
-    """htmx: test one connection with what is typed in the form (saved secrets fill empty fields)."""
+    """htmx: test one connection with what is typed in the form. Saves nothing; a saved secret fills an
+    empty field only while its address is unchanged (wizard/credentials.py)."""
     ok, detail = False, ""
     if which == "source":
         platform = connections.platform(request.POST.get("platform", ""))
         if platform is None:
             detail = _("Choose the help desk you are moving from.")
         else:
-            form, saved = _source_form(migration, platform, request.POST)
+            form = _source_form(migration, platform, request.POST)[0]
             if form.is_valid():
-                config = merged_source_config(platform.connector_cls, form.cleaned_data, saved)
                 try:
-                    detail, ok = connections.check_source(source_type=platform.key, config=config), True
+                    detail = services.connection_test_source(
+                        migration=migration, source_type=platform.key, typed=form.cleaned_data)
+                    ok = True
                 except ConnectionProblem as exc:
                     detail = str(exc)
             else:
@@ -89,9 +89,9 @@ def connect_test(request, migration, which: str):
         form = _front_form(migration, request.POST)
         if form.is_valid():
             try:
-                check = connections.check_front(
-                    token=form.cleaned_data["token"] or migration.front_token, api_url=form.cleaned_data["api_url"])
-                detail, ok = check.company_name, True
+                detail = services.connection_test_front(
+                    migration=migration, api_url=form.cleaned_data["api_url"], typed_token=form.cleaned_data["token"])
+                ok = True
             except ConnectionProblem as exc:
                 detail = str(exc)
         else:

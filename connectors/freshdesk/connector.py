@@ -172,7 +172,8 @@ class FreshdeskConnector(SourceConnector):
         host = urlsplit(self.base_url).hostname or self.base_url
         contact = me.get("contact") or {}
         return CheckResult(account_name=host.split(".")[0] if host.endswith(".freshdesk.com") else host,
-                           user_email=contact.get("email"), details={"agent_id": me.get("id")})
+                           user_email=contact.get("email"), details={"agent_id": me.get("id")},
+                           account_id=self.base_url)  # one Freshdesk account per help desk address
 
     def agents(self) -> list[Agent]:
         """Current agents (active and deactivated). Freshdesk turns a deleted agent into a contact: their

@@ -12,11 +12,12 @@ import hashlib
 import re
 import threading
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import quote, urlsplit
 
 import httpx
 
+from connectors.base import ConfigField
 from connectors.budget import SharedBudget
 from connectors.counters import Stats
 from connectors.front import errors
@@ -26,26 +27,37 @@ from connectors.front.types import MAX_TAG_NAME, ImportedMessage, Preflight, Upl
 from connectors.front.uids import UidTimer
 from connectors.http import HttpClient, RetryPolicy, setting
 
-# One cheap probe per scope a migration needs (scope names as Front's API reference gives them in
-# x-required-scopes). Reads are GETs of one item or an unknown id (404 = allowed); writes send an
-# empty body, which Front refuses as invalid (400) when the scope is there and as forbidden (403)
-# when it is not, so nothing is ever created. "{inbox}" is the first inbox's id.
-SCOPE_PROBES: list[tuple[str, str, str, dict | None]] = [
-    ("inboxes:read", "GET", "/inboxes", None),
-    ("channels:read", "GET", "/inboxes/{inbox}/channels", None),
-    ("teammates:read", "GET", "/teammates", None),
-    ("tags:read", "GET", "/tags?limit=1", None),
-    ("tags:write", "POST", "/tags", {}),
-    ("contacts:read", "GET", "/contacts?limit=1", None),
-    ("contacts:write", "POST", "/contacts", {}),
-    ("custom_fields:read", "GET", "/conversations/custom_fields", None),
-    ("conversations:read", "GET", "/inboxes/{inbox}/conversations?limit=1", None),
-    ("conversations:write", "PATCH", "/conversations/cnv_preflight", {"status": "preflight"}),
-    ("messages:read", "GET", "/messages/alt:uid:preflight", None),
-    ("messages:write", "POST", "/inboxes/{inbox}/imported_messages", {}),
-    ("comments:read", "GET", "/conversations/cnv_preflight/comments", None),
-    ("comments:write", "POST", "/conversations/cnv_preflight/comments", {}),
+# One read per scope the connect step can check (scope names as Front's API reference gives them in
+# x-required-scopes): a GET of a listing or of an unknown id (404 = allowed, 403 = missing). Write scopes
+# are never probed: no request to a customer's Front may be invalid on purpose, and a valid write would
+# create something. A missing write scope shows on the first real write of the demo, which pauses the
+# run naming the scope (ROUTE_SCOPES below). "{inbox}" is the first inbox's id.
+SCOPE_PROBES: list[tuple[str, str]] = [
+    ("inboxes:read", "/inboxes"),
+    ("channels:read", "/inboxes/{inbox}/channels"),
+    ("teammates:read", "/teammates"),
+    ("tags:read", "/tags?limit=1"),
+    ("contacts:read", "/contacts?limit=1"),
+    ("custom_fields:read", "/conversations/custom_fields"),
+    ("conversations:read", "/inboxes/{inbox}/conversations?limit=1"),
+    ("messages:read", "/messages/alt:uid:preflight"),
+    ("comments:read", "/conversations/cnv_preflight/comments"),
 ]
+WRITE_SCOPES = ["tags:write", "contacts:write", "messages:write", "comments:write", "conversations:write"]
+
+# The scope each route needs (x-required-scopes in Front's reference), so a 403 names it even when
+# Front's answer does not.
+ROUTE_SCOPES = {
+    "GET /me": None, "GET /inboxes": "inboxes:read", "GET /inboxes/:id/channels": "channels:read",
+    "GET /teammates": "teammates:read", "GET /tags": "tags:read", "POST /company/tags": "tags:write",
+    "GET /conversations/custom_fields": "custom_fields:read", "GET /contacts/custom_fields": "custom_fields:read",
+    "GET /contacts/:alias": "contacts:read", "POST /contacts": "contacts:write",
+    "POST /contacts/:id/handles": "contacts:write", "PATCH /contacts/:id": "contacts:write",
+    "POST /inboxes/:id/imported_messages": "messages:write", "GET /messages/alt:uid": "messages:read",
+    "POST /conversations/:id/comments": "comments:write", "GET /conversations/:id/comments": "comments:read",
+    "PATCH /conversations/:id": "conversations:write", "GET /conversations/:id": "conversations:read",
+    "GET /inboxes/:id/conversations": "conversations:read", "GET /conversations/:id/messages": "messages:read",
+}
 
 
 _ID_PATH = re.compile(r"^/(?:inboxes|conversations|contacts|messages|comments|tags|teammates|channels)/[^/]+")
@@ -61,6 +73,13 @@ def _id_from_link(url: str | None) -> str | None:
 
 
 class FrontClient:
+    # What a Front connection is made of, declared like a source connector's fields: the wizard keeps a
+    # saved token bound to the API URL it was entered with (wizard/credentials.py).
+    config_fields: ClassVar[tuple[ConfigField, ...]] = (
+        ConfigField("api_url", "Front API URL", kind="url"),
+        ConfigField("token", "Front API token", kind="secret"),
+    )
+
     def __init__(self, token: str, api_url: str | None = None, budget_key: str | None = None, *,
                  retry: RetryPolicy | None = None, budget: SharedBudget | None = None,
                  uid_initial_delay: float = 1.0) -> None:
@@ -81,6 +100,7 @@ class FrontClient:
         self._stats = Stats()
         self._lock = threading.Lock()
         self._tags: dict[str, str] | None = None
+        self._tag_create_lock = threading.Lock()
         self._contacts: dict[str, str] = {}
 
     # --- plumbing ---------------------------------------------------------------------------
@@ -102,10 +122,10 @@ class FrontClient:
         return dict(merged)
 
     def _call(self, method: str, path: str, *, what: str, route: str, ok: tuple[int, ...] = (200,),
-              **kwargs: Any) -> httpx.Response:
+              conflict: type[errors.InvalidRequest] | None = None, **kwargs: Any) -> httpx.Response:
         response = self.http.request(method, path, route=route, **kwargs)
         if response.status_code not in ok:
-            raise_for_front(response, what=what)
+            raise_for_front(response, what=what, scope=ROUTE_SCOPES.get(route), conflict=conflict)
         return response
 
     def _iterate(self, path: str, *, what: str, route: str, paged: bool = False) -> Iterator[dict]:
@@ -141,15 +161,18 @@ class FrontClient:
                                   route="GET /contacts/custom_fields"))
 
     def preflight(self) -> Preflight:
-        """Check the token, name the company, list inboxes (with channel addresses), name missing scopes."""
+        """Check the token, name the company, list inboxes (with channel addresses), name missing read
+        scopes. Only valid reads are sent; write scopes are listed as `unchecked_scopes`."""
         response = self._call("GET", "/me", what="read the account", route="GET /me")
         me = response.json()
         limit = response.headers.get("x-ratelimit-limit")
         missing: list[str] = []
         inboxes: list[dict] = []
-        for scope, method, path, body in SCOPE_PROBES:
-            inbox_id = inboxes[0]["id"] if inboxes else "inb_preflight"
-            r = self.http.request(method, path.replace("{inbox}", inbox_id), route=f"{method} (preflight)", json=body)
+        for scope, path in SCOPE_PROBES:
+            if "{inbox}" in path and not inboxes:
+                continue  # no inbox to ask about: nothing to migrate into anyway (the wizard says so)
+            url = path.replace("{inbox}", inboxes[0]["id"]) if inboxes else path
+            r = self.http.request("GET", url, route="GET (preflight)")
             if r.status_code == 403:
                 missing.append(scope)
             elif r.status_code == 401:
@@ -162,32 +185,67 @@ class FrontClient:
             except errors.MissingPermission:
                 inbox["addresses"] = []
         return Preflight(company_name=me.get("name", ""), inboxes=inboxes, missing_scopes=missing,
-                         company_id=me.get("id"), rate_limit=int(limit) if limit and limit.isdigit() else None)
+                         company_id=me.get("id"), rate_limit=int(limit) if limit and limit.isdigit() else None,
+                         unchecked_scopes=list(WRITE_SCOPES))
 
     # --- tags --------------------------------------------------------------------------------
     def tags(self) -> list[dict]:
+        """Every tag the token can see (company, team and teammate tags)."""
         return list(self._iterate("/tags", what="list tags", route="GET /tags", paged=True))
+
+    def remember_tags(self, tags: dict[str, str] | None) -> None:
+        """Tag ids by name already read in this run (Run.context): no second read of the tags."""
+        if tags is not None:
+            with self._lock:
+                self._tags = dict(tags)
+
+    def known_tags(self) -> dict[str, str]:
+        with self._lock:
+            return dict(self._tags or {})
+
+    def _match_tag(self, name: str) -> tuple[str, str] | None:
+        """(id, Front's name) of the tag called `name`: the same name, else the same name ignoring case.
+        Front does not say whether tag names are case-sensitive; either way no near-duplicate is made."""
+        tags = self._tags or {}
+        if name in tags:
+            return tags[name], name
+        folded = name.casefold()
+        return next(((tid, known) for known, tid in tags.items() if known.casefold() == folded), None)
 
     def ensure_tag(self, name: str) -> str:
         """The id of the tag with this name (cut to 64 characters), created once if missing."""
+        return self.tag_for(name)[0]
+
+    def tag_for(self, name: str) -> tuple[str, str]:
+        """(id, name as Front has it) of the tag with this name, cut to 64 characters; read once per
+        client (or given by remember_tags), created as a company tag once when missing.
+
+        Imports name tags; Front's reference only says "List of tag names to add to the conversation", not
+        that unknown names are created, so the engine makes sure every tag exists first. Creation is
+        serialised (one POST per missing name), and a refusal because the name exists (409 or 400:
+        Front does not document which, nor whether names compare ignoring case) reads the tags again."""
         name = name.strip()[:MAX_TAG_NAME]
-        with self._lock:
-            if self._tags is None:
-                self._tags = {t["name"]: t["id"] for t in self.tags()}
-            if name in self._tags:
-                return self._tags[name]
-        response = self.http.request("POST", "/tags", route="POST /tags", json={"name": name})
-        if response.status_code == 409:  # created meanwhile by another worker: read it back
+        with self._tag_create_lock:
             with self._lock:
-                self._tags = {t["name"]: t["id"] for t in self.tags()}
-                if name in self._tags:
-                    return self._tags[name]
-        if response.status_code != 201:
-            raise_for_front(response, what=f"create the tag {name!r}")
-        tag_id = response.json()["id"]
-        with self._lock:
-            self._tags[name] = tag_id
-        return tag_id
+                if self._tags is None:
+                    self._tags = {t["name"]: t["id"] for t in self.tags()}
+                found = self._match_tag(name)
+            if found:
+                return found
+            response = self.http.request("POST", "/company/tags", route="POST /company/tags", json={"name": name})
+            if response.status_code in (400, 409, 422):  # the name exists after all (another worker, or case)
+                with self._lock:
+                    self._tags = {t["name"]: t["id"] for t in self.tags()}
+                    found = self._match_tag(name)
+                if found:
+                    return found
+            if response.status_code != 201:
+                raise_for_front(response, what=f"create the tag {name!r}", scope="tags:write")
+            tag = response.json()
+            with self._lock:
+                self._tags[tag.get("name") or name] = tag["id"]
+            self._stats.add("tags_created")
+            return tag["id"], tag.get("name") or name
 
     # --- contacts ----------------------------------------------------------------------------
     def find_contact(self, *, source: str, handle: str) -> dict | None:
@@ -195,7 +253,7 @@ class FrontClient:
         response = self.http.request("GET", f"/contacts/{alias}", route="GET /contacts/:alias")
         if response.status_code == 404:
             return None
-        raise_for_front(response, what="look up a contact")
+        raise_for_front(response, what="look up a contact", scope="contacts:read")
         return response.json()
 
     def ensure_contact(self, *, name: str | None, emails: list[str] | None = None,
@@ -219,13 +277,15 @@ class FrontClient:
             if name:
                 body["name"] = name
             response = self.http.request("POST", "/contacts", route="POST /contacts", json=body)
-            if response.status_code == 409:  # another worker created it meanwhile
+            # A handle that already belongs to a contact (another worker created it meanwhile, or one of the
+            # other handles is someone's): 409 or 400, Front documents neither. Look the others up.
+            if response.status_code in (400, 409, 422):
                 contact = next(filter(None, (self.find_contact(source=s, handle=h) for s, h in handles)), None)
                 if contact is None:
-                    raise_for_front(response, what="create a contact")
-                    raise AssertionError("unreachable: a 409 is an error")
+                    raise_for_front(response, what="create a contact", scope="contacts:write")
+                    raise AssertionError("unreachable: a 400/409/422 is an error")
             else:
-                raise_for_front(response, what="create a contact")
+                raise_for_front(response, what="create a contact", scope="contacts:write")
                 contact = response.json()
         known = {(h.get("source"), (h.get("handle") or "").lower()) for h in contact.get("handles", [])}
         for source, handle in handles:
@@ -238,8 +298,10 @@ class FrontClient:
     def add_contact_handle(self, contact_id: str, *, source: str, handle: str) -> None:
         response = self.http.request("POST", f"/contacts/{contact_id}/handles", route="POST /contacts/:id/handles",
                                      json={"source": source, "handle": handle})
-        if response.status_code not in (204, 409):  # 409: the handle is already someone's; keep going
-            raise_for_front(response, what="add a handle to a contact")
+        if response.status_code in (400, 409, 422) and self.find_contact(source=source, handle=handle):
+            return  # the handle is already someone's (409 or 400, Front documents neither): keep going
+        if response.status_code != 204:
+            raise_for_front(response, what="add a handle to a contact", scope="contacts:write")
 
     def update_contact(self, contact_id: str, **fields: Any) -> None:
         self._call("PATCH", f"/contacts/{contact_id}", what="update a contact", route="PATCH /contacts/:id",
@@ -271,9 +333,10 @@ class FrontClient:
         return body
 
     def _send_with_files(self, method: str, path: str, *, route: str, what: str, payload: dict,
-                         attachments: list[Upload], ok: tuple[int, ...]) -> httpx.Response:
+                         attachments: list[Upload], ok: tuple[int, ...],
+                         conflict: type[errors.InvalidRequest] | None = None) -> httpx.Response:
         if not attachments:
-            return self._call(method, path, what=what, route=route, ok=ok, json=payload)
+            return self._call(method, path, what=what, route=route, ok=ok, conflict=conflict, json=payload)
         spooled = spool_uploads(attachments)  # raises AttachmentTooLarge before any byte is sent
         try:
             def body() -> dict[str, Any]:
@@ -283,7 +346,7 @@ class FrontClient:
                     files.append((f"attachments[{index}]", (upload.filename, spool, upload.content_type)))
                 return {"data": dict(flatten_form(payload)), "files": files}
 
-            return self._call(method, path, what=what, route=route, ok=ok, body=body)
+            return self._call(method, path, what=what, route=route, ok=ok, conflict=conflict, body=body)
         finally:
             for _, spool in spooled:
                 spool.close()
@@ -294,7 +357,9 @@ class FrontClient:
             response = self._send_with_files(
                 "POST", f"/inboxes/{inbox_id}/imported_messages", route="POST /inboxes/:id/imported_messages",
                 what="import a message", payload=self.import_body(message), attachments=attachments or [],
-                ok=(202,))
+                # The only conflict an import can meet: "Front won't import two messages with the same
+                # external ID" (the spec), answered 409 whatever the words.
+                ok=(202,), conflict=errors.DuplicateExternalId)
         except errors.DuplicateExternalId as exc:
             exc.external_id = message.external_id
             # A retry after a lost answer finds the first attempt's import: the message *is* in Front.
@@ -324,7 +389,7 @@ class FrontClient:
             self._stats.add("empty_uid_polls")
             self.uids.was_not_ready(message_uid, imported_at)
             return None
-        raise_for_front(response, what="look up an imported message")
+        raise_for_front(response, what="look up an imported message", scope="messages:read")
         self.uids.was_ready(message_uid)
         body = response.json()
         conversation_id = _id_from_link(((body.get("_links") or {}).get("related") or {}).get("conversation"))

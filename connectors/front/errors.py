@@ -73,8 +73,14 @@ def _error_message(response: httpx.Response) -> str:
     return ""
 
 
-def raise_for_front(response: httpx.Response, *, what: str) -> None:
-    """Turn a final non-2xx answer into a typed error a user can read."""
+def raise_for_front(response: httpx.Response, *, what: str, scope: str | None = None,
+                    conflict: type[InvalidRequest] | None = None) -> None:
+    """Turn a final non-2xx answer into a typed error a user can read.
+
+    `scope` is the permission the call needs (Front's x-required-scopes): a 403 names it whether or not
+    Front's answer does. `conflict` is what a 409 means on this route (imports: the external_id was
+    imported already), whatever words Front's answer uses.
+    """
     status = response.status_code
     if status < 400:
         return
@@ -85,10 +91,14 @@ def raise_for_front(response: httpx.Response, *, what: str) -> None:
             "Front rejected the API token: check that it was copied whole and has not been revoked."
         )
     if status == 403:
+        if scope:
+            raise MissingPermission(
+                f"The Front API token is not allowed to {what}: it lacks the permission {scope}. "
+                "Paste a token that has it on the connect step, then resume the run.")
         raise MissingPermission(f"The Front API token is not allowed to {what}{suffix}.")
     if status == 404:
         raise NotFound(f"Front could not find what was asked while trying to {what}{suffix}.")
-    if status == 409 and "external" in detail.lower():
+    if status == 409 and (conflict is DuplicateExternalId or "external" in detail.lower()):
         raise DuplicateExternalId(f"Front already has this message{suffix}.")
     if status == 413:
         raise AttachmentTooLarge(f"Front refused an attachment as too large{suffix}.")

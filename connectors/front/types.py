@@ -59,3 +59,5 @@ class Preflight:
     missing_scopes: list[str]
     company_id: str | None = None
     rate_limit: int | None = None  # requests per minute, from x-ratelimit-limit
+    # Write scopes a read cannot check: the first real write of the demo names one that is missing.
+    unchecked_scopes: list[str] = field(default_factory=list)

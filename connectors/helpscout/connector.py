@@ -165,8 +165,13 @@ class HelpScoutConnector(SourceConnector):
         if self.mailbox_id and self.mailbox_id not in dict(boxes):
             raise NotFound(f"Help Scout has no mailbox {self.mailbox_id} for this app: pick one from the list.")
         name = dict(boxes).get(self.mailbox_id or "") or (boxes[0][1] if boxes else "Help Scout")
+        # Every Help Scout account shares one API address: the company id (documented on
+        # GET /v2/users/me) tells accounts apart; without it, the app (which belongs to one company).
+        company = me.get("companyId")
+        account = f"company {company}" if company not in (None, "") else f"app {self.config.get('app_id')}"
         return CheckResult(account_name=name, user_email=me.get("email"),
-                           details={"mailboxes": [{"id": b, "name": n} for b, n in boxes]})
+                           details={"mailboxes": [{"id": b, "name": n} for b, n in boxes]},
+                           account_id=f"{self.api_url} {account}")
 
     def mailboxes(self) -> list[tuple[str, str]]:
         return [(str(m["id"]), str(m.get("name") or m["id"])) for m in self._hal("/v2/mailboxes", "mailboxes",

@@ -173,7 +173,9 @@ class IntercomConnector(SourceConnector):
         app = as_object(self.me.get("app"))
         return CheckResult(account_name=app.get("name") or app.get("id_code") or SERVICE,
                            user_email=self.me.get("email"),
-                           details={"region": self.region, "app_id": app.get("id_code"), "api_version": API_VERSION})
+                           details={"region": self.region, "app_id": app.get("id_code"), "api_version": API_VERSION},
+                           # The workspace id names the account wherever its API is reached.
+                           account_id=f"workspace {app['id_code']}" if app.get("id_code") else self.url)
 
     def _region_of_token(self) -> str | None:
         """The region whose host accepts the token, when it is not the chosen one (Intercom's own hosts,

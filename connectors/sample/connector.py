@@ -65,7 +65,8 @@ class SampleConnector(SourceConnector):
 
     def check(self) -> CheckResult:
         return CheckResult(account_name=f"Sample help desk ({self.dataset.tickets} tickets, seed {self.dataset.seed})",
-                           user_email="agent1@example.com")
+                           user_email="agent1@example.com",
+                           account_id=f"seed {self.dataset.seed}")  # the seed decides which records exist
 
     def count(self, what: str, *, filter: dict[str, Any] | None = None) -> int:
         ds = self.dataset

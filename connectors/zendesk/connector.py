@@ -158,7 +158,8 @@ class ZendeskConnector(SourceConnector):
                                     "email address and API token.")
         subdomain = self.client.host.split(".")[0] if self.client.host.endswith(".zendesk.com") else self.client.host
         return CheckResult(account_name=subdomain, user_email=me.get("email"),
-                           details={"name": me.get("name"), "role": me.get("role")})
+                           details={"name": me.get("name"), "role": me.get("role")},
+                           account_id=self.client.base_url)  # one Zendesk account per subdomain
 
     def count(self, what: str, *, filter: dict[str, Any] | None = None) -> int:
         if what == "agents":

@@ -25,9 +25,11 @@ class FrontStandin:
     def __init__(self, *, token: str = "sandbox-front-token", rpm: int = 100, latency_ms: int = 0,  # noqa: S107
                  process_delay_s: float = 1.0, faults: float = 0.0, host: str = "127.0.0.1", port: int = 0,
                  burst_per_second: int = 5, validate_responses: bool = True, budget_capacity: int | None = None,
-                 company_name: str = "Acme Support (Front sandbox)") -> None:
+                 company_name: str = "Acme Support (Front sandbox)", strict: bool = False) -> None:
         self.host, self.port = host, port
-        self.company = Company(name=company_name)
+        # strict=True takes the other reading of every Front guess in docs/vendor-guesses.md.
+        self.strict = strict
+        self.company = Company(name=company_name, strict=strict)
         self.budget = CompanyBudget(rpm, budget_capacity)
         self.burst = BurstLimit(burst_per_second)
         self.faults = Faults()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -40,12 +41,29 @@ def route(method: str, template: str) -> Callable[[Handler], Handler]:
 
 
 def page(co: Company, path: str, call: Call, items: list[dict]) -> dict:
-    limit = max(1, min(int(call.query.get("limit", 50)), 100))
+    """One page of a listing and the link to the next. Ours: readable tokens, the next link repeats
+    `limit`. Strict: opaque tokens that remember the page size, a next link without `limit`, and no
+    `next` key at all on the last page (Front documents only "follow _pagination.next")."""
     token = call.query.get("page_token", "")
-    start = int(token[1:]) if token.startswith("p") and token[1:].isdigit() else 0
+    if co.strict:
+        start, limit = co.page_tokens.get(token, (0, 0))
+        limit = limit or max(1, min(int(call.query.get("limit", 50)), 100))
+    else:
+        limit = max(1, min(int(call.query.get("limit", 50)), 100))
+        start = int(token[1:]) if token.startswith("p") and token[1:].isdigit() else 0
     chunk = items[start:start + limit]
-    nxt = co.link(f"{path}?limit={limit}&page_token=p{start + limit}") if start + limit < len(items) else None
-    return {"_pagination": {"next": nxt}, "_links": {"self": co.link(path)}, "_results": chunk}
+    more = start + limit < len(items)
+    if co.strict:
+        pagination: dict[str, Any] = {}
+        if more:
+            opaque = secrets.token_hex(16)
+            co.page_tokens[opaque] = (start + limit, limit)
+            while len(co.page_tokens) > 10_000:  # bounded: a long-running stand-in forgets the oldest
+                del co.page_tokens[next(iter(co.page_tokens))]
+            pagination["next"] = co.link(f"{path}?page_token={opaque}")
+    else:
+        pagination = {"next": co.link(f"{path}?limit={limit}&page_token=p{start + limit}") if more else None}
+    return {"_pagination": pagination, "_links": {"self": co.link(path)}, "_results": chunk}
 
 
 def listing(co: Company, path: str, items: list[dict]) -> dict:
@@ -100,12 +118,36 @@ def tags(co: Company, call: Call) -> tuple[int, Any]:
     return 200, page(co, "/tags", call, [co.tag_json(t) for t in co.tags])
 
 
+@route("GET", "/company/tags")
+def company_tags(co: Company, call: Call) -> tuple[int, Any]:
+    return 200, page(co, "/company/tags", call, [co.tag_json(t) for t in co.tags])
+
+
 @route("POST", "/tags")
 def create_tag(co: Company, call: Call) -> tuple[int, Any]:
-    name = call.body["name"]
-    if any(t["name"] == name for t in co.tags.values()):
+    return _create_tag(co, call.body["name"])
+
+
+@route("POST", "/company/tags")
+def create_company_tag(co: Company, call: Call) -> tuple[int, Any]:
+    return _create_tag(co, call.body["name"])
+
+
+def _create_tag(co: Company, name: str) -> tuple[int, Any]:
+    """A name already taken: 409 (ours) or 400 and names compared ignoring case (strict); the spec
+    documents neither."""
+    if co.find_tag(name) is not None:
+        if co.strict:
+            raise ApiError(400, "Bad request", "Tag name is already taken")
         raise ApiError(409, "Conflict", f"A tag named {name!r} already exists")
     return 201, co.tag_json(co.create_tag(name)["id"])
+
+
+def _handle_taken(co: Company, handle: str) -> ApiError:
+    """A handle that belongs to another contact: 409 (ours) or 400 (strict); the spec documents neither."""
+    if co.strict:
+        return ApiError(400, "Bad request", "Invalid handles")
+    return ApiError(409, "Conflict", f"The handle {handle} already belongs to a contact")
 
 
 # --- contacts ------------------------------------------------------------------------------------
@@ -133,7 +175,7 @@ def create_contact(co: Company, call: Call) -> tuple[int, Any]:
         raise ApiError(400, "Bad request", "A contact needs at least one handle")
     for h in handles:
         if co.contact_for_handle(h["handle"]):
-            raise ApiError(409, "Conflict", f"The handle {h['handle']} already belongs to a contact")
+            raise _handle_taken(co, h["handle"])
     crd = co.new_id("crd")
     co.add_contact({"id": crd, "name": call.body.get("name"), "description": call.body.get("description"),
                     "handles": [{"source": h["source"], "handle": h["handle"]} for h in handles],
@@ -160,7 +202,7 @@ def add_handle(co: Company, call: Call) -> tuple[int, Any]:
     contact = find_contact(co, call.params["contact_id"])
     owner = co.contact_for_handle(call.body["handle"])
     if owner and owner is not contact:
-        raise ApiError(409, "Conflict", f"The handle {call.body['handle']} already belongs to another contact")
+        raise _handle_taken(co, call.body["handle"])
     if not owner:
         co.add_contact_handle(contact, call.body["source"], call.body["handle"])
     return 204, None
@@ -175,12 +217,17 @@ def import_message(co: Company, call: Call) -> tuple[int, Any]:
     key = (iid, body["external_id"])
     if key in co.external_ids:
         co.counters["duplicate_imports_refused"] += 1
+        if co.strict:  # the spec only says Front "won't import two": a bare conflict, no words to match
+            raise ApiError(409, "Conflict", "Conflict")
         raise ApiError(409, "Conflict", f"A message with external_id {body['external_id']!r} was already imported")
-    if body.get("conversation_id") and body["conversation_id"] not in co.conversations:
-        raise ApiError(404, "Not found", f"Unknown conversation {body['conversation_id']}")
+    cid = body.get("conversation_id")
+    # A merged conversation: ours, the import follows the merge (as the documented 301s do); strict, it is
+    # unknown (404): the spec says nothing of merged conversations here.
+    if cid and (cid not in co.conversations or (co.strict and co.conversations[cid].merged_into)):
+        raise ApiError(404, "Not found", f"Unknown conversation {cid}")
     uid = co.new_id("uid").replace("uid_", "") + "f" * 8
     co.external_ids[key] = uid
-    co.pending[uid] = (time.time() + call.process_delay_s, iid, body, call.files)
+    co.pending[uid] = (co.ready_at(time.time(), call.process_delay_s), iid, body, call.files)
     if call.process_delay_s <= 0:
         co.process_due()
     return 202, {"status": "accepted", "message_uid": uid}
@@ -247,7 +294,8 @@ def conversation_messages(co: Company, call: Call) -> tuple[int, Any]:
 @route("GET", "/conversations/{conversation_id}/comments")
 def conversation_comments(co: Company, call: Call) -> tuple[int, Any]:
     c = conversation(co, call.params["conversation_id"])
-    return 200, listing(co, f"/conversations/{c.id}/comments", [co.comment_json(k) for k in c.comment_ids])
+    # Newest first, as the spec documents.
+    return 200, listing(co, f"/conversations/{c.id}/comments", [co.comment_json(k) for k in reversed(c.comment_ids)])
 
 
 @route("POST", "/conversations/{conversation_id}/comments")
@@ -260,6 +308,7 @@ def add_comment(co: Company, call: Call) -> tuple[int, Any]:
         raise ApiError(400, "Bad request", f"Unknown teammate {call.body.get('author_id')}")
     com = co.new_id("com")
     co.comments[com] = {"id": com, "conversation_id": c.id, "author_id": author, "body": call.body["body"],
-                        "posted_at": time.time(), "attachments": call.files}
+                        "posted_at": time.time(), "attachments": call.files,
+                        "as_api_user": not call.body.get("author_id")}
     c.comment_ids.append(com)
     return 201, co.comment_json(com)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import itertools
+import random
 import threading
 import time
 from dataclasses import dataclass, field
@@ -53,10 +54,14 @@ class Conversation:
 
 
 class Company:
-    def __init__(self, *, name: str = "Acme Support (Front sandbox)") -> None:
+    def __init__(self, *, name: str = "Acme Support (Front sandbox)", strict: bool = False) -> None:
         self.lock = threading.RLock()
         self.id = "cmp_fp1"
         self.name = name
+        # Strict mode takes the other reading of every guess in docs/vendor-guesses.md (Front section).
+        self.strict = strict
+        self._rng = random.Random(f"{name}|strict")  # noqa: S311 - test data, not security
+        self.page_tokens: dict[str, tuple[int, int]] = {}  # strict: opaque token -> (offset, limit)
         self._ids = itertools.count(1)
         self.base_url = ""
         self.teammates: dict[str, dict] = {}
@@ -118,11 +123,28 @@ class Company:
         self.tags[tid] = {"id": tid, "name": name, "created_at": time.time()}
         return self.tags[tid]
 
-    def tag_by_name(self, name: str) -> dict:
-        for tag in self.tags.values():
-            if tag["name"] == name:
-                return tag
-        return self.create_tag(name)
+    def find_tag(self, name: str) -> dict | None:
+        """The tag with this name: exactly (ours), or ignoring case (strict: Front's names may be
+        case-insensitive, the spec does not say)."""
+        exact = next((t for t in self.tags.values() if t["name"] == name), None)
+        if exact is not None or not self.strict:
+            return exact
+        return next((t for t in self.tags.values() if t["name"].casefold() == name.casefold()), None)
+
+    def tag_for_import(self, name: str) -> dict | None:
+        """A tag named by an import: created when unknown (ours), ignored when unknown (strict; the spec
+        only says "List of tag names to add to the conversation")."""
+        tag = self.find_tag(name)
+        if tag is None and not self.strict:
+            tag = self.create_tag(name)
+        return tag
+
+    def ready_at(self, now: float, delay: float) -> float:
+        """When an import becomes visible. Strict: each import takes its own time (0-3x the delay), so
+        imports of one conversation can be processed out of order."""
+        if self.strict and delay > 0:
+            return now + self._rng.uniform(0, 3 * delay)
+        return now + delay
 
     def contact_for_handle(self, handle: str) -> dict | None:
         """The contact owning a handle (case-insensitive). An index, not a scan: every message answer asks
@@ -153,6 +175,7 @@ class Company:
         meta = body.get("metadata") or {}
         created = float(body["created_at"])
         conversation = None
+        created_now = False
         if body.get("conversation_id"):  # overrides thread_ref completely (Front's rule)
             conversation = self.follow_merge(body["conversation_id"])
         if conversation is None:
@@ -165,6 +188,7 @@ class Company:
                                             thread_key=key, created_at=created)
                 self.conversations[conversation.id] = conversation
                 self.threads[(inbox_id, key)] = conversation.id
+                created_now = True
         mid = self.new_id("msg")
         sender = body["sender"]
         inbound = bool(meta.get("is_inbound"))
@@ -179,14 +203,17 @@ class Company:
         conversation.message_ids.append(mid)
         conversation.updated_at = max(conversation.updated_at, created)
         conversation.recipient = conversation.recipient or (sender["handle"] if inbound else (body.get("to") or [None])[0])
-        if body.get("assignee_id") in self.teammates:
-            conversation.assignee_id = body["assignee_id"]
         for name in body.get("tags", []):
-            tag = self.tag_by_name(name)
-            if tag["id"] not in conversation.tag_ids:
+            tag = self.tag_for_import(name)
+            if tag is not None and tag["id"] not in conversation.tag_ids:
                 conversation.tag_ids.append(tag["id"])
-        # Archived by default; a message imported with is_archived=false reopens the conversation.
-        conversation.status = "archived" if meta.get("is_archived", True) else "open"
+        # Ours: every import sets the conversation's assignee and archived state (a message imported with
+        # is_archived=false reopens it). Strict: only the import that creates the conversation does; the
+        # spec does not say what an import into an existing conversation changes.
+        if created_now or not self.strict:
+            if body.get("assignee_id") in self.teammates:
+                conversation.assignee_id = body["assignee_id"]
+            conversation.status = "archived" if meta.get("is_archived", True) else "open"
         self.uid_to_message[uid] = mid
 
     def follow_merge(self, cid: str | None) -> Conversation | None:
@@ -310,6 +337,7 @@ class Company:
                                     "attachments": [f["filename"] for f in self.messages[m]["attachments"]]}
                                  for m in c.message_ids],
                     "comments": [{"id": k, "body": self.comments[k]["body"], "author_id": self.comments[k]["author_id"],
+                                  "as_api_user": self.comments[k].get("as_api_user", False),
                                   "attachments": [f["filename"] for f in self.comments[k]["attachments"]]}
                                  for k in c.comment_ids],
                 })

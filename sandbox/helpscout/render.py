@@ -80,6 +80,7 @@ class HelpScoutRenderer:
         return {"id": int(agent.source_id), "firstName": first, "lastName": last, "email": agent.email,
                 "role": "owner" if agent.source_id == "1" else "user", "timezone": "UTC", "type": "user",
                 "createdAt": "2018-06-01T09:00:00Z", "updatedAt": "2018-06-01T09:00:00Z",
+                "companyId": self.dataset.seed,  # documented on users; one company per dataset seed
                 "_links": {"self": {"href": f"{self.base_url}/v2/users/{agent.source_id}"}}}
 
     def customer(self, contact: Contact) -> dict[str, Any]:

@@ -124,9 +124,10 @@ class StripeStandin:
 
     def __init__(self, *, api_key: str = SANDBOX_SECRET_KEY, webhook_secret: str = SANDBOX_WEBHOOK_SECRET,
                  webhook_url: str | None = None, host: str = "127.0.0.1", port: int = 0,
-                 delivery_attempts: int = 3, retry_delay_s: float = 0.2):
+                 delivery_attempts: int = 3, retry_delay_s: float = 0.2, strict: bool = False):
+        # strict=True takes the other reading of every Stripe guess in docs/vendor-guesses.md.
         self.state = StandinState(api_key=api_key, webhook_secret=webhook_secret, webhook_url=webhook_url,
-                                  delivery_attempts=delivery_attempts, retry_delay_s=retry_delay_s)
+                                  delivery_attempts=delivery_attempts, retry_delay_s=retry_delay_s, strict=strict)
         handler = type("BoundHandler", (Handler,), {"state": self.state})
         self.httpd = ThreadingHTTPServer((host, port), handler)
         self.httpd.daemon_threads = True

@@ -60,6 +60,10 @@ class StandinState:
     base_url: str = ""
     delivery_attempts: int = 3
     retry_delay_s: float = 0.2
+    # Strict (docs/vendor-guesses.md, Stripe): sessions are paid through Adaptive Pricing and events are
+    # rendered as webhook endpoints on API versions before 2025-03-31 see them: `currency` and
+    # `amount_total` in the customer's currency, ours under `currency_conversion`.
+    strict: bool = False
     sessions: dict[str, dict] = field(default_factory=dict)
     events: list[dict] = field(default_factory=list)
     deliveries: list[Delivery] = field(default_factory=list)
@@ -161,9 +165,21 @@ class StandinState:
                 raise StripeApiError(400, f"This Checkout Session is {session['status']}.", param="session")
             session.update(status="complete", payment_status="paid", payment_intent=new_id("pi"),
                            customer_details={"email": session.get("customer_email") or email})
+            if self.strict:
+                self._present_in_customer_currency(session)
             snapshot = self.public(session_id)
         self.send_event("checkout.session.completed", snapshot)
         return snapshot
+
+    def _present_in_customer_currency(self, session: dict) -> None:
+        """Adaptive Pricing as older API versions show it: the customer paid in another currency."""
+        source_currency, source_total = session["currency"], session["amount_total"]
+        fx_rate = "0.9137"
+        presented = "eur" if source_currency != "eur" else "usd"
+        converted = int(round(source_total * float(fx_rate)))
+        session.update(currency=presented, amount_subtotal=converted, amount_total=converted,
+                       currency_conversion={"amount_subtotal": source_total, "amount_total": source_total,
+                                            "fx_rate": fx_rate, "source_currency": source_currency})
 
     def expire(self, session_id: str) -> dict:
         with self.lock:

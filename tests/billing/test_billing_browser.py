@@ -40,4 +40,6 @@ def test_owner_pays_in_the_browser(page, client, stripe_live_billing, live_serve
     page.wait_for_selector('[data-testid="order-status"][data-status="paid"]')
     order = Order.objects.get()
     assert order.status == Order.Status.PAID and order.plan == "signature"
+    migration.refresh_from_db()  # checkout counted the source again (issue 14): the order froze those counts
+    assert order.counts["tickets"] == migration.record_counts["tickets"]
     assert run_refusal(migration=migration, kind="full") is None

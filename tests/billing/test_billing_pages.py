@@ -42,6 +42,8 @@ def test_pay_flow_through_the_standin_and_a_live_webhook(client, stripe_live_bil
     assert response.status_code == 302 and response["Location"].startswith(stripe_live_billing.url + "/c/pay/")
     order = Order.objects.get()
     assert order.plan == "signature" and order.status == Order.Status.PENDING
+    migration.refresh_from_db()  # checkout counted the connected (sample) source again before pricing
+    assert order.counts["tickets"] == migration.record_counts["tickets"] != 2_500
     assert run_refusal(migration=migration, kind="full") is not None
 
     back = press_pay_on_the_standin(response["Location"])
@@ -92,13 +94,17 @@ def test_billing_off_page_says_so_and_offers_no_payment(client, settings, migrat
 
 
 def test_unknown_counts_block_payment(client, stripe_billing, migration, owner):
+    # Checkout counts again first (issue 14); a source that cannot be counted yields no order.
     migration.record_counts = {}
+    migration.source_type = "zendesk"
+    migration.source_config = {"url": "http://127.0.0.1:9", "email": "a@acme.test", "token": "t"}
     migration.save()
     client.force_login(owner)
     html = client.get(reverse("billing:plan", args=[migration.pk])).content.decode()
     assert 'data-testid="counts-unknown"' in html and 'id="pay-button"' not in html
-    client.post(reverse("billing:checkout", args=[migration.pk]), {"plan": "basic"})
+    response = client.post(reverse("billing:checkout", args=[migration.pk]), {"plan": "basic"}, follow=True)
     assert not Order.objects.exists()
+    assert "could not be counted just now" in response.content.decode()
 
 
 def test_strangers_get_404_everywhere(client, stripe_billing, migration):

@@ -17,6 +17,7 @@ from connectors.front import (
     NotFound,
     Upload,
 )
+from sandbox.front import FrontStandin
 from sandbox.front.pytest_plugin import FRONT_TEST_TOKEN
 
 
@@ -47,22 +48,33 @@ def test_me_inboxes_teammates_custom_fields(front_client, front_standin):
     assert [f["name"] for f in front_client.contact_custom_fields()] == ["Plan"]
 
 
-def test_preflight_names_company_inboxes_and_missing_scopes(front_standin):
-    full = FrontClient(token=FRONT_TEST_TOKEN, api_url=front_standin.url, budget_key="pf-full")
-    report = full.preflight()
-    assert report.company_name == "Acme Support (Front sandbox)"
-    assert report.missing_scopes == []
-    assert report.rate_limit == 6000
-    support = next(i for i in report.inboxes if i["name"] == "Support")
-    assert support["addresses"] == ["support@acme.example"]
+@pytest.mark.parametrize("strict", [False, True], ids=["ours", "strict"])
+def test_preflight_reads_only_and_names_missing_read_scopes(strict):
+    """Issue 13, item 6: the connect check sends only valid reads; write scopes are not probed, and a
+    missing one is named by the first real write (Front's 403 need not name it: strict)."""
+    with FrontStandin(token=FRONT_TEST_TOKEN, rpm=6000, process_delay_s=0.05, strict=strict) as front_standin:
+        full = FrontClient(token=FRONT_TEST_TOKEN, api_url=front_standin.url, budget_key=f"pf-full-{strict}")
+        report = full.preflight()
+        assert report.company_name == "Acme Support (Front sandbox)"
+        assert report.missing_scopes == []
+        assert report.unchecked_scopes == ["tags:write", "contacts:write", "messages:write", "comments:write",
+                                           "conversations:write"]
+        assert report.rate_limit == 6000
+        support = next(i for i in report.inboxes if i["name"] == "Support")
+        assert support["addresses"] == ["support@acme.example"]
 
-    front_standin.add_token("read-only", scopes={"inboxes:read", "channels:read", "teammates:read", "tags:read"})
-    limited = FrontClient(token="read-only", api_url=front_standin.url, budget_key="pf-limited")
-    report = limited.preflight()
-    assert "messages:write" in report.missing_scopes and "contacts:write" in report.missing_scopes
-    assert "inboxes:read" not in report.missing_scopes
-    with pytest.raises(MissingPermission, match="messages:write"):
-        limited.import_message(front_standin.inbox_id(), message("x-1"))
+        front_standin.add_token("read-only", scopes={"inboxes:read", "channels:read", "teammates:read", "tags:read"})
+        limited = FrontClient(token="read-only", api_url=front_standin.url, budget_key=f"pf-limited-{strict}")
+        report = limited.preflight()
+        assert report.missing_scopes == ["contacts:read", "custom_fields:read", "conversations:read",
+                                         "messages:read", "comments:read"]
+        state = front_standin.state()
+        assert state["counters"]["spec_violations"] == 0, state["violations"]
+        assert not [r for r in state["counters"]["routes"] if not r.startswith("GET ")]  # reads only
+        with pytest.raises(MissingPermission, match="messages:write"):
+            limited.import_message(front_standin.inbox_id(), message("x-1"))
+        with pytest.raises(MissingPermission, match="tags:write"):
+            limited.ensure_tag("brand new")
 
 
 def test_bad_token_is_a_readable_error(front_standin):
@@ -71,16 +83,27 @@ def test_bad_token_is_a_readable_error(front_standin):
         client.preflight()
 
 
-def test_tags_are_created_once_and_cut_to_64_characters(front_client, front_standin):
-    vip = front_client.ensure_tag("VIP")
-    assert vip == front_client.ensure_tag("VIP")
-    long_name = "x" * 80
-    created = front_client.ensure_tag(long_name)
-    assert created == front_client.ensure_tag(long_name[:64])
-    names = front_standin.state()["tags"]
-    assert names.count("x" * 64) == 1 and names.count("VIP") == 1
-    calls = front_client.stats
-    assert calls["route:POST /tags"] == 1 and calls["route:GET /tags"] == 1
+@pytest.mark.parametrize("strict", [False, True], ids=["ours", "strict"])
+def test_tags_are_created_once_and_cut_to_64_characters(strict):
+    """One read of the tags, one POST per missing name, never a near-duplicate: "vip" finds "VIP" whether
+    Front compares names exactly (ours) or ignoring case and answers 400 for a taken name (strict)."""
+    with FrontStandin(token=FRONT_TEST_TOKEN, rpm=6000, process_delay_s=0.05, strict=strict) as front_standin:
+        front_client = FrontClient(token=FRONT_TEST_TOKEN, api_url=front_standin.url, budget_key=f"tags-{strict}")
+        vip = front_client.ensure_tag("VIP")
+        assert vip == front_client.ensure_tag("VIP") == front_client.ensure_tag("vip")
+        assert front_client.tag_for("vip") == (vip, "VIP")
+        long_name = "x" * 80
+        created = front_client.ensure_tag(long_name)
+        assert created == front_client.ensure_tag(long_name[:64])
+        names = front_standin.state()["tags"]
+        assert names.count("x" * 64) == 1 and names.count("VIP") == 1 and "vip" not in names
+        calls = front_client.stats
+        assert calls["route:POST /company/tags"] == 1 and calls["route:GET /tags"] == 1
+        # Another worker created a tag after this client read the list: the refusal makes it read again.
+        front_standin.company.create_tag("Late" if not strict else "LATE")
+        assert front_client.tag_for("Late")[1] == ("Late" if not strict else "LATE")
+        assert front_client.stats["route:GET /tags"] == 2 and front_client.stats["route:POST /company/tags"] == 2
+        assert front_standin.state()["counters"]["spec_violations"] == 0
 
 
 def test_contacts_are_never_duplicated(front_client, front_standin):

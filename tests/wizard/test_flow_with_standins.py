@@ -4,8 +4,12 @@ No worker here: a started run stays queued, and tests mark runs finished the way
 check what the wizard allows next (the browser test covers the real worker end to end).
 """
 
+import zoneinfo
+from datetime import UTC, datetime, time, timedelta
+
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from migrations_engine.models import RecordMap, Run
 from sandbox.front.pytest_plugin import FRONT_TEST_TOKEN
@@ -51,7 +55,9 @@ def test_bad_front_token_is_a_plain_error_and_nothing_opens(owner_client, migrat
     assert "not-the-token" not in page  # never echoed back
     migration.refresh_from_db()
     assert migration.furthest_step == Step.CONNECT
-    assert migration.front_token == "not-the-token"  # kept (encrypted) so the user can fix only what is wrong
+    # A failed save stores nothing (issue 14): what was saved before keeps working; the page says so.
+    assert migration.front_token == "" and migration.source_type == ""
+    assert 'data-testid="nothing-saved"' in page
 
 
 def test_setup_steps_store_answers_and_counts(owner_client, migration, front_standin):
@@ -103,12 +109,15 @@ def test_scheduled_full_run_uses_the_users_time_zone(owner_client, migration, fr
     Run.objects.create(migration=migration, kind="demo", state="completed", lineage="d0")
     owner_client.get(_url("demo", migration))  # the demo page notices the finished demo
     owner_client.post(_url("plan", migration))
+    # 20:00 in New York on a day two months ahead (schedules reach at most a year ahead).
+    day = (timezone.now() + timedelta(days=60)).date()
     response = owner_client.post(_url("full", migration), {
-        "when": "later", "start_at": "2099-01-02T20:00", "time_zone": "America/New_York", "confirm": "on"})
+        "when": "later", "start_at": f"{day.isoformat()}T20:00", "time_zone": "America/New_York", "confirm": "on"})
     assert response.status_code == 302, response.content.decode()[-3000:]
     run = Run.objects.get(migration=migration, kind="full")
     assert run.state == "scheduled"
-    assert run.scheduled_for.isoformat().startswith("2099-01-03T01:00")  # 20:00 in New York = 01:00 UTC
+    new_york = datetime.combine(day, time(20, 0), tzinfo=zoneinfo.ZoneInfo("America/New_York"))
+    assert run.scheduled_for == new_york and run.scheduled_for.astimezone(UTC).hour in (0, 1)  # next day in UTC
     page = owner_client.get(_url("full", migration)).content.decode()
     assert "(America/New_York)" in page and 'data-testid="cancel-run"' in page
     owner_client.post(_url("full_action", migration), {"action": "cancel", "run": run.pk})

@@ -26,6 +26,8 @@ class Command(BaseCommand):
         apply = sub.add_parser("apply", help="create or update a migration from a JSON file; prints its id")
         apply.add_argument("file")
         apply.add_argument("--owner", help="email of the owner (created if unknown)")
+        apply.add_argument("--check", action="store_true",
+                           help="only validate the file (JSON Schema in docs/cli.md) and print every mistake")
         run = sub.add_parser("run", help="start a run of migration ID")
         run.add_argument("id", type=int)
         run.add_argument("--kind", required=True, choices=["demo", "full", "delta", "remigration", "retry-failed"])
@@ -64,15 +66,15 @@ class Command(BaseCommand):
             raise CommandError(f"There is no migration {pk}.") from None
 
     def _apply(self, options):
-        from migrations_engine.cli import FileError, apply_file
+        from migrations_engine.cli import FileError, apply_file, refusal, validate_file
 
-        try:
-            with open(options["file"], encoding="utf-8") as fh:
-                data = json.load(fh)
-        except OSError as exc:
-            raise CommandError(f"Cannot read {options['file']}: {exc.strerror}.") from None
-        except json.JSONDecodeError as exc:
-            raise CommandError(f"{options['file']} is not valid JSON (line {exc.lineno}).") from None
+        data = _read_json(options["file"])
+        if options.get("check"):
+            mistakes = validate_file(data=data)
+            if mistakes:
+                raise CommandError(refusal(mistakes).replace("; nothing was created or changed", ""))
+            self.stdout.write(f"{options['file']} is a valid migration file.")
+            return
         try:
             migration = apply_file(data=data, owner_email=options.get("owner"))
         except FileError as exc:
@@ -166,6 +168,24 @@ class Command(BaseCommand):
         writer.writeheader()
         for row in rows:  # the same formula neutralising as the web export
             writer.writerow({column: safe_cell(row.get(column)) for column in columns})
+
+
+def _read_json(path: str):
+    """The file's JSON, or a refusal saying why it cannot be read in plain words."""
+    try:
+        with open(path, encoding="utf-8") as fh:
+            text = fh.read()
+    except OSError as exc:
+        raise CommandError(f"Cannot read {path}: {exc.strerror}.") from None
+    except UnicodeDecodeError:
+        raise CommandError(f"{path} is not a UTF-8 text file; nothing was created.") from None
+    if not text.strip():
+        raise CommandError(f"{path} is empty: it must hold one JSON object (see docs/cli.md); nothing was created.")
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise CommandError(f"{path} is not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg}); "
+                           "nothing was created.") from None
 
 
 def _run_inline(run: Run) -> Run:
