@@ -29,6 +29,10 @@ from django.conf import settings
 
 from migrations_engine.models import Run
 
+# A gap before a segment start longer than this is a pause (or a back-off, or a queue): left out of the
+# rate with the refilling after it. Shorter ones are the hand-off between chunks, which every run pays
+# every ENGINE_CHUNK_SECONDS: they count, or the rate would promise more than the run delivers.
+HANDOFF_SECONDS = 15.0
 SERIES_CAP = 240  # points kept: older halves are thinned, so the chart still spans the whole run
 BUDGET_SAFETY = 0.985  # connectors/budget.py paces a hair under the vendor's limit
 
@@ -105,8 +109,8 @@ def estimate(*, series: list[list], handled: int, total: int | None, running: bo
 
 def _records_rate(points: list[Point], *, handled: int, running: bool, now: float, window: float) -> float | None:
     """Tickets per minute over the window's working time: intervals between samples and the live one
-    (last sample -> now), without the gaps before segment starts nor a segment's filling time (from its
-    start to its first completed ticket, when nothing can complete yet)."""
+    (last sample -> now), without the run's first filling (from its start to its first completed ticket,
+    when nothing can complete yet) nor a pause and the filling after it; chunk hand-offs count."""
     ends = list(points)
     if running and points and (handled > points[-1].handled or now - points[-1].t > 3 * _sample_seconds()):
         # The live interval counts once tickets completed since the last sample (its counters are saved
@@ -116,8 +120,8 @@ def _records_rate(points: list[Point], *, handled: int, running: bool, now: floa
     seconds = done = filled = first = 0.0
     filling = bool(ends) and ends[0].start
     for before, after in zip(ends, ends[1:], strict=False):
-        if after.start:
-            filling = True
+        if after.start and after.t - before.t > HANDOFF_SECONDS:
+            filling = True  # a pause, a back-off, a wait for a worker: not how fast the run goes
             continue
         if after.t <= before.t:
             continue

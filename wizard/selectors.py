@@ -102,6 +102,9 @@ class Progress:
     entities: list[EntityProgress] = field(default_factory=list)
     rate_per_min: float | None = None
     eta_seconds: int | None = None
+    measuring: bool = False  # running, and no records handled yet to measure a rate from
+    handled: int = 0
+    total: int | None = None
     errors: list[dict] = field(default_factory=list)
     series: list[list] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)  # what the source could not read; the run did without
@@ -190,6 +193,7 @@ def run_progress(*, run) -> Progress:
         run=run, entities=entities,
         rate_per_min=float(rate) if rate not in (None, "") else None,
         eta_seconds=int(eta) if eta not in (None, "") else None,
+        measuring=bool(raw.get("measuring")), handled=_int(raw.get("handled")), total=raw.get("total") or None,
         errors=[_error(e) for e in list(raw.get("recent_errors") or raw.get("errors") or [])[-10:]][::-1],
         series=throughput(list(raw.get("series") or raw.get("time_series") or [])),
         warnings=[str(w) for w in raw.get("warnings") or []],

@@ -62,6 +62,14 @@ def test_a_pause_is_not_counted_as_slowness():
     assert live.rate_per_min == 12.0  # 5 tickets in 25 s of work: no hour, no filling
 
 
+def test_hand_offs_between_chunks_count_as_time():
+    series = _steady(seconds_per_ticket=5, calls_per_ticket=2, rpm=6_000, n=6)  # 6 tickets in 30 s
+    series.append(Point(1_040, 6, 22, 6_000, True).raw())  # the next chunk, 10 s later: a hand-off
+    series.append(Point(1_050, 8, 26, 6_000).raw())
+    live = estimate(series=series, handled=8, total=100, running=True, now=1_050, window=7_200)
+    assert live.rate_per_min == round(7 * 60 / 45, 2)  # 7 tickets after the filling, in 45 s
+
+
 def test_a_stalled_run_loses_its_rate():
     series = _steady(seconds_per_ticket=5, calls_per_ticket=2, rpm=6_000, n=6)
     fresh = estimate(series=series, handled=6, total=100, running=True, now=1_031)
