@@ -122,3 +122,14 @@ def test_rate_and_eta_while_a_paced_run_runs(owner, paced_front, settings):
     print(f"ETA at 50 %: {half[5]} s predicted, {end - half[0]:.1f} s real (ratio {ratio:.2f})")
     assert 0.75 <= ratio <= 1.25
     assert len(run.series) > 10 and any(p[4] for p in run.series)
+
+
+def test_a_demo_is_sampled_like_a_full_run(migration, front, settings):
+    settings.ENGINE_PROGRESS_SECONDS = 0
+    demo = drive(start_run(migration=migration, kind="demo"))
+    assert demo.state == "completed"
+    points = [Point.parse(p) for p in demo.series]
+    assert points[0].start and points[0].handled == 0 and len(points) > 2
+    assert points[-1].handled == 20 and all(p.rpm for p in points)
+    shown = selectors.run_progress(run=demo)
+    assert shown["rate_per_min"] > 0 and not shown["measuring"] and shown["eta_seconds"] is None  # finished
