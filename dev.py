@@ -2,7 +2,8 @@
 """Frontport's two commands, for a fresh machine with only Python 3.11+:
 
     python3 dev.py run     # install what is needed, run the product at http://127.0.0.1:8000 (PORT=...)
-    python3 dev.py test    # install what is needed (incl. test tools), run ruff, mypy, then the whole test suite
+    python3 dev.py test    # install what is needed (incl. test tools), run ruff, mypy, the import
+                           # contracts (.importlinter), then the whole test suite
 
 Everything is installed into ./.venv from pyproject.toml; a stamp file skips the install when nothing
 changed. Extra arguments after `test` go to pytest (e.g. `python3 dev.py test -k healthz`).
@@ -84,6 +85,10 @@ def test(args: list[str]) -> int:
     if types.returncode != 0:
         print("mypy found problems (above); fix them before the tests run.", flush=True)
         return types.returncode
+    contracts = subprocess.run([str(VENV / "bin" / "lint-imports"), "--no-cache"])
+    if contracts.returncode != 0:
+        print("An import contract is broken (above; .importlinter, docs/architecture.md).", flush=True)
+        return contracts.returncode
     return subprocess.run([str(PY), "-m", "pytest", *args]).returncode
 
 

@@ -16,11 +16,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from django.apps import apps
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from billing.plans import RUN_KIND_LABELS, get_plan
+from billing.plans import RUN_KIND_LABELS
 from billing.selectors import (
     billing_enabled,
     counts_known,
@@ -29,6 +28,7 @@ from billing.selectors import (
     paid_orders_for_account,
     paid_plan,
 )
+from migrations_engine.selectors import full_run_finished_at
 
 FREE_KINDS = {"demo"}
 COVERAGE_KINDS = {"full", "remigration"}
@@ -84,32 +84,10 @@ def _upgrade_name(kind: str) -> str | None:
 
 
 def _remigration_window_refusal(*, migration, days: int) -> str | None:
-    finished_at = _first_full_run_finished_at(migration)
-    if finished_at is _UNKNOWN:
-        return None  # the engine's run history is not available: the plan alone decides
+    finished_at = full_run_finished_at(migration=migration)
     if finished_at is None:
         return _("A re-migration is possible only after a completed full migration.")
     if timezone.now() > finished_at + timedelta(days=days):
         return _("The re-migration window (%(days)s days after the full migration) has ended.") % {"days": days}
     return None
 
-
-_UNKNOWN = object()
-
-
-def _first_full_run_finished_at(migration):
-    try:
-        run_model = apps.get_model("migrations_engine", "Run")
-    except LookupError:
-        return _UNKNOWN
-    run = (
-        run_model.objects.filter(migration=migration, kind="full", state="completed", finished_at__isnull=False)
-        .order_by("finished_at")
-        .first()
-    )
-    return run.finished_at if run else None
-
-
-def plan_for(*, migration):
-    """The plan that governs the migration: the highest paid one, else the chosen one (for the engine/wizard)."""
-    return paid_plan(migration=migration) or get_plan(migration.plan) or get_plan("basic")

@@ -1,6 +1,6 @@
 """Run the whole product on the embedded default: `python -m config.embedded` (what `dev.py run` calls).
 
-Starts, and supervises as one unit: the sandbox stand-ins (Front, Zendesk, Stripe, whichever exist),
+Starts, and supervises as one unit: the sandbox stand-ins (Front, Zendesk, Stripe, Help Scout, Freshdesk),
 one Celery worker with the beat scheduler inside it, and the web server (gunicorn) on 127.0.0.1:PORT.
 SQLite and kombu's filesystem broker live under FRONTPORT_DATA_DIR (default ./var). Secrets that the
 embedded default needs are generated once into FRONTPORT_DATA_DIR/local.env. Ctrl-C stops everything.
@@ -8,7 +8,6 @@ embedded default needs are generated once into FRONTPORT_DATA_DIR/local.env. Ctr
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import secrets
 import signal
@@ -22,6 +21,8 @@ from config.worker_group import start_worker, stop_worker_group
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 SANDBOX_FRONT_TOKEN = "sandbox-front-token"  # noqa: S105 - the offline Front stand-in's token: not a secret
+# The offline Stripe stand-in's API key: it only ever works against that loopback stand-in.
+SANDBOX_STRIPE_SECRET_KEY = "sk_test_frontport_sandbox"  # noqa: S105 - not a secret
 
 # (name, python module, port offset from PORT, settings variable that tells the app its URL, extra args)
 STANDINS = [
@@ -61,6 +62,20 @@ def local_env(data_dir: Path) -> dict[str, str]:
     return dict(line.split("=", 1) for line in lines if "=" in line and not line.startswith("#"))
 
 
+def standin_settings(module: str, url: str, env: dict[str, str]) -> list[str]:
+    """What a started stand-in changes: the product's settings through the environment its children
+    inherit (the product never imports the sandbox), and the stand-in's own extra arguments."""
+    if module == "sandbox.front":
+        env.setdefault("FRONT_APP_URL", f"{url}/__sandbox")  # report links open the stand-in's own pages
+    if module == "sandbox.stripe" and not env.get("STRIPE_SECRET_KEY"):
+        # No real Stripe configured: billing runs against the stand-in, with its key and this install's
+        # webhook signing secret (already in `env`, from local.env).
+        env["STRIPE_SECRET_KEY"] = SANDBOX_STRIPE_SECRET_KEY
+        env["STRIPE_API_BASE"] = env.get("STRIPE_API_BASE") or url
+        return ["--api-key", env["STRIPE_SECRET_KEY"], "--webhook-secret", env["STRIPE_WEBHOOK_SECRET"]]
+    return []
+
+
 def wait_for_http(url: str, *, timeout: float) -> bool:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -96,11 +111,10 @@ def main() -> int:
     children: list[tuple[str, subprocess.Popen]] = []
     lines = []
     for name, module, offset, variable, extra in STANDINS:
-        if importlib.util.find_spec(module) is None or not (BASE_DIR / module.replace(".", "/") / "__main__.py").exists():
-            continue
         sport = port + offset
         url = f"http://127.0.0.1:{sport}"
         env[variable] = url
+        extra = [*extra, *standin_settings(module, url, env)]
         proc = subprocess.Popen([python, "-m", module, "--port", str(sport), *extra], cwd=BASE_DIR, env=env)
         children.append((name, proc))
         lines.append(f"  {name:<17} {url}")

@@ -15,7 +15,6 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-SHARED_DIR = BASE_DIR.parent / "shared"
 
 env = environ.Env()
 
@@ -96,7 +95,6 @@ INSTALLED_APPS = [
     "connectors",
     "migrations_engine",
     "billing",
-    "sandbox",
     "staff",
 ]
 
@@ -353,6 +351,10 @@ LOGGING = {
 
 # --- Frontport ----------------------------------------------------------------------------------
 FRONT_API_URL = env.str("FRONT_API_URL", default="https://api2.frontapp.com")
+# Where people open a migrated conversation (report links are FRONT_APP_URL/open/<conversation id>).
+# The embedded default points it at the offline Front stand-in (<its URL>/__sandbox), which answers
+# the same /open/<id> links with its own page.
+FRONT_APP_URL = env.str("FRONT_APP_URL", default="https://app.frontapp.com").rstrip("/")
 # Overall deadline (seconds) of a vendor call made while a person waits for a page (connection tests,
 # inbox and teammate lists, counts, Stripe checkout), retries and Retry-After waits included. Runs
 # (Celery tasks) have none: they wait as long as the vendor asks.
@@ -360,7 +362,6 @@ VENDOR_CALL_DEADLINE_SECONDS = env.float("VENDOR_CALL_DEADLINE_SECONDS", default
 # Where the sandbox stand-ins listen on the embedded default (set by the run command).
 SANDBOX_FRONT_URL = env.str("SANDBOX_FRONT_URL", default="")
 SANDBOX_ZENDESK_URL = env.str("SANDBOX_ZENDESK_URL", default="")
-SANDBOX_STRIPE_URL = env.str("SANDBOX_STRIPE_URL", default="")
 SANDBOX_HELPSCOUT_URL = env.str("SANDBOX_HELPSCOUT_URL", default="")
 SANDBOX_FRESHDESK_URL = env.str("SANDBOX_FRESHDESK_URL", default="")
 HEALTHCHECK_TASK_TIMEOUT = env.float("HEALTHCHECK_TASK_TIMEOUT", default=8.0)
@@ -370,17 +371,11 @@ HEALTHCHECK_WORKER_INTERVAL = env.float("HEALTHCHECK_WORKER_INTERVAL", default=3
 
 # --- Billing (billing/, docs/billing.md) ---------------------------------------------------------
 # Billing is on when a Stripe secret key is configured; with none, the plan step says billing is off
-# and every run is allowed. STRIPE_API_BASE points the stripe package elsewhere (the local stand-in).
+# and every run is allowed. STRIPE_API_BASE points the stripe package elsewhere (the local stand-in:
+# the embedded launcher sets all three for its Stripe stand-in, see config/embedded.py).
 STRIPE_SECRET_KEY = env.str("STRIPE_SECRET_KEY", default="")
 STRIPE_WEBHOOK_SECRET = env.str("STRIPE_WEBHOOK_SECRET", default="")
 STRIPE_API_BASE = env.str("STRIPE_API_BASE", default="").rstrip("/")
-if not STRIPE_SECRET_KEY and SANDBOX_STRIPE_URL:
-    # Embedded try-out: pay through the offline Stripe stand-in, which signs with the same sandbox secret.
-    from sandbox.stripe.constants import SANDBOX_SECRET_KEY, SANDBOX_WEBHOOK_SECRET
-
-    STRIPE_SECRET_KEY = SANDBOX_SECRET_KEY
-    STRIPE_WEBHOOK_SECRET = STRIPE_WEBHOOK_SECRET or SANDBOX_WEBHOOK_SECRET
-    STRIPE_API_BASE = STRIPE_API_BASE or SANDBOX_STRIPE_URL.rstrip("/")
 BILLING_CURRENCY = env.str("BILLING_CURRENCY", default="usd").lower()
 BILLING_PLANS = {
     "basic": {

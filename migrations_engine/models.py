@@ -41,6 +41,20 @@ class EngineState(models.Model):
         return f"g{self.generation}"
 
 
+class RunState(models.TextChoices):
+    SCHEDULED = "scheduled", _("Scheduled")
+    RUNNING = "running", _("Running")
+    PAUSING = "pausing", _("Pausing")
+    PAUSED = "paused", _("Paused")
+    COMPLETED = "completed", _("Completed")
+    FAILED = "failed", _("Failed")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+# A run in one of these states holds its migration: at most one per migration (the constraint below).
+ACTIVE_RUN_STATES = (RunState.SCHEDULED, RunState.RUNNING, RunState.PAUSING, RunState.PAUSED)
+
+
 class Run(models.Model):
     class Kind(models.TextChoices):
         DEMO = "demo", _("Demo")
@@ -49,21 +63,19 @@ class Run(models.Model):
         REMIGRATION = "remigration", _("Re-migration")
         RETRY = "retry", _("Retry failed records")
 
-    class State(models.TextChoices):
-        SCHEDULED = "scheduled", _("Scheduled")
-        RUNNING = "running", _("Running")
-        PAUSING = "pausing", _("Pausing")
-        PAUSED = "paused", _("Paused")
-        COMPLETED = "completed", _("Completed")
-        FAILED = "failed", _("Failed")
-        CANCELLED = "cancelled", _("Cancelled")
+    State = RunState
 
-    ACTIVE_STATES = ("scheduled", "running", "pausing", "paused")
-    FINISHED_STATES = ("completed", "failed", "cancelled")
+    # The groups every caller uses (wizard, staff, billing, CLI): named once, here.
+    ACTIVE_STATES = ACTIVE_RUN_STATES
+    FINISHED_STATES = (RunState.COMPLETED, RunState.FAILED, RunState.CANCELLED)
+    PAUSABLE_STATES = (RunState.RUNNING, RunState.SCHEDULED)
+    RESUMABLE_STATES = (RunState.PAUSED, RunState.PAUSING)
+    # Runs that move the whole history into the inbox: one migration per Front inbox may have them.
+    FULL_KINDS = (Kind.FULL, Kind.REMIGRATION)
 
     migration = models.ForeignKey("wizard.Migration", on_delete=models.CASCADE, related_name="runs")
     kind = models.CharField(max_length=12, choices=Kind.choices)
-    state = models.CharField(max_length=10, choices=State.choices, default=State.SCHEDULED, db_index=True)
+    state = models.CharField(max_length=10, choices=RunState.choices, default=RunState.SCHEDULED, db_index=True)
     started_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -100,7 +112,7 @@ class Run(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["migration"],
-                condition=Q(state__in=["scheduled", "running", "pausing", "paused"]),
+                condition=Q(state__in=list(ACTIVE_RUN_STATES)),
                 name="one_active_run_per_migration",
             )
         ]

@@ -1,4 +1,4 @@
-"""Emails to the owner (and shared editors, when sharing provides them) when a run ends or needs attention."""
+"""Emails to the owner and the shared editors when a run ends or needs attention."""
 
 from __future__ import annotations
 
@@ -6,6 +6,9 @@ import logging
 
 from django.conf import settings
 from django.core.mail import send_mail
+
+from migrations_engine.models import Run
+from wizard.access import editor_emails
 
 logger = logging.getLogger(__name__)
 
@@ -18,20 +21,10 @@ SUBJECTS = {
 
 def recipients(migration) -> list[str]:
     emails = [migration.owner.email] if migration.owner.email else []
-    try:  # the sharing feature may expose editors; absent on branches without it
-        from wizard import access
-
-        extra = getattr(access, "editor_emails", None)
-        if extra:
-            emails += [e for e in extra(migration) if e not in emails]
-    except Exception:  # noqa: BLE001, S110 - notification recipients are best effort
-        pass
-    return emails
+    return emails + [e for e in editor_emails(migration) if e not in emails]
 
 
 def notify_run_event(*, run_id: int, event: str) -> None:
-    from migrations_engine.models import Run
-
     run = Run.objects.select_related("migration__owner").get(pk=run_id)
     if run.kind == Run.Kind.DEMO and event == "completed":
         return  # the user is watching the demo page

@@ -14,8 +14,8 @@ from django.db.models import Q
 from django.utils import timezone
 
 from billing import gate
-from migrations_engine import demo_reuse, mapping
-from migrations_engine.models import EngineState, FrontWrite, RecordMap, Run
+from migrations_engine import demo_reuse, mapping, selectors
+from migrations_engine.models import Checkpoint, EngineState, FrontWrite, RecordMap, Run
 
 logger = logging.getLogger(__name__)
 
@@ -52,7 +52,7 @@ def _snapshot(migration) -> dict:
 
 
 def _last_full(migration) -> Run | None:
-    return migration.runs.filter(kind__in=["full", "remigration"], state="completed").order_by("-finished_at").first()
+    return migration.runs.filter(kind__in=Run.FULL_KINDS, state=Run.State.COMPLETED).order_by("-finished_at").first()
 
 
 def _refusal(migration, kind: str, ids: list[str] | None) -> str | None:
@@ -62,7 +62,7 @@ def _refusal(migration, kind: str, ids: list[str] | None) -> str | None:
         return "This migration's verification period is over and its credentials were purged."
     if not (migration.source_type and migration.front_token and migration.front_inbox_id):
         return "Connect the source and Front, and choose the Front inbox, before starting a run."
-    if migration.runs.filter(state__in=Run.ACTIVE_STATES).exists():
+    if selectors.has_active_run(migration=migration):
         return "A run of this migration is already in progress: pause or cancel it first."
     reason = gate.run_refusal(migration=migration, kind=kind)
     if not reason and kind == "full" and migration.windows.exists():
@@ -70,17 +70,13 @@ def _refusal(migration, kind: str, ids: list[str] | None) -> str | None:
     if reason:
         return reason
     if kind == "demo":
-        if migration.runs.filter(kind__in=["full", "remigration"]).exclude(state="cancelled").exists():
+        if selectors.full_migration_started(migration=migration):
             return "The full migration has started: demos are for trying the settings before it."
         if ids is not None and len(ids) > MAX_DEMO_IDS:
             return f"A demo takes at most {MAX_DEMO_IDS} records."
     if kind == "full":
-        other = (
-            Run.objects.filter(kind__in=["full", "remigration"], migration__front_inbox_id=migration.front_inbox_id,
-                               migration__front_api_url=migration.front_api_url)
-            .exclude(migration=migration).exclude(state__in=["cancelled"]).select_related("migration").first()
-        )
-        if other:  # never named: the other migration may belong to another account
+        if selectors.inbox_taken_by(migration=migration, inbox_id=migration.front_inbox_id):
+            # never named: the other migration may belong to another account
             return ("The Front inbox already received a full migration from another migration: "
                     "only one full migration per inbox, so its conversations are never duplicated.")
     if kind in ("delta", "remigration") and _last_full(migration) is None:
@@ -154,10 +150,10 @@ def _delta_since(migration) -> datetime | None:
 
 def retry_failed(*, migration, user=None) -> Run:
     """A run over the failed ticket records only, in the lineage that failed them."""
-    last = migration.runs.exclude(state="cancelled").order_by("-created_at").first()
+    last = migration.runs.exclude(state=Run.State.CANCELLED).order_by("-created_at").first()
     lineage = last.lineage if last else ""
     failed = list(
-        RecordMap.objects.filter(migration=migration, entity="ticket", state="failed")
+        RecordMap.objects.filter(migration=migration, entity=RecordMap.Entity.TICKET, state=RecordMap.State.FAILED)
         .filter(Q(lineage=lineage) | Q(lineage="")).order_by("pk").values_list("source_id", flat=True)
     )
     reason = _refusal(migration, "retry", None)
@@ -184,8 +180,12 @@ def _lease_alive(run: Run) -> bool:
 
 
 def pause_run(*, run: Run) -> Run:
-    """Pause after the current ticket (the worker confirms), or at once when no worker holds the run."""
+    """Pause after the current ticket (the worker confirms), or at once when no worker holds the run.
+
+    Raises RunRefused when the run is neither running nor scheduled (finished, or already pausing)."""
     run.refresh_from_db()
+    if run.state not in Run.PAUSABLE_STATES:
+        raise RunRefused(f"Only a running or scheduled run can be paused; this one is {run.state}.")
     if run.state == Run.State.RUNNING:
         target = Run.State.PAUSING if _lease_alive(run) else Run.State.PAUSED
         Run.objects.filter(pk=run.pk, state=Run.State.RUNNING).update(state=target, reason="Paused by a user.")
@@ -197,11 +197,13 @@ def pause_run(*, run: Run) -> Run:
 
 
 def resume_run(*, run: Run) -> Run:
+    """Back to running, and hand it to a worker. Raises RunRefused when the run is not paused (or pausing)."""
     run.refresh_from_db()
-    if run.state in (Run.State.PAUSED, Run.State.PAUSING):
-        Run.objects.filter(pk=run.pk).update(state=Run.State.RUNNING, reason="", resume_at=None,
-                                             started_at=run.started_at or timezone.now())
-        transaction.on_commit(lambda: _enqueue(run.pk))
+    if run.state not in Run.RESUMABLE_STATES:
+        raise RunRefused(f"Only a paused run can be resumed; this one is {run.state}.")
+    Run.objects.filter(pk=run.pk).update(state=Run.State.RUNNING, reason="", resume_at=None,
+                                         started_at=run.started_at or timezone.now())
+    transaction.on_commit(lambda: _enqueue(run.pk))
     run.refresh_from_db()
     return run
 
@@ -220,7 +222,7 @@ def remove_demo_data(*, migration) -> int:
     from migrations_engine.cleanup import delete_lineages
     from migrations_engine.context import front_client
 
-    if migration.runs.filter(kind="demo", state__in=Run.ACTIVE_STATES).exists():
+    if migration.runs.filter(kind=Run.Kind.DEMO, state__in=Run.ACTIVE_STATES).exists():
         raise RunRefused("A demo is running: wait for it to finish before removing demo data.")
     lineages = list(
         FrontWrite.objects.filter(migration=migration, lineage__startswith="d", removed=False)
@@ -236,6 +238,19 @@ def demo_outlook(*, migration) -> dict | None:
     """What a full run started now would do with the latest demo's conversations (the full step shows
     it next to the option): {"demo_run", "tickets" it holds, "changed": setting names}, or None."""
     return demo_reuse.outlook(migration=migration, snapshot=_snapshot(migration))
+
+
+def purge_source_content(*, migration) -> dict[str, int]:
+    """Forget the engine's copies of source content when the migration's data is purged: what each run
+    learned from the source (agent names, emails), source cursors, the tags/status last applied, and
+    error texts that may quote records. Counters, record-map ids, Front ids and links stay, so the
+    report keeps its numbers. Returns how many rows of each kind were cleared."""
+    return {
+        "runs": Run.objects.filter(migration=migration).update(context={}, recent_errors=[]),
+        "checkpoints": Checkpoint.objects.filter(run__migration=migration).update(cursor=None),
+        "record_maps": RecordMap.objects.filter(migration=migration).update(applied={}, reason=""),
+        "front_writes": FrontWrite.objects.filter(migration=migration).exclude(reason="").update(reason=""),
+    }
 
 
 def dispatch_due(*, now: datetime | None = None) -> dict[str, int]:

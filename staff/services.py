@@ -7,6 +7,8 @@ from typing import Any
 from django.db.models import Model
 
 from config.client_ip import current_client_ip
+from migrations_engine import services as engine
+from migrations_engine.services import RunRefused
 from staff.models import AuditLog
 
 
@@ -40,50 +42,35 @@ class StaffActionError(Exception):
     """The action could not be done; the message is safe to show."""
 
 
-def _engine_services():
-    try:
-        from migrations_engine import services
-    except ImportError as exc:  # the engine is a separate app; say so plainly rather than crash
-        raise StaffActionError("The migration engine is not installed.") from exc
-    return services
-
-
-def _refusal_text(exc: Exception) -> str:
-    return str(getattr(exc, "reason", "") or exc) or exc.__class__.__name__
-
-
 def staff_pause_run(*, run, actor):
-    services = _engine_services()
     before = run.state
     try:
-        services.pause_run(run=run)
-    except Exception as exc:  # the engine's refusal (e.g. run already finished) is shown, and audited
-        audit(actor=actor, action="run.pause.refused", target=run, details={"state": before, "why": _refusal_text(exc)})
-        raise StaffActionError(_refusal_text(exc)) from exc
+        engine.pause_run(run=run)
+    except RunRefused as exc:  # the engine's refusal (e.g. run already finished) is shown, and audited
+        audit(actor=actor, action="run.pause.refused", target=run, details={"state": before, "why": exc.reason})
+        raise StaffActionError(exc.reason) from exc
     run.refresh_from_db()
     audit(actor=actor, action="run.pause", target=run, details={"before": before, "after": run.state})
     return run
 
 
 def staff_resume_run(*, run, actor):
-    services = _engine_services()
     before = run.state
     try:
-        services.resume_run(run=run)
-    except Exception as exc:
-        audit(actor=actor, action="run.resume.refused", target=run, details={"state": before, "why": _refusal_text(exc)})
-        raise StaffActionError(_refusal_text(exc)) from exc
+        engine.resume_run(run=run)
+    except RunRefused as exc:
+        audit(actor=actor, action="run.resume.refused", target=run, details={"state": before, "why": exc.reason})
+        raise StaffActionError(exc.reason) from exc
     run.refresh_from_db()
     audit(actor=actor, action="run.resume", target=run, details={"before": before, "after": run.state})
     return run
 
 
 def staff_retry_failed(*, migration, actor):
-    services = _engine_services()
     try:
-        run = services.retry_failed(migration=migration, user=actor)
-    except Exception as exc:
-        audit(actor=actor, action="run.retry_failed.refused", target=migration, details={"why": _refusal_text(exc)})
-        raise StaffActionError(_refusal_text(exc)) from exc
-    audit(actor=actor, action="run.retry_failed", target=migration, details={"run_id": getattr(run, "pk", None)})
+        run = engine.retry_failed(migration=migration, user=actor)
+    except RunRefused as exc:
+        audit(actor=actor, action="run.retry_failed.refused", target=migration, details={"why": exc.reason})
+        raise StaffActionError(exc.reason) from exc
+    audit(actor=actor, action="run.retry_failed", target=migration, details={"run_id": run.pk})
     return run

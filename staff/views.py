@@ -7,10 +7,12 @@ from functools import wraps
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from migrations_engine import selectors as engine
 from staff import selectors
 from staff.forms import ConfirmForm, ExtendForm
 from staff.services import StaffActionError, staff_pause_run, staff_resume_run, staff_retry_failed
@@ -30,12 +32,10 @@ def staff_only(view):
 
 
 def _run_or_404(run_id):
-    run_model = selectors._engine_model("Run")
-    if run_model is None:
-        from django.http import Http404
-
+    run = engine.run_with_migration(run_id=run_id)
+    if run is None:
         raise Http404
-    return get_object_or_404(run_model.objects.select_related("migration"), pk=run_id)
+    return run
 
 
 @staff_only
@@ -43,8 +43,8 @@ def _run_or_404(run_id):
 def console(request):
     query = request.GET.get("q", "")
     page = Paginator(selectors.migrations_search(query=query), 50).get_page(request.GET.get("page"))
-    latest = selectors.latest_run_by_migration(migration_ids=[m.pk for m in page])
-    rows = [{"migration": m, "run": latest.get(m.pk)} for m in page]
+    latest = engine.latest_progress_by_migration(migration_ids=[m.pk for m in page])
+    rows = [{"migration": m, "progress": latest.get(m.pk)} for m in page]
     return render(request, "staff/console.html", {
         "rows": rows, "page": page, "query": query, "audit": selectors.audit_entries(limit=20),
     })
@@ -57,8 +57,8 @@ def migration_detail(request, pk):
     return render(request, "staff/migration.html", {
         "migration": migration,
         "runs": selectors.runs_of(migration=migration),
-        "failed": selectors.failed_records(migration=migration),
-        "failed_count": selectors.failed_count(migration=migration),
+        "failed": engine.failed_records(migration=migration),
+        "failed_count": engine.failed_count(migration=migration),
         "shares": migration.shares.select_related("accepted_by").all(),
         "schedule": purge_schedule(migration=migration),
         "audit": selectors.audit_entries(migration_id=migration.pk),

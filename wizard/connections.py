@@ -3,9 +3,8 @@
 Every call to a vendor made on behalf of a page goes through here, so errors always come back as a
 sentence a person can act on (never a stack trace, never a credential), and every one ends within
 VENDOR_CALL_DEADLINE_SECONDS (connectors/deadline.py: retries and Retry-After waits included) instead of
-holding the web worker while a vendor asks us to wait; past it the person reads "try again in a minute". Imports of the connector
-packages are lazy: the wizard keeps rendering (with a plain notice) on a checkout where a connector
-package is absent.
+holding the web worker while a vendor asks us to wait; past it the person reads "try again in a
+minute".
 """
 
 from __future__ import annotations
@@ -22,6 +21,8 @@ from django.utils.translation import gettext as _
 
 from connectors.base import ConnectorError, SourceConnector
 from connectors.deadline import DeadlineExceeded, deadline
+from connectors.front import FrontClient
+from connectors.registry import SOURCES, get_connector
 from wizard.models import Migration
 
 log = logging.getLogger(__name__)
@@ -44,10 +45,6 @@ class Platform:
 
 def platforms() -> list[Platform]:
     """Source platforms from the connector registry (one line per connector there)."""
-    try:
-        from connectors.registry import SOURCES
-    except ImportError:
-        return []
     return [Platform(key, getattr(cls, "label", key), cls) for key, cls in SOURCES.items()]
 
 
@@ -91,8 +88,6 @@ def source_connector(*, source_type: str, config: dict[str, Any]) -> SourceConne
     if p is None:
         raise ConnectionProblem(_("Choose the help desk you are moving from."))
     try:
-        from connectors.registry import get_connector
-
         return get_connector(source_type, config)
     except Exception as exc:  # noqa: BLE001 - every failure becomes a sentence for the user
         raise _plain(exc, what=p.label) from exc
@@ -144,16 +139,10 @@ class FrontCheck:
 
 def front_fields() -> tuple:
     """The Front connection's declared fields (an address and a secret), like a connector's config_fields."""
-    from connectors.front import FrontClient
-
     return FrontClient.config_fields
 
 
 def front_client(*, token: str, api_url: str):
-    try:
-        from connectors.front import FrontClient
-    except ImportError as exc:
-        raise ConnectionProblem(_("The Front connection is not available on this installation.")) from exc
     try:
         return FrontClient(token=token, api_url=api_url or settings.FRONT_API_URL)
     except Exception as exc:  # noqa: BLE001 - e.g. InvalidConfig for a private URL

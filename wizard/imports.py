@@ -31,6 +31,7 @@ from django.utils.translation import gettext as _
 
 from connectors.files import Mistake, Report, current_report, ensure_checked, sidecars
 from connectors.files.spec import Limits
+from migrations_engine.selectors import has_active_run
 from wizard.lifecycle import register_purger
 from wizard.models import Migration
 
@@ -117,13 +118,9 @@ def source_config(*, migration: Migration) -> dict[str, Any]:
 
 def upload_refusal(*, migration: Migration) -> str | None:
     """Why a new file cannot be taken now, or None."""
-    from migrations_engine.models import Run
-
     if migration.purged_at:
         return _("This migration's data was deleted: create a new migration to import a file.")
-    active = Run.objects.filter(migration=migration).exclude(
-        state__in=[Run.State.COMPLETED, Run.State.FAILED, Run.State.CANCELLED]).exists()
-    if active:
+    if has_active_run(migration=migration):
         return _("A run of this migration is under way: wait until it ends (or cancel it) before uploading a new file.")
     return None
 

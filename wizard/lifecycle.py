@@ -17,11 +17,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.apps import apps
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from billing.selectors import paid_plan
+from migrations_engine import selectors as engine_selectors
+from migrations_engine import services as engine_services
 from staff.services import audit
 from wizard.models import Migration
 
@@ -36,36 +38,22 @@ def register_purger(purger: Purger) -> Purger:
     return purger
 
 
-def verification_days(*, plan: str) -> int:
-    """Days of verification after the full run: the plan's own (billing settings), else the default."""
-    plan_settings = getattr(settings, "BILLING_PLANS", {}).get(plan or "", {})
+def verification_days(*, migration: Migration) -> int:
+    """Days of verification after the full run: the paid plan's when one is paid (what the customer
+    bought), else the chosen plan's (billing off), else VERIFICATION_DAYS. The one rule for it."""
+    paid = paid_plan(migration=migration)
+    plan_settings = settings.BILLING_PLANS.get(paid.key if paid else migration.plan or "", {})
     return int(plan_settings.get("verification_days") or settings.VERIFICATION_DAYS)
-
-
-def _completed_full_run_finished_at(*, migration: Migration) -> datetime | None:
-    if not apps.is_installed("migrations_engine"):
-        return None
-    try:
-        run_model = apps.get_model("migrations_engine", "Run")
-    except LookupError:  # the engine's models are not there (yet)
-        return None
-    run = (
-        run_model.objects.filter(migration=migration, kind="full", state="completed", finished_at__isnull=False)
-        .order_by("-finished_at")
-        .only("finished_at")
-        .first()
-    )
-    return run.finished_at if run else None
 
 
 def start_verification_period(*, migration: Migration, finished_at: datetime | None = None) -> datetime | None:
     """Set when verification ends, counted from the full run's end (idempotent; never shortens it)."""
     if migration.purged_at or migration.verification_ends_at:
         return migration.verification_ends_at
-    finished_at = finished_at or _completed_full_run_finished_at(migration=migration)
+    finished_at = finished_at or engine_selectors.full_run_finished_at(migration=migration)
     if finished_at is None:
         return None
-    migration.verification_ends_at = finished_at + timedelta(days=verification_days(plan=migration.plan))
+    migration.verification_ends_at = finished_at + timedelta(days=verification_days(migration=migration))
     migration.save(update_fields=["verification_ends_at", "updated_at"])
     return migration.verification_ends_at
 
@@ -110,12 +98,12 @@ def purge_migration_data(*, migration: Migration, actor=None, reason: str) -> Pu
 def purge_due_migrations(*, now: datetime | None = None) -> list[int]:
     """The scheduled job: start missing verification periods, then purge every migration past its own."""
     now = now or timezone.now()
-    if apps.is_installed("migrations_engine"):  # only migrations whose full run completed need a start
-        waiting = Migration.objects.filter(
-            purged_at__isnull=True, verification_ends_at__isnull=True, runs__kind="full", runs__state="completed"
-        ).distinct()
-        for migration in waiting:
-            start_verification_period(migration=migration)
+    waiting = Migration.objects.filter(  # only migrations whose full run completed need a start
+        purged_at__isnull=True, verification_ends_at__isnull=True,
+        pk__in=engine_selectors.migrations_with_completed_full_run(),
+    )
+    for migration in waiting:
+        start_verification_period(migration=migration)
     due = Migration.objects.filter(purged_at__isnull=True, verification_ends_at__lte=now).order_by("pk")
     purged = []
     for migration in due:
@@ -131,23 +119,10 @@ def purge_schedule(*, migration: Migration) -> dict[str, Any]:
     if migration.verification_ends_at:
         return {"state": "scheduled", "at": migration.verification_ends_at,
                 "overdue": migration.verification_ends_at <= timezone.now()}
-    return {"state": "after_full_run", "days": verification_days(plan=migration.plan)}
+    return {"state": "after_full_run", "days": verification_days(migration=migration)}
 
 
 @register_purger
 def purge_engine_cache(migration: Migration) -> dict[str, int]:
-    """The engine's copies of source content: what each run learned from the source (agent names,
-    emails), source cursors, the tags/status last applied, and error texts that may quote records.
-    Counters, record-map ids, Front ids and links stay, so the report keeps its numbers."""
-    if not apps.is_installed("migrations_engine"):
-        return {}
-    run_model = apps.get_model("migrations_engine", "Run")
-    checkpoint_model = apps.get_model("migrations_engine", "Checkpoint")
-    record_map = apps.get_model("migrations_engine", "RecordMap")
-    front_write = apps.get_model("migrations_engine", "FrontWrite")
-    return {
-        "runs": run_model.objects.filter(migration=migration).update(context={}, recent_errors=[]),
-        "checkpoints": checkpoint_model.objects.filter(run__migration=migration).update(cursor=None),
-        "record_maps": record_map.objects.filter(migration=migration).update(applied={}, reason=""),
-        "front_writes": front_write.objects.filter(migration=migration).exclude(reason="").update(reason=""),
-    }
+    """The engine's copies of source content (its service says which; counts and ids stay)."""
+    return engine_services.purge_source_content(migration=migration)

@@ -7,42 +7,30 @@ order of the steps on top, so a request cannot skip the demo or the plan.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from django.utils.translation import gettext as _
 
 from billing.gate import run_refusal
+from migrations_engine import services as engine
+from migrations_engine.models import Run
+from migrations_engine.services import RunRefused
+from wizard.lifecycle import start_verification_period
 from wizard.models import Migration
 from wizard.selectors import demo_succeeded, full_run_done, latest_run
 from wizard.steps import Step, advance, step_url
-
-
-def billing_enabled() -> bool:
-    """Whether a payment provider is configured (the billing app decides; off when it is absent)."""
-    try:
-        from billing.selectors import billing_enabled as enabled
-    except ImportError:
-        return False
-    return enabled()
 
 
 class WizardRefused(Exception):
     """The action is not allowed now; `str()` says why in plain words."""
 
 
-def _engine():
-    from migrations_engine import services
-
-    return services
-
-
 def _start(*, migration: Migration, kind: str, user, scheduled_for: datetime | None = None, ids=None,
            settle_demo: bool = False):
-    engine = _engine()
     try:
         return engine.start_run(migration=migration, kind=kind, user=user, scheduled_for=scheduled_for, ids=ids,
                                 settle_demo=settle_demo)
-    except engine.RunRefused as exc:
+    except RunRefused as exc:
         raise WizardRefused(exc.reason) from exc
 
 
@@ -56,10 +44,9 @@ def demo_start(*, migration: Migration, user, remove_previous: bool = False):
 
 def demo_remove(*, migration: Migration) -> int:
     """Delete (in Front) the conversations earlier demos created; returns how many."""
-    engine = _engine()
     try:
         return engine.remove_demo_data(migration=migration)
-    except engine.RunRefused as exc:
+    except RunRefused as exc:
         raise WizardRefused(exc.reason) from exc
 
 
@@ -71,19 +58,7 @@ def sync_demo_step(*, migration: Migration) -> None:
 
 def sync_verification(*, migration: Migration) -> None:
     """Once the full migration completed, the verification period (plan dependent) starts counting."""
-    if migration.verification_ends_at is not None:
-        return
-    run = latest_run(migration=migration, kind="full")
-    if run is None or run.state != "completed" or not run.finished_at:
-        return
-    try:
-        from billing.gate import plan_for
-
-        days = plan_for(migration=migration).verification_days
-    except ImportError:
-        days = 5
-    migration.verification_ends_at = run.finished_at + timedelta(days=days)
-    migration.save(update_fields=["verification_ends_at", "updated_at"])
+    start_verification_period(migration=migration)
 
 
 def plan_refusal(*, migration: Migration) -> str | None:
@@ -146,7 +121,7 @@ def delta_start(*, migration: Migration, user):
     if not full_run_done(migration=migration, include_active=False):
         raise WizardRefused(_("A delta migration follows a completed full migration."))
     active = latest_run(migration=migration)
-    if active is not None and active.state in ("scheduled", "running", "pausing", "paused"):
+    if active is not None and active.is_active:
         raise WizardRefused(_("Another run is still going; wait for it to finish."))
     refusal = run_refusal(migration=migration, kind="delta")
     if refusal:
@@ -157,34 +132,39 @@ def delta_start(*, migration: Migration, user):
 def run_pause(*, migration: Migration, run) -> None:
     if run.migration_id != migration.pk:
         raise WizardRefused(_("This run belongs to another migration."))
-    if run.state not in ("running", "scheduled"):
+    if run.state not in Run.PAUSABLE_STATES:
         raise WizardRefused(_("Only a running migration can be paused."))
-    _engine().pause_run(run=run)
+    try:
+        engine.pause_run(run=run)
+    except RunRefused as exc:  # its state changed since the page was drawn
+        raise WizardRefused(exc.reason) from exc
 
 
 def run_cancel(*, migration: Migration, run) -> None:
     """Only a run that has not started yet is cancelled from the wizard (a running one is paused)."""
     if run.migration_id != migration.pk:
         raise WizardRefused(_("This run belongs to another migration."))
-    if run.state != "scheduled":
+    if run.state != Run.State.SCHEDULED:
         raise WizardRefused(_("Only a scheduled run can be cancelled; pause a running one."))
-    _engine().cancel_run(run=run)
+    engine.cancel_run(run=run)
 
 
 def retry_failed(*, migration: Migration, user):
     """A run over the failed tickets only (after the user fixed what the report says)."""
     if not full_run_done(migration=migration, include_active=False):
         raise WizardRefused(_("Failed records are retried after the full migration."))
-    engine = _engine()
     try:
         return engine.retry_failed(migration=migration, user=user)
-    except engine.RunRefused as exc:
+    except RunRefused as exc:
         raise WizardRefused(exc.reason) from exc
 
 
 def run_resume(*, migration: Migration, run) -> None:
     if run.migration_id != migration.pk:
         raise WizardRefused(_("This run belongs to another migration."))
-    if run.state not in ("paused", "pausing"):
+    if run.state not in Run.RESUMABLE_STATES:
         raise WizardRefused(_("Only a paused migration can be resumed."))
-    _engine().resume_run(run=run)
+    try:
+        engine.resume_run(run=run)
+    except RunRefused as exc:  # its state changed since the page was drawn
+        raise WizardRefused(exc.reason) from exc

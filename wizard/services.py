@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from billing import services as billing_services
+from migrations_engine.selectors import inbox_taken_by
 from wizard import connections, credentials, selectors
 from wizard.connections import ConnectionProblem
 from wizard.forms import merged_source_config
@@ -214,18 +215,7 @@ def connection_use_sandbox(*, migration: Migration) -> bool:
 
 def inbox_refusal(*, migration: Migration, inbox_id: str) -> str | None:
     """Why this inbox cannot take a full migration (one full migration per Front inbox), or None."""
-    try:
-        from migrations_engine.models import Run
-    except ImportError:
-        return None
-    taken = (
-        Run.objects.filter(migration__front_inbox_id=inbox_id, migration__front_api_url=migration.front_api_url,
-                           kind__in=["full", "remigration"])
-        .exclude(migration=migration)
-        .exclude(state__in=["cancelled"])
-        .select_related("migration")
-        .first()
-    )
+    taken = inbox_taken_by(migration=migration, inbox_id=inbox_id)
     if taken is None:
         return None
     # Never name the other migration: it may belong to another account.

@@ -10,6 +10,7 @@ from django.http import Http404, StreamingHttpResponse
 from django.utils.text import slugify
 
 from config.spreadsheet import safe_cell
+from migrations_engine.selectors import report_rows
 from wizard import selectors
 from wizard.access import Level
 from wizard.steps import Step
@@ -40,8 +41,6 @@ def _json_lines(rows: Iterator[dict]) -> Iterator[str]:
 
 @wizard_step(Step.DEMO, level=Level.VIEWER)
 def report_export(request, migration, fmt: str):
-    from migrations_engine.selectors import report_rows
-
     entity = request.GET.get("entity") or "ticket"
     state = request.GET.get("state") or None
     if entity not in selectors.REPORT_ENTITIES or state not in (None, *selectors.STATE_LABELS) or fmt not in ("csv", "jsonl"):

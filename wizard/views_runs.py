@@ -5,14 +5,16 @@ from __future__ import annotations
 from django.contrib import messages
 from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from billing.selectors import billing_enabled
+from migrations_engine.models import Run
 from wizard import run_services, selectors
 from wizard.access import Level
 from wizard.forms import ScheduleForm
-from wizard.run_services import WizardRefused, billing_enabled
+from wizard.run_services import WizardRefused
 from wizard.steps import Step, step_url
 from wizard.views_common import render_step, wizard_step
 
@@ -77,7 +79,7 @@ def progress_series(request, migration, run_id):
     if run is None:
         raise Http404
     progress = selectors.run_progress(run=run)
-    return JsonResponse({"series": progress.series, "state": run.state, "rate_per_min": progress.rate_per_min})
+    return JsonResponse({"series": progress.throughput(), "state": run.state, "rate_per_min": progress.rate_per_min})
 
 
 
@@ -119,12 +121,7 @@ def plan(request, migration):
             return redirect(step_url(migration, Step.FULL))
         except WizardRefused as exc:
             messages.error(request, str(exc))
-    billing_url = None
-    if billing_enabled():
-        try:
-            billing_url = reverse("billing:plan", args=[migration.pk])
-        except NoReverseMatch:
-            billing_url = None
+    billing_url = reverse("billing:plan", args=[migration.pk]) if billing_enabled() else None
     return render_step(request, "wizard/plan.html", Step.PLAN, {
         "billing_url": billing_url, "refusal": run_services.plan_refusal(migration=migration),
         "counts": migration.record_counts or {},
@@ -136,7 +133,7 @@ def plan(request, migration):
 def full(request, migration):
     run_services.sync_verification(migration=migration)
     run = selectors.latest_run(migration=migration)
-    if run is not None and (run.kind == "demo" or run.state == "cancelled"):
+    if run is not None and (run.kind == Run.Kind.DEMO or run.state == Run.State.CANCELLED):
         run = None
     initial = {"when": "now", "time_zone": migration.time_zone or "UTC"}
     form = ScheduleForm(request.POST or None, initial=initial)

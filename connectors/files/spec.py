@@ -147,18 +147,15 @@ class Limits:
     @classmethod
     def from_settings(cls) -> Limits:
         """Limits from Django settings when they are configured, else the defaults."""
-        try:
-            from django.conf import settings
+        from django.conf import settings
 
-            if not settings.configured:
-                return cls()
-            mb = 1024**2
-            return cls(
-                max_member_bytes=int(getattr(settings, "FILE_IMPORT_MAX_MEMBER_MB", 1024)) * mb,
-                max_total_bytes=int(getattr(settings, "FILE_IMPORT_MAX_UNCOMPRESSED_MB", 10240)) * mb,
-                max_ratio=int(getattr(settings, "FILE_IMPORT_MAX_RATIO", 100)),
-                max_members=int(getattr(settings, "FILE_IMPORT_MAX_MEMBERS", 200_000)),
-                max_mistakes=int(getattr(settings, "FILE_IMPORT_MAX_MISTAKES", 100)),
-            )
-        except ImportError:
+        if not settings.configured:
             return cls()
+        mb = 1024**2
+        return cls(
+            max_member_bytes=int(getattr(settings, "FILE_IMPORT_MAX_MEMBER_MB", 1024)) * mb,
+            max_total_bytes=int(getattr(settings, "FILE_IMPORT_MAX_UNCOMPRESSED_MB", 10240)) * mb,
+            max_ratio=int(getattr(settings, "FILE_IMPORT_MAX_RATIO", 100)),
+            max_members=int(getattr(settings, "FILE_IMPORT_MAX_MEMBERS", 200_000)),
+            max_mistakes=int(getattr(settings, "FILE_IMPORT_MAX_MISTAKES", 100)),
+        )

@@ -193,6 +193,11 @@ class FrontStandin:
 
         if method == "GET" and path in ("/", "/__sandbox", "/__sandbox/"):
             return 200, render(self.state()).encode(), "text/html; charset=utf-8"
+        if method == "GET" and path.startswith("/__sandbox/open/"):
+            # Front's app opens a conversation at app.frontapp.com/open/<id>; reports link here offline
+            # (FRONT_APP_URL=<stand-in>/__sandbox on the embedded default).
+            return 200, render(self.state(), open_id=path.removeprefix("/__sandbox/open/")).encode(), \
+                "text/html; charset=utf-8"
         if method == "GET" and path == "/__sandbox/state":
             return 200, json.dumps(self.state() | {"faults": self.faults.as_dict()}, indent=1).encode(), "application/json"
         if method == "POST" and path == "/__sandbox/faults":

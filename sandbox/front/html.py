@@ -38,7 +38,8 @@ def _when(ts: float | None) -> str:
     return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%d %H:%M UTC") if ts else ""
 
 
-def render(state: dict) -> str:
+def render(state: dict, *, open_id: str | None = None) -> str:
+    """The home page; `open_id` shows that conversation unfolded (the `/__sandbox/open/<id>` link)."""
     counters = state["counters"]
     inbox_names = {i["id"]: i["name"] for i in state["inboxes"]}
     stats = [("Conversations", len(state["conversations"])),
@@ -62,7 +63,7 @@ def render(state: dict) -> str:
             continue  # its messages are listed under the conversation it was merged into
         tags = "".join(f"<span class='pill'>{escape(t)}</span>" for t in c["tags"])
         parts.append(
-            f"<details><summary><span class='subject'>{escape(c['subject'] or '(no subject)')}</span>"
+            f"<details id='{escape(c['id'])}'{' open' if c['id'] == open_id else ''}><summary><span class='subject'>{escape(c['subject'] or '(no subject)')}</span>"
             f"<span class='pill'>{escape(inbox_names.get(c['inbox_id'], c['inbox_id']))}</span>"
             f"<span class='pill {escape(c['status'])}'>{escape(c['status'])}</span>"
             f"<span class='pill'>{escape(c['assignee'] or 'unassigned')}</span>{tags}"

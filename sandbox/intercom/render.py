@@ -96,19 +96,27 @@ class Downloads:
 
     def __init__(self, ttl_s: float | None) -> None:
         self.ttl_s = ttl_s
+        self.skew_s = 0.0  # tests move the stand-in's clock forward instead of sleeping
+
+    def _now(self) -> float:
+        return time.time() + self.skew_s
+
+    def expire_links_handed_out(self) -> None:
+        """Move the clock past every link handed out so far (links made afterwards are fresh)."""
+        self.skew_s += (self.ttl_s or 0) + 1
 
     def _sig(self, attachment_id: str, expires: int) -> str:
         return hmac.new(SIGNING_KEY, f"{attachment_id}:{expires}".encode(), hashlib.sha256).hexdigest()[:24]
 
     def link(self, base_url: str, attachment_id: str, filename: str, *, lasting: bool = False) -> str:
         """`lasting`: an image shown in a message body keeps its link (it is part of the text)."""
-        expires = math.ceil(time.time() + self.ttl_s) if self.ttl_s and not lasting else 4102444800  # 2100: never
+        expires = math.ceil(self._now() + self.ttl_s) if self.ttl_s and not lasting else 4102444800  # 2100: never
         return f"{base_url}/i/o/{attachment_id}/{self._sig(attachment_id, expires)}/{quote(filename)}?expires={expires}"
 
     def valid(self, attachment_id: str, signature: str, expires: str) -> bool:
         if not expires.isdigit() or not hmac.compare_digest(signature, self._sig(attachment_id, int(expires))):
             return False
-        return time.time() < int(expires)
+        return self._now() < int(expires)
 
 
 class IntercomRenderer:

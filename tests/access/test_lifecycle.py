@@ -10,6 +10,7 @@ import re
 from datetime import timedelta
 
 import pytest
+from django.conf import settings
 from django.db import connection
 from django.test import Client
 from django.urls import reverse
@@ -21,7 +22,7 @@ from migrations_engine.models import Checkpoint, FrontWrite, RecordMap, Run
 from migrations_engine.selectors import report_summary
 from staff.models import AuditLog
 from tests.access.conftest import FRONT_SECRET, SOURCE_SECRET, make_user
-from wizard.lifecycle import purge_due_migrations, verification_days
+from wizard.lifecycle import purge_due_migrations
 from wizard.models import Migration
 from wizard.tasks import purge_expired_data
 
@@ -125,7 +126,7 @@ def test_owner_deletes_data_now_and_nothing_secret_remains():
 
 def test_scheduled_job_purges_after_the_verification_period_only():
     owner = make_user("owner@acme.test")
-    expired = _seed(owner, finished_days_ago=verification_days(plan="") + 1, name="old")
+    expired = _seed(owner, finished_days_ago=settings.VERIFICATION_DAYS + 1, name="old")
     recent = _seed(owner, finished_days_ago=1, name="recent")
     never_ran = Migration.objects.create(owner=owner, name="setup only", front_token="still-needed-token")
 
@@ -158,6 +159,30 @@ def test_verification_period_follows_the_plan(settings):
     migration.refresh_from_db()
     finished = Run.objects.get(migration=migration).finished_at
     assert migration.verification_ends_at == finished + timedelta(days=12)
+
+
+def test_verification_period_follows_the_paid_plan_over_the_chosen_one(settings):
+    """One rule (wizard.lifecycle.verification_days): what the customer paid for wins over the plan
+    chosen on the plan step; with nothing paid the chosen plan counts, with no plan VERIFICATION_DAYS."""
+    from billing.models import Order
+    from wizard.lifecycle import verification_days
+
+    settings.VERIFICATION_DAYS = 4
+    settings.BILLING_PLANS = {
+        "basic": {**settings.BILLING_PLANS["basic"], "verification_days": 6},
+        "signature": {**settings.BILLING_PLANS["signature"], "verification_days": 12},
+    }
+    migration = _seed(make_user("owner@acme.test"), finished_days_ago=1)
+    assert verification_days(migration=migration) == 4  # no plan chosen, nothing paid
+    migration.plan = "basic"
+    assert verification_days(migration=migration) == 6  # the chosen plan (billing off, or not paid yet)
+    Order.objects.create(migration=migration, plan="signature", plan_name="Signature", currency="usd",
+                         status=Order.Status.PAID, total=100)
+    assert verification_days(migration=migration) == 12  # paid for Signature: its period, not Basic's
+    migration.save()
+    purge_due_migrations()  # the scheduled job and the wizard's full-run page use the same rule
+    migration.refresh_from_db()
+    assert migration.verification_ends_at == Run.objects.get(migration=migration).finished_at + timedelta(days=12)
 
 
 def test_purge_notice_tells_when(settings):

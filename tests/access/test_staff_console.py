@@ -129,3 +129,32 @@ def test_refused_action_is_shown_and_audited(staff_client, customer_migration):
     assert AuditLog.objects.get(action="run.retry_failed.refused").actor == staff
     assert not Run.objects.filter(migration=migration, kind="retry").exists()
     assert Migration.objects.get(pk=migration.pk).purged_at is None
+
+
+def test_pausing_a_finished_run_is_refused_by_the_engine_and_audited(staff_client, customer_migration):
+    staff, client = staff_client
+    migration, run = customer_migration
+    Run.objects.filter(pk=run.pk).update(state="completed", finished_at=timezone.now())
+    response = client.post(reverse("staff:run_pause", args=[run.pk]), follow=True)
+    assert "Only a running or scheduled run can be paused" in response.content.decode()
+    details = AuditLog.objects.get(action="run.pause.refused").details
+    assert details["state"] == "completed"
+    assert details["why"] == "Only a running or scheduled run can be paused; this one is completed."
+    run.refresh_from_db()
+    assert run.state == "completed"
+
+
+def test_a_bug_in_the_engine_is_not_audited_as_a_refusal(customer_migration, monkeypatch):
+    """Only the engine's documented refusal (RunRefused) becomes a message; anything else is a bug."""
+    from migrations_engine import services as engine
+    from staff.services import staff_pause_run
+
+    migration, run = customer_migration
+
+    def broken(*, run):
+        raise KeyError("counters")
+
+    monkeypatch.setattr(engine, "pause_run", broken)
+    with pytest.raises(KeyError):
+        staff_pause_run(run=run, actor=None)
+    assert not AuditLog.objects.exists()

@@ -20,6 +20,14 @@ def front():
 
 
 @pytest.fixture
+def strict_front(standin_strict):
+    """The Front stand-in in the same reading as the source (unknown tag names ignored on import...)."""
+    with FrontStandin(token=FRONT_TEST_TOKEN, rpm=100_000, burst_per_second=100_000, latency_ms=0,
+                      process_delay_s=0.02, validate_responses=False, strict=standin_strict) as standin:
+        yield standin
+
+
+@pytest.fixture
 def zendesk_small():
     from sandbox.zendesk import ZendeskStandin
 

@@ -41,7 +41,7 @@ def _interrupted_equals_uninterrupted(owner, front, settings):
     settings.ENGINE_RETRY_BASE_DELAY = 0.001
     threads = runner.thread_count()
     plain = drive(start_run(migration=make_migration(owner=owner, front=front, source_config=SOURCE), kind="full"))
-    expected = selectors.run_progress(run=plain)["entities"]
+    expected = selectors.run_progress(run=plain).counters
     assert expected["messages"]["done"] > 30 and expected["contacts"]["done"] > 0 and expected["notes"]["done"] > 0
 
     with FrontStandin(token=FRONT_TEST_TOKEN, rpm=100_000, burst_per_second=100_000, latency_ms=0,
@@ -62,6 +62,6 @@ def _interrupted_equals_uninterrupted(owner, front, settings):
         assert dispatch_due()["rescued"] == 1
         run = drive(run)
         assert run.state == "completed"
-        got = selectors.run_progress(run=run)["entities"]
+        got = selectors.run_progress(run=run).counters
         assert other.state()["counters"].get("faults_injected", 0) >= 12
     assert got == expected

@@ -144,34 +144,31 @@ def test_missing_optional_listings_are_warnings_in_the_report(owner, front):
         ic.app.refuse("/conversations/attributes", 403)
         run = drive(start_run(migration=_migration(owner=owner, front=front, standin=ic), kind="full"))
     assert run.state == Run.State.COMPLETED, (run.reason, run.recent_errors)
-    warnings = selectors.run_progress(run=run)["warnings"]
+    warnings = selectors.run_progress(run=run).warnings
     assert any("deleted conversations not available" in w and "HTTP 404" in w for w in warnings), warnings
     assert any("conversation attributes not available" in w and "HTTP 403" in w for w in warnings), warnings
     assert run.counters["tickets"]["done"] >= 10
 
 
 @pytest.mark.django_db
-def test_every_record_lands_compared_with_the_dataset(owner, front, standin_strict):
+def test_every_record_lands_compared_with_the_dataset(owner, strict_front, standin_strict):
     """Compared with the stand-in's data set (the truth), not with what the connector read."""
     from tests.engine.ground_truth import check_against_dataset
 
     with IntercomStandin(tickets=TICKETS, seed=3, strict=standin_strict) as ic:
-        default = front.state()["teammates"][-1]["id"]  # not the token's own identity: a misposted note shows
-        migration = make_migration(owner=owner, front=front, source_type="intercom", source_config=ic.config,
+        default = strict_front.state()["teammates"][-1]["id"]  # not the token's own identity: a misposted note shows
+        migration = make_migration(owner=owner, front=strict_front, source_type="intercom", source_config=ic.config,
                                    custom_fields="comment", options={"tag": "migrated"}, default_teammate_id=default)
         run = drive(start_run(migration=migration, kind="full"))
         assert run.state == "completed", (run.reason, run.recent_errors)
         dataset = ic.app.dataset
         seen = check_against_dataset(vendor="intercom", dataset=dataset, migration=migration, run=run,
-                                     state=front.state())
+                                     state=strict_front.state())
     assert seen.tickets >= 35 and seen.agent_replies > 20 and seen.customer_messages > 40
     assert seen.notes > 5 and seen.deleted_author_notes > 0 and seen.tags > 20 and seen.custom_fields > 60
     assert not RecordMap.objects.filter(migration=migration, state__in=("pending", "failed")).exists()
-    assert selectors.run_progress(run=run)["warnings"] == []
+    assert selectors.run_progress(run=run).warnings == []
     deleted = next(a for a in dataset.agents() if a.deleted)
     # Strict reading: Intercom no longer names a deleted teammate, so neither can the note's header.
     problems = [p for p in seen.author_problems if not (standin_strict and "header" in p and deleted.name in p)]
-    assert not [p for p in problems if "header" in p], problems[:3]
-    if problems:  # which teammate posts a note is the engine's side (h13front), as in test_strict_end_to_end.py
-        pytest.xfail(f"{len(problems)} note author(s) waiting for the engine's comment authors (h13front): "
-                     + "; ".join(problems[:3]))
+    assert not problems, problems[:3]

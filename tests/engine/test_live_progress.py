@@ -106,7 +106,7 @@ def test_rate_and_eta_while_a_paced_run_runs(owner, paced_front, settings):
     seen = []
     while worker.is_alive():
         p = selectors.run_progress(run=Run.objects.get(pk=run.pk))
-        seen.append((time.time(), p["handled"], p["total"], p["measuring"], p["rate_per_min"], p["eta_seconds"]))
+        seen.append((time.time(), p.handled, p.total, p.measuring, p.rate_per_min, p.eta_seconds))
         time.sleep(0.5)
     worker.join()
     run.refresh_from_db()
@@ -132,4 +132,4 @@ def test_a_demo_is_sampled_like_a_full_run(migration, front, settings):
     assert points[0].start and points[0].handled == 0 and len(points) > 2
     assert points[-1].handled == 20 and all(p.rpm for p in points)
     shown = selectors.run_progress(run=demo)
-    assert shown["rate_per_min"] > 0 and not shown["measuring"] and shown["eta_seconds"] is None  # finished
+    assert shown.rate_per_min > 0 and not shown.measuring and shown.eta_seconds is None  # finished

@@ -61,5 +61,5 @@ def test_malformed_records_end_with_a_reason_and_the_run_completes(owner, front)
     skipped = list(selectors.report_rows(migration=migration, entity="message", state="skipped"))
     assert {r["ticket_source_id"] for r in skipped} >= {"3", "7"} and all(r["reason"] for r in skipped)
     assert "10" not in tickets and "None" not in tickets  # no id: nothing to name, a warning says so
-    assert any("without an id" in w for w in selectors.run_progress(run=run)["warnings"])
+    assert any("without an id" in w for w in selectors.run_progress(run=run).warnings)
     assert sum(r.state == "done" for r in tickets.values()) >= 12

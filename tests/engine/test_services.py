@@ -85,8 +85,8 @@ def test_scheduled_run_starts_on_tick_and_pause_resume(migration, front):
     resume_run(run=run)
     assert drive(run).state == "completed"
     progress = selectors.run_progress(run=run)
-    assert progress["entities"]["tickets"]["done"] > 0 and progress["front_calls"] > 0
-    assert progress["eta_seconds"] is None and progress["series"]
+    assert progress.tickets.done > 0 and progress.run.front_calls > 0
+    assert progress.eta_seconds is None and progress.series
 
 
 def test_retry_failed_only_and_remigration(migration, front):

@@ -69,6 +69,6 @@ def test_missing_optional_listing_is_a_warning_in_the_report(owner, front, make,
         run = drive(start_run(migration=migration, kind="full"))
     assert run.state == Run.State.COMPLETED, (run.reason, run.recent_errors)
     assert run.counters["tickets"]["done"] >= 10
-    warnings = selectors.run_progress(run=run)["warnings"]
+    warnings = selectors.run_progress(run=run).warnings
     assert any(words in w and "not available" in w and "HTTP 404" in w for w in warnings), warnings
     assert len(warnings) == len(set(warnings))

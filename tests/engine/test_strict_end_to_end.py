@@ -10,22 +10,12 @@ from migrations_engine import selectors
 from migrations_engine.models import RecordMap
 from migrations_engine.services import start_run
 from sandbox.freshdesk import FreshdeskStandin
-from sandbox.front import FrontStandin
-from sandbox.front.pytest_plugin import FRONT_TEST_TOKEN
 from sandbox.helpscout import HelpScoutStandin
 from sandbox.zendesk import ZendeskStandin
 from tests.engine.conftest import drive, make_migration
 from tests.engine.ground_truth import check_against_dataset
 
 TICKETS, SEED = 40, 3
-
-
-@pytest.fixture
-def strict_front(standin_strict):
-    """The Front stand-in in the same reading as the source (unknown tag names ignored on import...)."""
-    with FrontStandin(token=FRONT_TEST_TOKEN, rpm=100_000, burst_per_second=100_000, latency_ms=0,
-                      process_delay_s=0.02, validate_responses=False, strict=standin_strict) as standin:
-        yield standin
 
 
 def _source(vendor: str, strict: bool):
@@ -53,7 +43,7 @@ def test_every_record_lands_whichever_reading(owner, strict_front, standin_stric
     assert seen.tickets >= 35 and seen.agent_replies > 20 and seen.customer_messages > 40
     assert seen.notes > 5 and seen.deleted_author_notes > 0 and seen.tags > 20 and seen.custom_fields > 60
     assert not RecordMap.objects.filter(migration=migration, state__in=("pending", "failed")).exists()
-    warnings = selectors.run_progress(run=run)["warnings"]
+    warnings = selectors.run_progress(run=run).warnings
     if standin_strict and vendor in ("zendesk", "freshdesk"):  # their strict accounts lack an optional listing
         assert warnings and all("not available" in w for w in warnings)
     elif not standin_strict:

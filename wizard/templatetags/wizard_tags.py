@@ -7,6 +7,8 @@ from django.utils import formats
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from wizard.selectors import ENTITY_LABELS
+
 register = template.Library()
 
 
@@ -52,6 +54,12 @@ def rate(per_minute) -> str:
     """Tickets per minute: whole numbers from 10 up, one decimal below (a slow run is not "0")."""
     value = float(per_minute or 0)
     return formats.number_format(value, 0 if value >= 10 else 1, use_l10n=True, force_grouping=True)
+
+
+@register.filter
+def entity_label(name: str) -> str:
+    """"tickets" -> "Tickets", in the user's language (unknown entities are shown as they are)."""
+    return str(ENTITY_LABELS.get(name, name))
 
 
 @register.filter

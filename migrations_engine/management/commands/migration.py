@@ -147,7 +147,7 @@ class Command(BaseCommand):
 
     def _status(self, options):
         migration = self._migration(options["id"])
-        runs = [selectors.run_progress(run=r) for r in selectors.latest_runs(migration=migration, limit=5)]
+        runs = [selectors.run_progress(run=r).as_dict() for r in selectors.latest_runs(migration=migration, limit=5)]
         for r in runs:
             r.pop("series", None)
         self.stdout.write(json.dumps({"migration": migration.pk, "name": migration.name,
@@ -200,7 +200,7 @@ def _run_inline(run: Run) -> Run:
 
 
 def _summary(run: Run) -> dict:
-    progress = selectors.run_progress(run=run)
+    progress = selectors.run_progress(run=run).as_dict()
     return {"run_id": run.pk, "kind": run.kind, "state": run.state, "reason": run.reason,
             "counts": progress["entities"], "front_calls": run.front_calls,
             "elapsed_seconds": progress["elapsed_seconds"], "recent_errors": progress["recent_errors"],

@@ -1,0 +1,49 @@
+"""The product knows no stand-in: the embedded launcher hands the stand-ins' addresses and keys to the
+web server and worker through the environment."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from config.embedded import SANDBOX_STRIPE_SECRET_KEY, standin_settings
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_without_a_stripe_key_billing_runs_against_the_standin():
+    env = {"STRIPE_WEBHOOK_SECRET": "whsec_this_install"}  # generated into local.env by the launcher
+    args = standin_settings("sandbox.stripe", "http://127.0.0.1:8003", env)
+    assert env == {"STRIPE_SECRET_KEY": SANDBOX_STRIPE_SECRET_KEY, "STRIPE_WEBHOOK_SECRET": "whsec_this_install",
+                   "STRIPE_API_BASE": "http://127.0.0.1:8003"}
+    assert args == ["--api-key", SANDBOX_STRIPE_SECRET_KEY, "--webhook-secret", "whsec_this_install"]
+
+
+def test_a_configured_stripe_key_is_left_alone():
+    env = {"STRIPE_SECRET_KEY": "sk_live_operator", "STRIPE_WEBHOOK_SECRET": "whsec_operator"}
+    assert standin_settings("sandbox.stripe", "http://127.0.0.1:8003", env) == []
+    assert env == {"STRIPE_SECRET_KEY": "sk_live_operator", "STRIPE_WEBHOOK_SECRET": "whsec_operator"}
+
+
+def test_report_links_point_at_the_front_standin_unless_configured():
+    env: dict[str, str] = {}
+    assert standin_settings("sandbox.front", "http://127.0.0.1:8001", env) == []
+    assert env == {"FRONT_APP_URL": "http://127.0.0.1:8001/__sandbox"}
+    env = {"FRONT_APP_URL": "https://app.frontapp.com"}
+    standin_settings("sandbox.front", "http://127.0.0.1:8001", env)
+    assert env == {"FRONT_APP_URL": "https://app.frontapp.com"}
+
+
+def test_the_running_product_imports_no_standin(tmp_path):
+    """Settings, every app and every URL load without the sandbox package being imported (the import
+    contract checks the code; this checks a real start, in a fresh process: tests import the stand-ins)."""
+    code = ("import sys, django; django.setup(); from django.urls import get_resolver; "
+            "get_resolver().url_patterns; import migrations_engine.runner, migrations_engine.tasks; "
+            "from django.conf import settings; "
+            "print(sorted(m for m in sys.modules if m.split('.')[0] == 'sandbox'), 'sandbox' in settings.INSTALLED_APPS)")
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings", "FRONTPORT_DATA_DIR": str(tmp_path),
+           "DEBUG": "true", "STRIPE_SECRET_KEY": ""}
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[] False", out.stdout + out.stderr
