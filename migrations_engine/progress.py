@@ -87,7 +87,7 @@ def estimate(*, series: list[list], handled: int, total: int | None, running: bo
     points = [Point.parse(p) for p in series if isinstance(p, list | tuple) and len(p) >= 3]
     rpm = _last_rpm(points)
     rate = _records_rate(points, handled=handled, running=running, now=now, window=window)
-    if running and (handled == 0 or rate is None):
+    if running and handled == 0:
         return Estimate(True, None, None, None, None, None, rpm)
     per_ticket = _calls_per_ticket([p for p in points if p.t >= now - window] if running else points) \
         or _calls_per_ticket(points)

@@ -274,16 +274,19 @@ def progress_of(run: Run) -> RunProgress:
     total = _count(tickets, "total")
     live = progress.estimate(series=run.series or [], handled=handled, total=total or None,
                              running=run.state == Run.State.RUNNING, now=time.time())
-    rate = live.rate_per_min or 0.0
+    rate, eta = live.rate_per_min or 0.0, live.eta_seconds
     if not rate and not live.measuring and run.elapsed_seconds > 1 and handled:
-        rate = round(handled * 60.0 / run.elapsed_seconds, 2)  # a finished run: its average
+        # No samples to measure from (a finished run, or one older than the samples): its average.
+        rate = round(handled * 60.0 / run.elapsed_seconds, 2)
+        if eta is None and total and run.state == Run.State.RUNNING:
+            eta = int(max(0, total - handled) * 60 / rate)
     return RunProgress(
         run=run, counters=counters,
         entities=tuple(EntityProgress(name, _count(c, "total"), _count(c, "done"), _count(c, "failed"),
                                       _count(c, "skipped"))
                        for name, c in counters.items() if isinstance(c, dict)),
         handled=handled, total=total or None, percent=round(100.0 * handled / total, 1) if total else None,
-        rate_per_min=rate, eta_seconds=live.eta_seconds,
+        rate_per_min=rate, eta_seconds=eta,
         calls_per_ticket=round(run.front_calls / handled, 2) if handled else None,
         recent_errors=tuple(RunError(at=str(e.get("at") or ""), message=str(e.get("message") or ""))
                             for e in (run.recent_errors or [])[-10:]),
