@@ -9,14 +9,13 @@ DESIGN.md §1 step 9 says. With billing on:
   account connected now (orders freeze its identity) whose frozen counts still cover the current counts
   (within BILLING_COUNT_TOLERANCE_PERCENT), so growing the source, or switching to a bigger account,
   means paying the difference;
-- a re-migration must start within the plan's re-migration window after the first completed full run.
+- a re-migration must start within `remigration_days()` of the first completed full run (the engine
+  enforces it, so it holds with billing off too).
 """
 
 from __future__ import annotations
 
-from datetime import timedelta
-
-from django.utils import timezone
+from django.conf import settings
 from django.utils.translation import gettext as _
 
 from billing.plans import RUN_KIND_LABELS
@@ -28,7 +27,6 @@ from billing.selectors import (
     paid_orders_for_account,
     paid_plan,
 )
-from migrations_engine.selectors import full_run_finished_at
 
 FREE_KINDS = {"demo"}
 COVERAGE_KINDS = {"full", "remigration"}
@@ -51,8 +49,6 @@ def run_refusal(*, migration, kind: str) -> str | None:
         refusal = _coverage_refusal(migration=migration)
         if refusal:
             return refusal
-    if kind == "remigration":
-        return _remigration_window_refusal(migration=migration, days=plan.remigration_days)
     return None
 
 
@@ -83,11 +79,8 @@ def _upgrade_name(kind: str) -> str | None:
     return next((plan.name for plan in all_plans() if plan.allows(kind)), None)
 
 
-def _remigration_window_refusal(*, migration, days: int) -> str | None:
-    finished_at = full_run_finished_at(migration=migration)
-    if finished_at is None:
-        return _("A re-migration is possible only after a completed full migration.")
-    if timezone.now() > finished_at + timedelta(days=days):
-        return _("The re-migration window (%(days)s days after the full migration) has ended.") % {"days": days}
-    return None
-
+def remigration_days(*, migration) -> int:
+    """Days after the first completed full run during which a re-migration may start: the paid plan's
+    window when billing is on, else ENGINE_REMIGRATION_DAYS. The one rule; the engine enforces it."""
+    plan = paid_plan(migration=migration) if billing_enabled() else None
+    return plan.remigration_days if plan is not None else settings.ENGINE_REMIGRATION_DAYS

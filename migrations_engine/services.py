@@ -82,8 +82,8 @@ def _refusal(migration, kind: str, ids: list[str] | None) -> str | None:
     if kind in ("delta", "remigration") and _last_full(migration) is None:
         return "Run the full migration to the end first."
     if kind == "remigration":
-        days = getattr(settings, "ENGINE_REMIGRATION_DAYS", 10)
-        finished_at = getattr(_last_full(migration), "finished_at", None)
+        days = gate.remigration_days(migration=migration)
+        finished_at = selectors.full_run_finished_at(migration=migration)
         if finished_at is not None and finished_at + timedelta(days=days) < timezone.now():
             return f"Re-migration is possible for {days} days after the full migration; that period is over."
     return None

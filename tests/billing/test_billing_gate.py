@@ -71,8 +71,48 @@ def test_paid_order_is_frozen_when_counts_and_prices_change(stripe_billing, sett
     assert order.lines == lines and order.total == total and order.counts["tickets"] == 2_500
 
 
-def test_remigration_window_follows_the_plan_when_the_engine_has_no_run_history(stripe_billing, migration):
+def _full_run_finished(migration, days_ago: int) -> None:
+    """A migration connected to Front whose full run completed `days_ago` days ago."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from migrations_engine.models import Run
+
+    migration.front_api_url, migration.front_token, migration.front_inbox_id = "http://front.invalid", "t", "inb_1"
+    migration.save()
+    Run.objects.create(migration=migration, kind="full", state="completed", lineage="g0",
+                       finished_at=timezone.now() - timedelta(days=days_ago))
+
+
+@pytest.mark.parametrize(("window", "days_ago", "allowed"), [(20, 15, True), (10, 15, False)])
+def test_remigration_window_is_the_paid_plans_one_rule(stripe_billing, settings, migration, window, days_ago,
+                                                       allowed):
+    """The plan's window, not a second engine setting, decides (ENGINE_REMIGRATION_DAYS stays at 10)."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from migrations_engine.services import RunRefused, start_run
+
+    settings.ENGINE_REMIGRATION_DAYS = 10
+    settings.BILLING_PLANS = {**settings.BILLING_PLANS,
+                              "signature": {**settings.BILLING_PLANS["signature"], "remigration_days": window}}
     pay(migration, "signature")
-    # Until the engine's Run model exists the plan alone decides; with it, the 10-day window applies.
-    reason = run_refusal(migration=migration, kind="remigration")
-    assert reason is None or "full migration" in reason
+    _full_run_finished(migration, days_ago)
+    if allowed:
+        later = timezone.now() + timedelta(days=1)  # scheduled: nothing is sent anywhere
+        assert start_run(migration=migration, kind="remigration", scheduled_for=later).kind == "remigration"
+    else:
+        with pytest.raises(RunRefused, match=f"for {window} days after the full migration"):
+            start_run(migration=migration, kind="remigration")
+
+
+def test_remigration_window_with_billing_off_is_the_engine_setting(settings, migration):
+    from migrations_engine.services import RunRefused, start_run
+
+    settings.STRIPE_SECRET_KEY = ""
+    settings.ENGINE_REMIGRATION_DAYS = 3
+    _full_run_finished(migration, 4)
+    with pytest.raises(RunRefused, match="for 3 days after the full migration"):
+        start_run(migration=migration, kind="remigration")
