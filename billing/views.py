@@ -21,6 +21,7 @@ from billing.pricing import charged_entities
 from billing.services import BillingError, start_checkout
 from billing.webhooks import handle_event
 from wizard.access import Level, get_migration_for
+from wizard.run_services import after_payment
 
 logger = logging.getLogger(__name__)
 
@@ -96,7 +97,7 @@ def success(request: HttpRequest, pk: int) -> HttpResponse:
     """Where Stripe sends the customer back. Shows the order's state; it never marks anything paid."""
     migration, _level = get_migration_for(request.user, pk, level=Level.VIEWER)
     order = _order_for(migration, session_id=request.GET.get("session_id"))
-    return render(request, "billing/success.html", {"migration": migration, "order": order})
+    return render(request, "billing/success.html", _order_context(migration, order))
 
 
 @login_required
@@ -112,7 +113,15 @@ def order_status(request: HttpRequest, pk: int, order_pk: int) -> HttpResponse:
     """htmx fragment polled by the success page until the webhook has confirmed the payment."""
     migration, _level = get_migration_for(request.user, pk, level=Level.VIEWER)
     order = _order_for(migration, order_pk=order_pk)
-    return render(request, "billing/_order_status.html", {"migration": migration, "order": order})
+    return render(request, "billing/_order_status.html", _order_context(migration, order))
+
+
+def _order_context(migration, order: Order) -> dict:
+    """The order and, once it is paid, where to go next: the full-run step when the payment opened it."""
+    context = {"migration": migration, "order": order, "next_url": "", "next_blocked": ""}
+    if order.status == Order.Status.PAID:
+        context["next_url"], context["next_blocked"] = after_payment(migration=migration)
+    return context
 
 
 @login_required

@@ -424,6 +424,10 @@ CELERY_BEAT_SCHEDULE = {
 ENGINE_FRONT_BURST_GATE = _env_bool("ENGINE_FRONT_BURST_GATE", True)
 # First back-off step (seconds) after a Front 5xx or dropped connection; doubles with jitter per retry.
 ENGINE_RETRY_BASE_DELAY = env.float("ENGINE_RETRY_BASE_DELAY", default=0.5)
+# Live progress (migrations_engine/progress.py): a sample of the run's counters and Front calls every
+# so many seconds while tickets are handled, and the sliding window the rate and ETA are read over.
+ENGINE_PROGRESS_SECONDS = env.float("ENGINE_PROGRESS_SECONDS", default=5.0)
+ENGINE_RATE_WINDOW_SECONDS = env.float("ENGINE_RATE_WINDOW_SECONDS", default=120.0)
 
 # --- File import (connectors/files, docs/import-format.md) -------------------------------------
 # Uploads are streamed to a temporary file (never held in memory), then kept under DATA_DIR/imports,

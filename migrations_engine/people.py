@@ -28,7 +28,7 @@ from django.db.models import QuerySet
 
 from connectors.base import Contact, NotAvailable, NotFound, PermanentRefusal
 from connectors.front.accounts import FrontAccounts
-from migrations_engine import accounts, field_values
+from migrations_engine import accounts, field_values, requesters
 from migrations_engine.journal import RECORD_ERRORS, RunContext
 from migrations_engine.models import RecordMap
 from migrations_engine.parallel import write_lock
@@ -61,11 +61,6 @@ class Ensured:
     id: str
     applied: dict[str, Any] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)  # what could not be done, for the contact's reason
-
-
-def _valid_email(address: str) -> bool:
-    local, _, domain = address.strip().partition("@")
-    return bool(local) and "." in domain and " " not in address.strip() and "@" not in domain
 
 
 def _details(ctx: RunContext, req: Contact) -> tuple[Contact, list[str]]:
@@ -115,7 +110,7 @@ def ensure_contact(ctx: RunContext, req: Contact, *, emails: list[str], phones: 
     if not details_wanted(ctx.snapshot):
         return Ensured(ctx.client.ensure_contact(name=req.name, emails=emails, phones=phones))
     contact, notes = _details(ctx, req)
-    more_emails = [e for e in contact.emails if _valid_email(e) and e.lower() not in {x.lower() for x in emails}]
+    more_emails = [e for e in contact.emails if requesters.is_email(e) and e.lower() not in {x.lower() for x in emails}]
     more_phones = [p for p in contact.phones if p and p.strip() and p not in phones]
     body = _body(ctx, contact)
     ensured = ctx.client.ensure_contact_found(name=contact.name or req.name, emails=[*emails, *more_emails],

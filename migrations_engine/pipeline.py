@@ -24,7 +24,7 @@ from typing import Literal
 
 from connectors.base import Contact, Message, Ticket
 from connectors.front import DuplicateExternalId, ImportedMessage, Upload
-from migrations_engine import fidelity, mapping, people, records, ticket_rules
+from migrations_engine import fidelity, mapping, people, records, requesters, ticket_rules
 from migrations_engine.journal import RECORD_ERRORS, RunContext, TicketWork, write_entry
 from migrations_engine.models import FrontWrite, RecordMap
 from migrations_engine.sanitize import clean_html
@@ -39,18 +39,12 @@ def _body(message: Message) -> tuple[str, Literal["html"]]:
     return text or "<p></p>", "html"
 
 
-def _requester_handle(ticket: Ticket) -> tuple[str, str | None]:
-    req = ticket.requester
-    if req and req.emails:
-        return req.emails[0], req.name
-    if req and req.phones:
-        return req.phones[0], req.name
-    return f"unknown-requester-{ticket.source_id}@frontport.invalid", (req.name if req else None)
-
-
 def ensure_requester(ctx: RunContext, work: TicketWork) -> None:
-    """The ticket's requester as a Front contact: looked up (then created) once per distinct requester."""
+    """The ticket's requester as a Front contact: looked up (then created) once per distinct requester.
+    Invalid email addresses never become handles (requesters.py); the ticket's report says what it shows."""
     req = work.ticket.requester
+    if req is not None and (warning := requesters.ticket_warning(work.ticket)):
+        work.reasons.append(warning)
     if not ctx.snapshot["objects"].get("contacts", True) or req is None or not (req.emails or req.phones):
         return
     if req.source_id in ctx.contacts:
@@ -83,14 +77,19 @@ def _look_up_requester(ctx: RunContext, req: Contact) -> None:
         if known:
             ctx.contacts[req.source_id] = known
             return
+    usable, warning = requesters.handles(req), requesters.contact_warning(req)
+    if not usable.any:  # only invalid addresses: no contact, the ticket keeps the requester's name
+        records.record_contact(ctx, contact=req, front_id="", error="", warning=warning)
+        ctx.contacts[req.source_id] = ""
+        return
     try:  # with its extra handles, fields, notes and account when the run moves them (people.py)
-        ensured = people.ensure_contact(ctx, req, emails=list(req.emails), phones=list(req.phones))
+        ensured = people.ensure_contact(ctx, req, emails=usable.emails, phones=usable.phones)
     except RECORD_ERRORS as exc:
         records.record_contact(ctx, contact=req, front_id="", error=str(exc))
         ctx.contacts[req.source_id] = ""
         return
     ctx.contacts[req.source_id] = ensured.id
-    records.record_contact(ctx, contact=req, front_id=ensured.id, error="")
+    records.record_contact(ctx, contact=req, front_id=ensured.id, error="", warning=warning)
     people.remember(ctx, req, ensured)
 
 
@@ -116,7 +115,7 @@ def import_phase(ctx: RunContext, work: TicketWork) -> None:
     tags = mapping.ticket_tags(ticket, snap)
     front_tags: list[str] | None = None  # made to exist in Front before the first import names them
     assignee = ctx.teammates.get(ticket.assignee_agent_id or "", ctx.default_teammate) if ticket.assignee_agent_id else None
-    requester_handle, requester_name = _requester_handle(ticket)
+    requester_handle, requester_name = requesters.sender(ticket)
     thread = mapping.thread_ref(namespace=ctx.namespace, lineage=ctx.lineage, ticket_id=ticket.source_id)
     for message in _public_messages(work):
         key = mapping.external_id(namespace=ctx.namespace, lineage=ctx.lineage, ticket_id=ticket.source_id,
@@ -130,7 +129,8 @@ def import_phase(ctx: RunContext, work: TicketWork) -> None:
         inbound = message.inbound or (message.author_agent_id is None and message.kind == "reply")
         author_id = ctx.teammates.get(message.author_agent_id or "", ctx.default_teammate) or None
         if inbound:
-            sender = message.author_email or requester_handle
+            author = message.author_email
+            sender = author if author and requesters.is_email(author) else requester_handle
             sender_name = message.author_name or requester_name
             to = list(message.to) or [ctx.inbox_address]
         else:

@@ -38,18 +38,23 @@ def ensure_ticket_records(*, migration_id: int, ticket_ids: list[str]) -> dict[s
     return {r.source_id: r for r in rows}
 
 
-def record_contact(ctx: RunContext, *, contact: Contact, front_id: str, error: str) -> bool:
+def record_contact(ctx: RunContext, *, contact: Contact, front_id: str, error: str, warning: str = "") -> bool:
     """Upsert the contact's RecordMap row; True when it is new for this run.
 
-    The run's contact counter moves in the same transaction as the row, not with the ticket that asked
-    for it: a chunk stopped before that ticket completes would otherwise lose the count for good (the
-    next execution finds the contact already recorded)."""
-    state = RecordMap.State.FAILED if error else RecordMap.State.DONE
+    `warning` (an address left out) is the reason of a done row, or of a skipped one when no contact
+    could be made (not a failure: requesters.py). The run's contact counter moves in the same transaction
+    as the row, not with the ticket that asked for it: a chunk stopped before that ticket completes would
+    otherwise lose the count for good (the next execution finds the contact already recorded)."""
+    if error:
+        state = RecordMap.State.FAILED
+    else:
+        state = RecordMap.State.DONE if front_id or not warning else RecordMap.State.SKIPPED
     with ctx.counters_lock, write_lock(), transaction.atomic():
         row = RecordMap.objects.filter(migration_id=ctx.migration.pk, entity="contact",
                                        source_id=contact.source_id).first()
-        fresh = row is None or row.last_run_id != ctx.run.pk or row.state != RecordMap.State.DONE
-        values = {"state": state, "reason": error[:1000], "front_id": front_id, "last_run_id": ctx.run.pk}
+        fresh = row is None or row.last_run_id != ctx.run.pk or row.state != state
+        values = {"state": state, "reason": (error or warning)[:1000], "front_id": front_id,
+                  "last_run_id": ctx.run.pk}
         if row is None:
             # The unique constraint still guards the row; the lease makes this execution its only writer.
             RecordMap.objects.create(migration_id=ctx.migration.pk, entity="contact", source_id=contact.source_id,
@@ -60,10 +65,10 @@ def record_contact(ctx: RunContext, *, contact: Contact, front_id: str, error: s
             row.attempts += 1
             row.save(update_fields=[*values, "attempts", "updated_at"])
         if fresh and ctx.counters is not None:
-            ctx.counters["contacts"]["failed" if error else "done"] += 1
+            ctx.counters["contacts"][state] += 1
             ctx.run.counters = ctx.counters
             Run.objects.filter(pk=ctx.run.pk).update(counters=ctx.counters)
-    return fresh and not error
+    return fresh and state == RecordMap.State.DONE
 
 
 def count_earlier_writes(ctx: RunContext, work: TicketWork) -> None:

@@ -20,7 +20,7 @@ from django.db import InterfaceError, OperationalError
 from django.utils import timezone
 
 from connectors.base import ConnectorError, PermanentRefusal, Ticket, TicketPage
-from migrations_engine import accounts, records
+from migrations_engine import accounts, demo_reuse, progress, records
 from migrations_engine import context as run_context
 from migrations_engine.journal import Counters, RunContext
 from migrations_engine.lease import (
@@ -88,22 +88,36 @@ def execute_chunk(run_id: int) -> str:
     return outcome
 
 
+class SampledHeartbeat(Heartbeat):
+    """The heartbeat that also takes the run's progress samples (progress.py) while tickets are handled."""
+
+    sampler: progress.Sampler | None = None
+
+    def beat(self, *, force: bool = False) -> None:
+        super().beat(force=force)
+        if self.sampler is not None:
+            self.sampler.maybe_sample()
+
+
 def _work(run: Run, owner: str) -> str:
     started = time.monotonic()
-    heartbeat = Heartbeat(run, owner)
+    heartbeat = SampledHeartbeat(run, owner)
     # The context is built again after each phase change (it reads what the phase saved); every one
     # built is accounted and closed at the end, so no Front call goes uncounted.
     contexts = [run_context.build(run)]
     try:
         if run.phase == "prepare":
             run_context.prepare(contexts[-1])
-            run.phase = "cleanup" if run.kind == Run.Kind.REMIGRATION else "accounts"
+            cleanup = run.kind == Run.Kind.REMIGRATION or demo_reuse.wanted(run)
+            run.phase = "cleanup" if cleanup else "accounts"
             Run.objects.filter(pk=run.pk).update(phase=run.phase, context=run.context, counters=run.counters)
             contexts.append(run_context.build(run))
         if run.phase == "cleanup":
             from migrations_engine.cleanup import remove_lineage_conversations
 
             remove_lineage_conversations(contexts[-1], heartbeat=heartbeat.beat)
+            if demo_reuse.wanted(run):  # the demos' conversations: kept when still right, else removed
+                demo_reuse.settle(run=run, client=contexts[-1].client, heartbeat=heartbeat.beat)
             run.phase = "accounts"
             Run.objects.filter(pk=run.pk).update(phase="accounts")
             contexts.append(run_context.build(run))
@@ -114,6 +128,8 @@ def _work(run: Run, owner: str) -> str:
             run.phase = "tickets"
             Run.objects.filter(pk=run.pk).update(phase="tickets")
         if run.phase == "tickets":
+            heartbeat.sampler = _sampler(run, contexts)
+            heartbeat.sampler.start()
             deadline = started + setting("ENGINE_CHUNK_SECONDS", 30)
             if _tickets(contexts[-1], heartbeat, deadline=deadline) == "continue":
                 return "continue"
@@ -128,13 +144,29 @@ def _work(run: Run, owner: str) -> str:
             ctx.source.close()
 
 
-def _account(run: Run, contexts: list[RunContext], started: float) -> None:
+def _calls(contexts: list[RunContext]) -> int:
     # Comments go through their own client (it never retries by itself): count both.
-    calls = sum(int(client.stats.get("requests", 0)) for ctx in contexts for client in (ctx.client, ctx.comment_client))
+    return sum(int(client.stats.get("requests", 0)) for ctx in contexts for client in (ctx.client, ctx.comment_client))
+
+
+def _handled(counters: Counters | None) -> int:
+    tickets = (counters or {}).get("tickets", {})
+    return sum(tickets.get(s, 0) for s in ("done", "failed", "skipped"))
+
+
+def _sampler(run: Run, contexts: list[RunContext]) -> progress.Sampler:
+    """Progress samples of this chunk: live counters, Front calls so far, the budget's pace."""
+    return progress.Sampler(
+        run, handled=lambda: _handled(contexts[-1].counters or run.counters),
+        calls=lambda: run.front_calls + _calls(contexts), rpm=lambda: float(contexts[-1].client.budget.limit))
+
+
+def _account(run: Run, contexts: list[RunContext], started: float) -> None:
+    calls = _calls(contexts)
     fresh = Run.objects.get(pk=run.pk)
-    series = (fresh.series or [])[-199:]
-    handled = sum(fresh.counters.get("tickets", {}).get(s, 0) for s in ("done", "failed", "skipped"))
-    series.append([int(time.time()), handled, fresh.front_calls + calls])
+    point = progress.Point(time.time(), _handled(fresh.counters), fresh.front_calls + calls,
+                           float(contexts[-1].client.budget.limit))
+    series = progress.append_point(fresh.series or [], point)
     Run.objects.filter(pk=run.pk).update(
         front_calls=fresh.front_calls + calls, series=series,
         elapsed_seconds=fresh.elapsed_seconds + (time.monotonic() - started),

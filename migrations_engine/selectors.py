@@ -8,6 +8,7 @@ nothing counts whole tables.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -17,6 +18,7 @@ from django.conf import settings
 from django.db.models import Count, Max, QuerySet
 from django.utils import timezone
 
+from migrations_engine import demo_reuse, progress
 from migrations_engine.models import FrontWrite, RecordMap, Run
 from wizard.models import Migration
 
@@ -191,6 +193,14 @@ class RunProgress:
     warnings: list[str]  # what the source could not read and the run did without (runner.keep_warnings)
     series: tuple[SeriesPoint, ...]
     as_of: datetime
+    # The live estimate (progress.py): "measuring" until the first records; the ETA is the slower of
+    # the records ETA and the budget ETA; calls per ticket lately (the slope, in the rate's window).
+    measuring: bool = False
+    records_eta_seconds: int | None = None
+    budget_eta_seconds: int | None = None
+    budget_rpm: float | None = None
+    window_calls_per_ticket: float | None = None
+    demo_data: dict[str, Any] | None = None  # a full run after a demo: its conversations kept or replaced
 
     @property
     def active(self) -> bool:
@@ -242,22 +252,14 @@ class RunProgress:
             "warnings": self.warnings,
             "series": [{"t": p.t, "handled": p.handled, "calls": p.calls} for p in self.series],
             "as_of": self.as_of.isoformat(),
+            "measuring": self.measuring, "records_eta_seconds": self.records_eta_seconds,
+            "budget_eta_seconds": self.budget_eta_seconds, "budget_rpm": self.budget_rpm,
+            "window_calls_per_ticket": self.window_calls_per_ticket, "demo_data": self.demo_data,
         }
 
 
 def _iso(moment: datetime | None) -> str | None:
     return moment.isoformat() if moment else None
-
-
-def _rate_per_minute(series: list[list[int]]) -> float:
-    """Tickets per minute over the last few minutes of the run's own time series."""
-    if len(series) < 2:
-        return 0.0
-    last = series[-1]
-    window = [p for p in series if last[0] - p[0] <= 600] or series
-    first = window[0] if window[0] != last else series[-2]
-    seconds = last[0] - first[0]
-    return round((last[1] - first[1]) * 60.0 / seconds, 2) if seconds > 0 else 0.0
 
 
 def _count(counts: dict[str, int], key: str) -> int:
@@ -269,25 +271,39 @@ def progress_of(run: Run) -> RunProgress:
     counters = run.counters or {}
     tickets = counters.get("tickets", {})
     handled = sum(_count(tickets, s) for s in ("done", "failed", "skipped"))
-    rate = _rate_per_minute(run.series or [])
-    if not rate and run.elapsed_seconds > 1 and handled:
-        rate = round(handled * 60.0 / run.elapsed_seconds, 2)
     total = _count(tickets, "total")
-    left = max(0, total - handled) if total else None
+    live = progress.estimate(series=run.series or [], handled=handled, total=total or None,
+                             running=run.state == Run.State.RUNNING, now=time.time())
+    rate, eta = live.rate_per_min or 0.0, live.eta_seconds
+    if not rate and not live.measuring and run.elapsed_seconds > 1 and handled:
+        # No samples to measure from (a finished run, or one older than the samples): its average.
+        rate = round(handled * 60.0 / run.elapsed_seconds, 2)
+        if eta is None and total and run.state == Run.State.RUNNING:
+            eta = int(max(0, total - handled) * 60 / rate)
     return RunProgress(
         run=run, counters=counters,
         entities=tuple(EntityProgress(name, _count(c, "total"), _count(c, "done"), _count(c, "failed"),
                                       _count(c, "skipped"))
                        for name, c in counters.items() if isinstance(c, dict)),
         handled=handled, total=total or None, percent=round(100.0 * handled / total, 1) if total else None,
-        rate_per_min=rate, eta_seconds=int(left * 60 / rate) if rate and left is not None and run.is_active else None,
+        rate_per_min=rate, eta_seconds=eta,
         calls_per_ticket=round(run.front_calls / handled, 2) if handled else None,
         recent_errors=tuple(RunError(at=str(e.get("at") or ""), message=str(e.get("message") or ""))
                             for e in (run.recent_errors or [])[-10:]),
         warnings=[str(w) for w in (run.context or {}).get("warnings") or []],
         series=tuple(SeriesPoint(int(p[0]), int(p[1]), int(p[2])) for p in (run.series or [])),
         as_of=timezone.now(),
+        measuring=live.measuring, records_eta_seconds=live.records_eta_seconds,
+        budget_eta_seconds=live.budget_eta_seconds, budget_rpm=live.budget_rpm,
+        window_calls_per_ticket=live.calls_per_ticket, demo_data=_demo_data(run),
     )
+
+
+def _demo_data(run: Run) -> dict[str, Any] | None:
+    outcome = (run.context or {}).get("demo_data")
+    if not outcome or not outcome.get("outcome"):
+        return None
+    return {**outcome, "summary": demo_reuse.outcome_sentence(outcome)}
 
 
 def run_progress(*, run: Run) -> RunProgress:

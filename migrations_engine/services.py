@@ -14,7 +14,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from billing import gate
-from migrations_engine import mapping, selectors
+from migrations_engine import demo_reuse, mapping, selectors
 from migrations_engine.models import Checkpoint, EngineState, FrontWrite, RecordMap, Run
 
 logger = logging.getLogger(__name__)
@@ -42,6 +42,7 @@ def _enqueue(run_id: int, *, countdown: float | None = None) -> None:
 
 def _snapshot(migration) -> dict:
     snap = mapping.settings_snapshot(migration)
+    snap.update(demo_reuse.identity(migration))  # which accounts: a full run compares it with the demo's
     snap["windows"] = [
         {"start_day": w.start_day, "start_time": w.start_time.strftime("%H:%M"), "end_day": w.end_day,
          "end_time": w.end_time.strftime("%H:%M")}
@@ -89,8 +90,11 @@ def _refusal(migration, kind: str, ids: list[str] | None) -> str | None:
 
 
 def start_run(*, migration, kind: str, user=None, scheduled_for: datetime | None = None,
-              ids: list[str] | None = None) -> Run:
-    """Create a run from a snapshot of the migration's settings and start (or schedule) it."""
+              ids: list[str] | None = None, settle_demo: bool = False) -> Run:
+    """Create a run from a snapshot of the migration's settings and start (or schedule) it.
+
+    `settle_demo` (full runs): before its tickets, the run keeps the latest demo's conversations when
+    nothing that shapes them changed, and sets every other demo conversation to deleted (demo_reuse.py)."""
     kind = KIND_ALIASES.get(kind, kind)
     if kind == "retry":
         return retry_failed(migration=migration, user=user)
@@ -104,6 +108,8 @@ def start_run(*, migration, kind: str, user=None, scheduled_for: datetime | None
         with transaction.atomic():
             state, _ = EngineState.objects.select_for_update().get_or_create(migration=migration)
             context: dict = {}
+            if kind == "full" and settle_demo:
+                context["demo_data"] = {"requested": True}
             if kind == "remigration":
                 context["remove_lineages"] = [state.lineage()]
                 state.generation += 1
@@ -226,6 +232,12 @@ def remove_demo_data(*, migration) -> int:
         return 0
     with front_client(migration) as client:
         return delete_lineages(client=client, migration_id=migration.pk, lineages=lineages)
+
+
+def demo_outlook(*, migration) -> dict | None:
+    """What a full run started now would do with the latest demo's conversations (the full step shows
+    it next to the option): {"demo_run", "tickets" it holds, "changed": setting names}, or None."""
+    return demo_reuse.outlook(migration=migration, snapshot=_snapshot(migration))
 
 
 def purge_source_content(*, migration) -> dict[str, int]:

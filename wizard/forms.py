@@ -271,8 +271,12 @@ class ScheduleForm(forms.Form):
                         "invalid_choice": _("Choose the time zone the date is in, e.g. Europe/Paris.")},
     )
     remove_demo = forms.BooleanField(
-        label=_("First remove the conversations the demos created in Front"), required=False, initial=True,
-        help_text=_("They would otherwise stay next to the migrated ones."),
+        label=_("Reuse or replace the conversations the demos created in Front"), required=False, initial=True,
+        help_text=_("When nothing that shapes a conversation changed since the last demo (connections, inbox, "
+                    "teammate and status mapping, tags, custom fields, attachment options), the full run keeps "
+                    "that demo's conversations and does not import those tickets again. Otherwise they are set "
+                    "to deleted in Front (its trash) and imported again with the current settings. Untick to "
+                    "leave them in Front next to the migrated ones."),
     )
     confirm = forms.BooleanField(
         label=_("I have gone through the pre-migration checklist"),

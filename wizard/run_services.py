@@ -18,16 +18,18 @@ from migrations_engine.services import RunRefused
 from wizard.lifecycle import start_verification_period
 from wizard.models import Migration
 from wizard.selectors import demo_succeeded, full_run_done, latest_run
-from wizard.steps import Step, advance
+from wizard.steps import Step, advance, step_url
 
 
 class WizardRefused(Exception):
     """The action is not allowed now; `str()` says why in plain words."""
 
 
-def _start(*, migration: Migration, kind: str, user, scheduled_for: datetime | None = None, ids=None):
+def _start(*, migration: Migration, kind: str, user, scheduled_for: datetime | None = None, ids=None,
+           settle_demo: bool = False):
     try:
-        return engine.start_run(migration=migration, kind=kind, user=user, scheduled_for=scheduled_for, ids=ids)
+        return engine.start_run(migration=migration, kind=kind, user=user, scheduled_for=scheduled_for, ids=ids,
+                                settle_demo=settle_demo)
     except RunRefused as exc:
         raise WizardRefused(exc.reason) from exc
 
@@ -63,6 +65,26 @@ def plan_refusal(*, migration: Migration) -> str | None:
     return run_refusal(migration=migration, kind="full")
 
 
+def sync_plan_step(*, migration: Migration) -> None:
+    """A confirmed payment opens the full step at once (when the demo succeeded and the gate allows
+    the full run), so the payment page's link leads straight to it instead of the plan step."""
+    if (migration.furthest_step == Step.PLAN and demo_succeeded(migration=migration)
+            and plan_refusal(migration=migration) is None):
+        advance(migration, past=Step.PLAN)
+
+
+def after_payment(*, migration: Migration) -> tuple[str, str]:
+    """Where the payment confirmation leads: (step URL, the sentence that says why it is not the full
+    step, or "" when it is)."""
+    sync_plan_step(migration=migration)
+    if migration.furthest_step >= Step.FULL:
+        return step_url(migration, Step.FULL), ""
+    if migration.furthest_step < Step.PLAN or not demo_succeeded(migration=migration):
+        return (step_url(migration, migration.furthest_step),
+                _("The full migration opens once a demo has succeeded: finish the earlier steps and run the demo."))
+    return step_url(migration, Step.PLAN), plan_refusal(migration=migration) or ""
+
+
 def plan_continue(*, migration: Migration) -> None:
     if migration.furthest_step < Step.PLAN or not demo_succeeded(migration=migration):
         raise WizardRefused(_("Run a successful demo before choosing a plan."))
@@ -88,11 +110,11 @@ def full_start(*, migration: Migration, user, scheduled_for: datetime | None, ti
     refusal = full_refusal(migration=migration)
     if refusal:
         raise WizardRefused(refusal)
-    if remove_demo:
-        demo_remove(migration=migration)
     migration.time_zone = time_zone
     migration.save(update_fields=["time_zone", "updated_at"])
-    return _start(migration=migration, kind="full", user=user, scheduled_for=scheduled_for)
+    # The run itself settles the demos' conversations when it starts (kept when nothing that shapes them
+    # changed, else removed and imported again): see migrations_engine/demo_reuse.py.
+    return _start(migration=migration, kind="full", user=user, scheduled_for=scheduled_for, settle_demo=remove_demo)
 
 
 def delta_start(*, migration: Migration, user):

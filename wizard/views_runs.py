@@ -112,6 +112,7 @@ def _positive(value) -> int | None:
 
 @wizard_step(Step.PLAN, level=Level.VIEWER)
 def plan(request, migration):
+    run_services.sync_plan_step(migration=migration)  # a payment confirmed since opens the full step
     if request.method == "POST":
         if request.level < Level.OWNER:
             raise Http404

@@ -24,9 +24,14 @@
     if (source && navigator.clipboard) navigator.clipboard.writeText(source.value || source.textContent);
   });
 
-  document.addEventListener("DOMContentLoaded", function () { widths(document); });
+  // Fallback controls for browsers without JavaScript (e.g. "Show its fields" on the connect step).
+  function hideNoJs(root) {
+    root.querySelectorAll("[data-fp-nojs]").forEach(function (el) { el.hidden = true; });
+  }
+
+  document.addEventListener("DOMContentLoaded", function () { widths(document); hideNoJs(document); });
   document.addEventListener("htmx:load", function (event) {
     var elt = event.detail && event.detail.elt;
-    if (elt && elt.querySelectorAll) { widths(elt.parentNode || elt); }
+    if (elt && elt.querySelectorAll) { widths(elt.parentNode || elt); hideNoJs(elt.parentNode || elt); }
   });
 })();

@@ -12,6 +12,7 @@ from django.core import mail
 from playwright.sync_api import expect
 
 from sandbox.front.pytest_plugin import FRONT_TEST_TOKEN
+from tests.browser.a11y import audit
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
@@ -70,6 +71,7 @@ def test_whole_wizard_path(page, live_server, front_standin, stripe_live_billing
     expect(page.locator('[data-testid="check-source-ok"]')).to_be_visible()
     expect(page.locator('[data-testid="check-front-ok"]')).to_be_visible()
     shoot(page, "04-connect")
+    audit(page, "path-connect-filled")
     page.click('[data-testid="save-connect"]')
 
     # 3. Inbox.
@@ -124,12 +126,16 @@ def test_whole_wizard_path(page, live_server, front_standin, stripe_live_billing
     page.click('[data-testid="plan-signature"]')
     page.click('[data-testid="pay-button"]')
     page.click('[data-testid="standin-pay"]')
+    # The return page waits for the signed webhook, then one click leads to the full-run step.
     page.wait_for_selector('[data-testid="order-status"][data-status="paid"]', timeout=30_000)
+    shoot(page, "14a-payment-confirmed")
+    audit(page, "path-payment-confirmed")
+    page.click('[data-testid="continue-full"]')
+    expect(page).to_have_url(re.compile(r"/full/$"))
+    expect(page.locator('[data-testid="start-full"]')).to_be_visible()
     page.goto(base + "/migrations/")
     shoot(page, "14-dashboard")
     page.click("text=Open")
-    expect(page).to_have_url(re.compile(r"/plan/$"))
-    page.click('[data-testid="to-full"]')
 
     # 10. Full migration: checklist, start now, live progress, report.
     expect(page).to_have_url(re.compile(r"/full/$"))
@@ -144,9 +150,11 @@ def test_whole_wizard_path(page, live_server, front_standin, stripe_live_billing
         "() => { const c = document.querySelector('[data-testid=\"done-tickets\"]'); return c && c.textContent.trim() !== '0'; }",
         timeout=RUN_TIMEOUT_MS)
     shoot(page, "17a-full-running")
+    audit(page, "path-full-running")
     page.click('[data-testid="pause"]')
     page.wait_for_selector('[data-testid="progress-panel"][data-state="paused"]', timeout=RUN_TIMEOUT_MS)
     shoot(page, "17b-full-paused")
+    audit(page, "path-full-paused")
     front_standin.set_faults(latency_ms=0)
     page.reload()
     page.click('[data-testid="resume"]')
@@ -178,6 +186,7 @@ def test_whole_wizard_path(page, live_server, front_standin, stripe_live_billing
     page.select_option("#fp-language", "fr")
     expect(page.locator("h1")).to_have_text("Migration complète")
     shoot(page, "22-full-french")
+    audit(page, "path-full-french")
 
     # Front received one conversation per migrated ticket, each once.
     state = front_standin.state()

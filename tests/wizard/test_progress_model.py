@@ -4,6 +4,7 @@ wizard's pages, the staff console and the CLI."""
 from __future__ import annotations
 
 import json
+import time
 from io import StringIO
 
 import pytest
@@ -19,11 +20,17 @@ from wizard.models import Migration
 pytestmark = pytest.mark.django_db
 
 
+def _series() -> list[list[int]]:
+    """Two minutes of samples ending now (the live rate reads a recent window)."""
+    t0 = int(time.time()) - 120
+    return [[t0, 0, 0], [t0 + 60, 6, 10], [t0 + 120, 10, 16]]
+
+
 def _run(migration, **fields) -> Run:
     defaults = {"kind": "full", "state": "running", "lineage": "g0", "started_at": timezone.now(),
                 "counters": {"tickets": {"total": 40, "done": 8, "failed": 1, "skipped": 1},
                              "messages": {"total": 0, "done": 30, "failed": 2, "skipped": 0}},
-                "series": [[1000, 0, 0], [1060, 6, 10], [1120, 10, 16]], "elapsed_seconds": 120.0,
+                "series": _series(), "elapsed_seconds": 120.0,
                 "recent_errors": [{"at": "2026-11-26T04:00:07+00:00", "message": "Front answered 502 for ticket 17"}]}
     return Run.objects.create(migration=migration, **{**defaults, **fields})
 
@@ -55,11 +62,12 @@ def test_the_progress_panel_shows_the_engines_numbers(owner_client, migration):
     run = _run(migration)
     page = owner_client.get(reverse("wizard:progress", args=[migration.pk, run.pk])).content.decode()
     assert ">25 %<" in page  # 10 of 40 tickets handled
-    assert '>5<span class="small fw-normal"> /min' in page  # 10 tickets in the series' two minutes
+    assert '>5.0<span class="small fw-normal"> /min' in page  # 10 tickets in the series' two minutes
     assert "04:00:07" in page and "Front answered 502 for ticket 17" in page
     assert 'data-testid="done-messages">30<' in page and "?entity=message&state=failed" in page
     chart = owner_client.get(reverse("wizard:series", args=[migration.pk, run.pk])).json()
-    assert chart == {"series": [[1060, 6.0], [1120, 4.0]], "state": "running", "rate_per_min": 5.0}
+    t0 = run.series[0][0]
+    assert chart == {"series": [[t0 + 60, 6.0], [t0 + 120, 4.0]], "state": "running", "rate_per_min": 5.0}
 
 
 def test_status_and_report_keep_the_keys_scripts_read(migration):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django import forms, template
+from django.utils import formats
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
@@ -46,6 +47,13 @@ def duration(seconds) -> str:
     if hours:
         return str(_("%(h)d h %(m)d min")) % {"h": hours, "m": minutes}
     return str(_("%(m)d min")) % {"m": minutes}
+
+
+@register.filter
+def rate(per_minute) -> str:
+    """Tickets per minute: whole numbers from 10 up, one decimal below (a slow run is not "0")."""
+    value = float(per_minute or 0)
+    return formats.number_format(value, 0 if value >= 10 else 1, use_l10n=True, force_grouping=True)
 
 
 @register.filter

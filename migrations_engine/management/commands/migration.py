@@ -37,6 +37,9 @@ class Command(BaseCommand):
         run.add_argument("--timeout", type=float, default=0, help="with --wait: give up after this many seconds")
         run.add_argument("--remove-demo-data", action="store_true",
                          help="first set to deleted the Front conversations earlier demos created")
+        run.add_argument("--reuse-demo-data", action="store_true",
+                         help="full run: keep the latest demo's conversations when nothing that shapes them "
+                              "changed, else set them to deleted and import again (the wizard's default)")
         status = sub.add_parser("status", help="progress of migration ID's latest runs, as JSON")
         status.add_argument("id", type=int)
         report = sub.add_parser("report", help="every record of migration ID with Front ids, state and reason")
@@ -93,7 +96,8 @@ class Command(BaseCommand):
         if options.get("remove_demo_data"):
             extra["demo_conversations_removed"] = self._remove_demo_data(migration)
         try:
-            run = start_run(migration=migration, kind=options["kind"], ids=ids)
+            run = start_run(migration=migration, kind=options["kind"], ids=ids,
+                            settle_demo=bool(options.get("reuse_demo_data")))
         except RunRefused as exc:
             raise CommandError(exc.reason) from None
         if options["inline"]:
@@ -199,4 +203,5 @@ def _summary(run: Run) -> dict:
     progress = selectors.run_progress(run=run).as_dict()
     return {"run_id": run.pk, "kind": run.kind, "state": run.state, "reason": run.reason,
             "counts": progress["entities"], "front_calls": run.front_calls,
-            "elapsed_seconds": progress["elapsed_seconds"], "recent_errors": progress["recent_errors"]}
+            "elapsed_seconds": progress["elapsed_seconds"], "recent_errors": progress["recent_errors"],
+            **({"demo_data": progress["demo_data"]} if progress.get("demo_data") else {})}
