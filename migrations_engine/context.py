@@ -10,6 +10,7 @@ from django.conf import settings
 
 from connectors.budget import SharedBudget
 from connectors.front import FrontClient
+from connectors.front.budgets import BudgetPair
 from connectors.http import RetryPolicy
 from connectors.registry import get_connector
 from migrations_engine import accounts, fidelity, mapping, people, records
@@ -36,7 +37,7 @@ def retry_base_delay() -> float:
 
 
 def front_client(migration: Migration, *, retry: RetryPolicy | None = None,
-                 budget: SharedBudget | None = None) -> FrontClient:
+                 budget: SharedBudget | BudgetPair | None = None) -> FrontClient:
     api_url = migration.front_api_url or settings.FRONT_API_URL
     # One budget per Front company: the company when known, else the token itself.
     key = migration.front_company_name or migration.front_token
