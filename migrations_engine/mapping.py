@@ -38,6 +38,8 @@ def settings_snapshot(migration) -> dict[str, Any]:
         "demo_ids": [str(i) for i in (migration.demo_ids or [])][:20],
         "inbox_id": migration.front_inbox_id,
         "time_zone": migration.time_zone,
+        # Percent of the company's API-token budget the run may spend (None: FRONT_TOKEN_SHARE_DEFAULT).
+        "token_share": options.get("token_share"),
     }
 
 

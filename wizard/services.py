@@ -96,6 +96,8 @@ def connection_test_source(*, migration: Migration, source_type: str, typed: dic
 def connection_test_front(*, migration: Migration, api_url: str, typed_token: str) -> str:
     """"Test connection" for Front: the company name, or ConnectionProblem. Saves nothing."""
     token = front_token_for(migration=migration, api_url=api_url, typed_token=typed_token)
+    if not token and connections.oauth_session_for(migration) is not None:
+        return connections.check_front_oauth(migration=migration, api_url=api_url).company_name
     return connections.check_front(token=token, api_url=api_url).company_name
 
 
@@ -180,7 +182,10 @@ def connection_save(
         outcome.source_error = str(exc)
     try:
         token = front_token_for(migration=migration, api_url=front_api_url, typed_token=front_token)
-        front = connections.check_front(token=token, api_url=front_api_url)
+        if not token and connections.oauth_session_for(migration) is not None:
+            front = connections.check_front_oauth(migration=migration, api_url=front_api_url)  # OAuth alone
+        else:
+            front = connections.check_front(token=token, api_url=front_api_url)
         outcome.front_company_name = front.company_name
     except ConnectionProblem as exc:
         outcome.front_error = str(exc)
@@ -347,11 +352,13 @@ def tickets_save(*, migration: Migration, status_map: dict[str, str], status_tag
 
 @transaction.atomic
 def options_save(*, migration: Migration, tag: str, skip_attachments: bool, inline_images: bool,
-                 call_recordings: bool, demo_ids: list[str]) -> None:
+                 call_recordings: bool, demo_ids: list[str], token_share: int | None = None) -> None:
     migration.options = {
         "tag": tag.strip(), "skip_attachments": skip_attachments,
         "inline_images": inline_images, "call_recordings": call_recordings,
     }
+    if token_share is not None:
+        migration.options["token_share"] = token_share
     migration.demo_ids = demo_ids
     migration.save(update_fields=["options", "demo_ids", "updated_at"])
     advance(migration, past=Step.OPTIONS)

@@ -7,7 +7,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from wizard import connections, imports, services
+from wizard import connections, front_oauth, imports, services
 from wizard.access import Level
 from wizard.connections import ConnectionProblem
 from wizard.forms import (
@@ -33,8 +33,9 @@ def _source_form(migration, platform, data=None):
 
 def _front_form(migration, data=None):
     initial = {"api_url": migration.front_api_url or connections.settings.FRONT_API_URL}
+    grant = front_oauth.grant_of(migration)
     return FrontForm(data, prefix="front", initial=initial, has_saved_token=bool(migration.front_token),
-                     saved_api_url=migration.front_api_url)
+                     saved_api_url=migration.front_api_url, has_oauth=bool(grant and grant.usable))
 
 
 @wizard_step(Step.CONNECT, level=Level.EDITOR)
@@ -61,6 +62,7 @@ def connect(request, migration):
     return render_step(request, "wizard/connect.html", Step.CONNECT, {
         "platforms": all_platforms, "platform": platform, "source_form": source_form,
         "front_form": front_form, "outcome": outcome, "sandbox": connections.sandbox_front() is not None,
+        "oauth_offered": front_oauth.configured(), "oauth_grant": front_oauth.grant_of(migration),
     }, status=422 if outcome and not outcome.ok else 200)
 
 
@@ -245,6 +247,6 @@ def options(request, migration):
         d = form.cleaned_data
         services.options_save(migration=migration, tag=d["tag"], skip_attachments=d["skip_attachments"],
                               inline_images=d["inline_images"], call_recordings=d.get("call_recordings", False),
-                              demo_ids=d["demo_ids"])
+                              demo_ids=d["demo_ids"], token_share=d.get("token_share"))
         return redirect(step_url(migration, Step.DEMO))
     return render_step(request, "wizard/options.html", Step.OPTIONS, {"form": form})
