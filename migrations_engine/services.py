@@ -16,6 +16,7 @@ from django.utils import timezone
 from billing import gate
 from migrations_engine import demo_reuse, mapping, selectors
 from migrations_engine.models import Checkpoint, EngineState, FrontWrite, RecordMap, Run
+from wizard.models import FrontOAuthGrant
 
 logger = logging.getLogger(__name__)
 
@@ -60,7 +61,8 @@ def _refusal(migration, kind: str, ids: list[str] | None) -> str | None:
         return f"Unknown run kind {kind!r}: use demo, full, delta, remigration or retry-failed."
     if migration.purged_at:
         return "This migration's verification period is over and its credentials were purged."
-    if not (migration.source_type and migration.front_token and migration.front_inbox_id):
+    has_front = bool(migration.front_token) or FrontOAuthGrant.objects.filter(migration=migration).exists()
+    if not (migration.source_type and has_front and migration.front_inbox_id):
         return "Connect the source and Front, and choose the Front inbox, before starting a run."
     if selectors.has_active_run(migration=migration):
         return "A run of this migration is already in progress: pause or cancel it first."
