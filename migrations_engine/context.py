@@ -83,7 +83,8 @@ def front_client(migration: Migration, *, retry: RetryPolicy | None = None,
 def build(run: Run) -> RunContext:
     migration = run.migration
     state, _ = EngineState.objects.get_or_create(migration=migration)
-    oauth = oauth_session(migration)
+    # A teammate's private inbox is out of OAuth's reach: such a run goes on the API token alone.
+    oauth = None if migration.front_inbox_private and migration.front_token else oauth_session(migration)
     client = front_client(migration, snapshot=run.settings, oauth=oauth)
     # Comments are not deduplicated by Front: their client never retries by itself (finish.py, _post_once).
     comment_client = front_client(migration, retry=RetryPolicy(max_attempts=1, base_delay=retry_base_delay()),

@@ -51,6 +51,8 @@ class Migration(models.Model):
     front_company_name = models.CharField(max_length=200, blank=True)
     front_inbox_id = models.CharField(max_length=64, blank=True, db_index=True)
     front_inbox_name = models.CharField(max_length=200, blank=True)
+    # A teammate's private inbox: Front's OAuth cannot reach it, so runs into it use the API token alone.
+    front_inbox_private = models.BooleanField(default=False)
     # A filter the source understands (mailbox, brand, group...), e.g. {"brand_id": "123"}.
     source_filter = models.JSONField(default=dict, blank=True)
 

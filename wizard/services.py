@@ -230,10 +230,15 @@ def inbox_refusal(*, migration: Migration, inbox_id: str) -> str | None:
     )
 
 
-def inbox_save(*, migration: Migration, inbox_id: str, inbox_name: str, mailbox: str | None) -> str | None:
+def inbox_save(*, migration: Migration, inbox_id: str, inbox_name: str, mailbox: str | None,
+               private: bool = False) -> str | None:
     refusal = inbox_refusal(migration=migration, inbox_id=inbox_id)
     if refusal:
         return refusal
+    if private and not migration.front_token:
+        return _("This is a teammate's private inbox: Front's OAuth connection cannot reach it. Add a Front API "
+                 "token on the connect step, or choose a shared inbox.")
+    migration.front_inbox_private = private
     filter_changed = (migration.source_filter or {}).get("mailbox_id") != (mailbox or None)
     migration.front_inbox_id, migration.front_inbox_name = inbox_id, inbox_name
     migration.source_filter = {"mailbox_id": mailbox} if mailbox else {}

@@ -129,14 +129,18 @@ def inbox(request, migration):
     if request.method == "POST" and form.is_valid():
         inbox_id = form.cleaned_data["inbox"]
         name = dict(form.fields["inbox"].choices).get(inbox_id, inbox_id)
+        private = any(i["id"] == inbox_id and i.get("is_private") for i in inboxes)
         refusal = services.inbox_save(
-            migration=migration, inbox_id=inbox_id, inbox_name=str(name), mailbox=form.cleaned_data.get("mailbox"))
+            migration=migration, inbox_id=inbox_id, inbox_name=str(name), mailbox=form.cleaned_data.get("mailbox"),
+            private=private)
         if not refusal:
             return redirect(step_url(migration, Step.OBJECTS))
         form.add_error("inbox", refusal)
     taken = {i["id"]: services.inbox_refusal(migration=migration, inbox_id=i["id"]) for i in inboxes}
+    token_only = {i["id"]: True for i in inboxes if i.get("is_private")}  # preflight: OAuth cannot reach these
     return render_step(request, "wizard/inbox.html", Step.INBOX, {
         "form": form, "inboxes": inboxes, "taken": taken, "problem": problem, "mailboxes": mailboxes,
+        "token_only": token_only,
     }, status=422 if refusal else 200)
 
 

@@ -212,7 +212,8 @@ class FrontClient:
                 inbox["addresses"] = []
         return Preflight(company_name=me.get("name", ""), inboxes=inboxes, missing_scopes=missing,
                          company_id=me.get("id"), rate_limit=int(limit) if limit and limit.isdigit() else None,
-                         unchecked_scopes=list(WRITE_SCOPES))
+                         unchecked_scopes=list(WRITE_SCOPES),
+                         connections={i["id"]: TOKEN if i.get("is_private") else "either" for i in inboxes})
 
     # --- tags --------------------------------------------------------------------------------
     def tags(self) -> list[dict]:
