@@ -71,7 +71,7 @@ def standin_settings(module: str, url: str, env: dict[str, str]) -> list[str]:
     inherit (the product never imports the sandbox), and the stand-in's own extra arguments."""
     if module == "sandbox.front":
         env.setdefault("FRONT_APP_URL", f"{url}/__sandbox")  # report links open the stand-in's own pages
-        if not env.get("FRONT_OAUTH_CLIENT_ID"):
+        if not env.get("FRONT_OAUTH_CLIENT_ID") and env.get("FRONT_OAUTH_SANDBOX_SECRET"):
             # No Front OAuth app configured: "Connect with Front" goes through the stand-in's OAuth server,
             # registered with this install's own client secret (local.env).
             env["FRONT_OAUTH_CLIENT_ID"] = SANDBOX_OAUTH_CLIENT_ID
