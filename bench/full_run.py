@@ -113,7 +113,8 @@ def main() -> int:
     parser.add_argument("--oauth-rpm", type=int, default=0, help="partner budget (OAuth connection); 0: token only")
     parser.add_argument("--token-share", type=int, default=100, help="percent of the token budget the run may use")
     parser.add_argument("--baseline", action="store_true", help="also run token-only and print the ratio")
-    parser.add_argument("--baseline-tickets", type=int, help="tickets of the token-only run (default: half)")
+    parser.add_argument("--baseline-tickets", type=int,
+                        help="tickets of the token-only run (default: the same; fewer tickets cost more calls each)")
     args = parser.parse_args()
     throttled = args.mode == "throttled"
     args.tickets = args.tickets or (100 if throttled else 10_000)
@@ -127,7 +128,7 @@ def main() -> int:
     reports = [measure(args)]
     if args.baseline:
         base = argparse.Namespace(**{**vars(args), "oauth_rpm": 0, "token_share": 100,
-                                     "tickets": args.baseline_tickets or max(20, args.tickets // 2)})
+                                     "tickets": args.baseline_tickets or args.tickets})
         reports.append(measure(base))
         ratio = reports[0]["tickets_per_hour"] / max(1, reports[1]["tickets_per_hour"])
         print(json.dumps({"tickets_per_hour": reports[0]["tickets_per_hour"],

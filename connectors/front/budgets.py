@@ -86,6 +86,9 @@ class BudgetPair:
     def _kinds(self) -> list[str]:
         only = getattr(self._local, "only", None)
         if only:
+            if self.budgets[only].share <= 0:
+                raise errors.InvalidConfig("This needs Front's API token, but the migration may use 0 % of its "
+                                           "budget: raise the budget share in the options.")
             return [only]
         usable = [k for k, b in self.budgets.items() if b.share > 0]
         if not usable:
