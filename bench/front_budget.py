@@ -144,7 +144,9 @@ def run(args: argparse.Namespace) -> dict:
     return {"workers": args.workers, "messages": total["messages"], "tickets": total["tickets"],
             "comments": total["comments"], "seconds": round(elapsed, 1), "requests": total["requests"],
             "accepted": accepted,
-            "budget_used_pct": round(100 * accepted / ((args.rpm + args.oauth_rpm) * elapsed / 60), 1),
+            # of what the client may spend: its share of the token budget plus the partner budget
+            "budget_used_pct": round(100 * accepted / ((args.rpm * args.token_share / 100 + args.oauth_rpm)
+                                                       * elapsed / 60), 1),
             **per_budget, "tickets_per_hour": round(total["tickets"] * 3600 / elapsed),
             "429s": total["budget_429"] + total["burst_429"], "empty_uid_polls": total["empty_uid_polls"],
             "wasted_pct": round(100 * wasted / max(1, total["requests"]), 2),
