@@ -166,3 +166,24 @@ def test_a_refused_refresh_marks_the_grant_revoked(oauth_settings, standin, owne
         session.fresh()
     assert FrontOAuthGrant.objects.get(pk=grant.pk).revoked_at is not None
     app.close()
+
+
+@pytest.mark.django_db
+def test_a_run_paused_for_reconnect_offers_the_button(oauth_settings, standin, owner_client, migration):
+    from connectors.front.oauth import RECONNECT_MESSAGE
+    from migrations_engine.models import Run
+
+    Migration.objects.filter(pk=migration.pk).update(furthest_step=Migration.Step.FULL)
+    run = Run.objects.create(migration=migration, kind="full", state="paused", lineage="f0",
+                             reason=f"Paused: {RECONNECT_MESSAGE}",
+                             context={"front_budgets": {"partner": {"calls": 60, "limit": 120, "share": 1.0}}},
+                             elapsed_seconds=60)
+    page = owner_client.get(reverse("wizard:progress", args=[migration.pk, run.pk])).content.decode()
+    assert 'data-testid="reconnect-front"' in page and "Reconnect Front" in page
+    assert 'data-testid="budget-partner"' in page and "50.0 %" in page  # 60 calls of 120 in a minute
+    start = owner_client.post(reverse("wizard:front_oauth_start", args=[migration.pk]),
+                              {"next": reverse("wizard:full", args=[migration.pk])})
+    back = owner_client.get(authorize(standin, start["Location"]))
+    assert back["Location"] == reverse("wizard:full", args=[migration.pk])
+    run.refresh_from_db()
+    assert run.state == Run.State.RUNNING  # resumed where it stopped
