@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, ClassVar, Literal
 
-from connectors.knowledge import KnowledgeSource
+from connectors.knowledge import KbArticle, KbCategory, KbPage, KbTranslation, KnowledgeSource
 from connectors.organizations import OrganizationSource
 
 # ---------------------------------------------------------------------------------------------
@@ -297,6 +297,8 @@ class TicketPage:
     cursor: dict[str, Any] | None  # None once the stream is exhausted
     deleted_ticket_ids: list[str] = field(default_factory=list)
 
+
+__all__ = ["KbArticle", "KbCategory", "KbPage", "KbTranslation"]  # knowledge-base records (connectors/knowledge.py)
 
 COUNTED_OBJECTS = ("tickets", "contacts", "agents")
 # Counted through their own methods (a source that has none says so with NotAvailable).

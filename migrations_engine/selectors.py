@@ -132,7 +132,7 @@ def failed_count(*, migration: Migration) -> int:
 
 # Progress counters name entities in the plural; reports in the singular (attachments have no report).
 REPORT_ENTITY = {"tickets": "ticket", "contacts": "contact", "agents": "agent", "messages": "message",
-                 "notes": "note", "accounts": "account"}
+                 "notes": "note", "accounts": "account", "articles": "article"}
 
 
 @dataclass(frozen=True)
