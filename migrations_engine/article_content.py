@@ -9,7 +9,8 @@ attachments re-hosted inside the content.
   second pass rewrites it once the target exists.
 - **Images and attachments**: Front's knowledge-base routes take JSON only (no upload), so a file travels
   inside the content: an inline image's `src` (the attachment whose `url` the `<img>` names) becomes a
-  `data:` URI, other attachments are listed at the end as `data:` download links. Files above
+  `data:` URI, a link naming an attachment gets it as a `data:` URI, other attachments are listed at the
+  end as `data:` download links. Files above
   `MAX_EMBED_BYTES` are left out with a reason.
 """
 
@@ -112,7 +113,7 @@ def embed_files(body: str, attachments: list[Attachment], *,
         out.embedded += 1
         return f"{match.group(1)}{match.group(2)}{found}{match.group(2)}"
 
-    out.html = _IMG_SRC.sub(swap, body)
+    out.html = _HREF.sub(swap, _IMG_SRC.sub(swap, body))  # images, then links that name a file
     links = []
     for att in attachments:
         if att.source_id in used or att.inline:

@@ -23,7 +23,9 @@ def _path(cid: str | None) -> list[str]:
     return names
 
 
-def check_articles(*, state: dict, migration, revision: int, strict: bool, dataset: SampleDataset) -> None:
+def check_articles(*, state: dict, migration, revision: int, strict: bool, dataset: SampleDataset,
+                   one_language: bool = False) -> None:
+    """`one_language`: the source has one language per help center (Help Scout Docs): its first text only."""
     rows = {r.front_id: r for r in RecordMap.objects.filter(migration=migration, entity="article")}
     front = {a["content"]["en"]["name"]: a for a in state["kb_articles"]}
     truth = articles_at(revision)
@@ -33,7 +35,7 @@ def check_articles(*, state: dict, migration, revision: int, strict: bool, datas
         row = rows[got["id"]]
         assert row.state == "done", (row.source_id, row.reason)
         assert got["path"] == _path(article.category_id), (article.source_id, got["path"])
-        for tr in article.translations:
+        for tr in article.translations[:1] if one_language else article.translations:
             loc = front_locale(tr.locale, LOCALES)
             if loc is None:
                 assert "Locale de left out" in row.reason
@@ -55,4 +57,4 @@ def check_articles(*, state: dict, migration, revision: int, strict: bool, datas
         assert f'src="data:image/png;base64,{image}"' in welcome
     invoice = front["Download an invoice"]["content"]["en"]["content"]
     guide = base64.b64encode(b"".join(dataset.attachment_bytes("9002", 4096))).decode()
-    assert f'href="data:application/pdf;base64,{guide}" download="guide.pdf"' in invoice
+    assert f'href="data:application/pdf;base64,{guide}"' in invoice and "guide.pdf" in invoice
