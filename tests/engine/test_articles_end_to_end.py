@@ -32,7 +32,7 @@ def _clean(front: FrontStandin) -> None:
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("vendor", ["zendesk", "helpscout"])
+@pytest.mark.parametrize("vendor", ["zendesk", "helpscout", "freshdesk"])
 def test_articles_land_once_and_follow_a_delta(owner, standin_strict, vendor):
     source = Source(vendor, standin_strict)
     with source.standin, FrontStandin(token=FRONT_TEST_TOKEN, rpm=100_000, burst_per_second=100_000, latency_ms=0,
