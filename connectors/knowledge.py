@@ -68,6 +68,11 @@ class KnowledgeSource:
     # Regular expressions matching a link to one of the source's articles; group "id" is the article id.
     article_link_patterns: ClassVar[tuple[str, ...]] = ()
 
+    @classmethod
+    def has_knowledge_base(cls) -> bool:
+        """Whether this kind of source can have a help center (the wizard offers a knowledge base then)."""
+        return cls.knowledge_articles is not KnowledgeSource.knowledge_articles
+
     def no_knowledge_base(self) -> NotAvailable:
         from connectors.base import NotAvailable  # base imports this module: no import cycle at load time
 
