@@ -26,7 +26,6 @@ from functools import partial
 from typing import Any
 
 from connectors.base import (
-    ConnectorError,
     KbArticle,
     KbCategory,
     MissingPermission,
@@ -257,12 +256,13 @@ class KnowledgeBook:
 
 
 def _clients(ctx: RunContext) -> tuple[FrontKnowledge, FrontKnowledge]:
-    """Knowledge-base clients on the API token (OAuth cannot reach knowledge bases), sharing the run's
-    budget; creates go through one that never retries by itself (an answer lost is looked for, not resent)."""
+    """Knowledge-base clients on the migration's API token (OAuth cannot reach knowledge bases) and on that
+    token's company budget (built here, not borrowed from the run's clients, whatever connection those use);
+    creates go through one that never retries by itself (an answer lost is looked for, not resent)."""
     from migrations_engine.context import front_client, retry_base_delay
 
-    api = front_client(ctx.migration, budget=ctx.client.budget)
-    once = front_client(ctx.migration, budget=ctx.client.budget,
+    api = front_client(ctx.migration)
+    once = front_client(ctx.migration, budget=api.budget,
                         retry=RetryPolicy(max_attempts=1, base_delay=retry_base_delay()))
     ctx.extra_clients.extend([api, once])
     return FrontKnowledge(api), FrontKnowledge(once)
@@ -304,8 +304,6 @@ def run_phase(ctx: RunContext, *, heartbeat: Callable[[], None], deadline: float
             book.rows.report_deleted()
     except UNAVAILABLE as exc:
         ctx.source.warn(f"Knowledge base not available: {exc} No articles were moved.")
-    except ConnectorError:
-        raise
     return "done"
 
 
@@ -335,11 +333,14 @@ def _pass(ctx: RunContext, book: KnowledgeBook, state: dict[str, Any], *, heartb
 def _demo_categories(ctx: RunContext, categories: list[KbCategory]) -> list[KbCategory]:
     """A demo makes only the categories on the paths of its articles."""
     wanted_ids: set[str] = set()
+    seen = 0
     for page in ctx.source.knowledge_articles():
-        for article in page.articles[:DEMO_ARTICLES - len(wanted_ids)]:
+        for article in page.articles[:DEMO_ARTICLES - seen]:
             if article.category_id:
                 wanted_ids.add(article.category_id)
-        break
+        seen += len(page.articles)
+        if seen >= DEMO_ARTICLES:
+            break
     by_id = {c.source_id: c for c in categories}
     keep: set[str] = set()
     for cid in wanted_ids:

@@ -278,8 +278,10 @@ def update_article_content(co: Company, call: Call) -> tuple[int, Any]:
 
 @route("DELETE", "/knowledge_base_articles/{article_id}")
 def delete_article(co: Company, call: Call) -> tuple[int, Any]:
-    del co.kb_articles[_article(co, call.params["article_id"])["id"]]
-    return 200, None
+    article = _article(co, call.params["article_id"])
+    answer = article_json(co, article)  # the spec answers the (slim) article that was deleted
+    del co.kb_articles[article["id"]]
+    return 200, answer
 
 
 def dump_knowledge(co: Company) -> dict:

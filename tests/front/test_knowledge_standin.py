@@ -42,6 +42,11 @@ def test_knowledge_base_round_trip_per_spec(reading, standin_strict):
     assert kb_api.category_content(sub["id"], "fr")["name"] == "Factures"
     with pytest.raises(NotFound):  # a locale the knowledge base does not have
         kb_api.create_article(kb, "de", {"subject": "x", "content": "", "status": "draft"})
+    plain = client.http.request("GET", f"/knowledge_base_articles/{made['id']}", route="GET /knowledge_base_articles/:id")
+    assert plain.status_code == 200 and sorted(plain.json()["locales"]) == ["en", "fr"]
+    other = kb_api.create_article(kb, "en", {"subject": "Gone", "content": "", "status": "draft"})
+    gone = client.http.request("DELETE", f"/knowledge_base_articles/{other['id']}", route="DELETE /knowledge_base_articles/:id")
+    assert gone.status_code == 200 and kb_api.article_content(other["id"], "en") is None
     new = kb_api.create_knowledge_base("Docs")
     assert kb_api.knowledge_base(new["id"])["name"] == "Docs"
     state = standin.state()
