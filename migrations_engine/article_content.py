@@ -23,7 +23,7 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
-from connectors.base import Attachment
+from connectors.base import Attachment, ConnectorError
 
 MAX_EMBED_BYTES = 5 * 1024 * 1024
 _HREF = re.compile(r"""(<a\b[^>]*?\bhref=)(["'])(.*?)\2""", re.I | re.S)
@@ -94,7 +94,7 @@ def embed_files(body: str, attachments: list[Attachment], *,
         if att.source_id not in cache:
             try:
                 cache[att.source_id], why = _data_uri(att, read)
-            except Exception as exc:  # noqa: BLE001 - a file the source will not give is reported, not fatal
+            except ConnectorError as exc:  # a file the source will not give is reported, not fatal
                 cache[att.source_id], why = None, f"{att.filename} could not be read from the source ({exc})."
             if why:
                 out.reasons.append(why)
