@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from django.conf import settings
 
 from connectors.budget import SharedBudget
-from connectors.front import FrontClient
+from connectors.front import FrontClient, InvalidConfig
 from connectors.front.budgets import PARTNER, TOKEN, BudgetPair, company_budget
 from connectors.front.oauth import RECONNECT_MESSAGE, OAuthApp, OAuthSession, ReconnectNeeded
 from connectors.http import RetryPolicy
@@ -73,6 +73,9 @@ def front_client(migration: Migration, *, retry: RetryPolicy | None = None,
             budgets[TOKEN] = company_budget(budget_key, TOKEN, share=token_share(snapshot), cls=EngineBudget)
         if oauth is not None:
             budgets[PARTNER] = company_budget(budget_key, PARTNER, cls=EngineBudget)
+        if not budgets:  # e.g. knowledge bases (articles.py) on a migration connected through OAuth alone
+            raise InvalidConfig("This needs a Front API token: Front's OAuth connection cannot reach it (a "
+                                "teammate's private inbox, knowledge bases). Add an API token on the connect step.")
         budget = BudgetPair(budgets)
     if retry is None:
         retry = RetryPolicy(base_delay=retry_base_delay())

@@ -104,7 +104,7 @@ class Run(models.Model):
     # Lease: the one task execution allowed to work on this run, renewed by its heartbeat.
     lease_owner = models.CharField(max_length=40, blank=True)
     heartbeat_at = models.DateTimeField(null=True, blank=True)
-    phase = models.CharField(max_length=20, default="prepare")  # prepare | cleanup | accounts | tickets | finish
+    phase = models.CharField(max_length=20, default="prepare")  # prepare | cleanup | accounts | tickets | articles | finish
     elapsed_seconds = models.FloatField(default=0)
 
     class Meta:
@@ -146,6 +146,9 @@ class RecordMap(models.Model):
         CONTACT = "contact", _("Contacts")
         AGENT = "agent", _("Agents")
         ACCOUNT = "account", _("Accounts")  # a source organization -> a Front account
+        ARTICLE = "article", _("Articles")  # a help-center article -> a Front knowledge base article
+        CATEGORY = "category", _("Article categories")  # a category / section / folder -> a Front KB category
+        KNOWLEDGE_BASE = "kb", _("Knowledge base")  # the Front knowledge base a run created by name
 
     class State(models.TextChoices):
         PENDING = "pending", _("Pending")

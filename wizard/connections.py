@@ -220,6 +220,12 @@ def with_front(migration: Migration, fn):
         _close(client)
 
 
+def _on_token(client, fn):
+    """fn's calls on the API token alone (what Front's OAuth cannot reach: knowledge bases)."""
+    with client.token_only():
+        return fn()
+
+
 def _close(client) -> None:
     close = getattr(client, "close", None)
     if callable(close):
@@ -234,3 +240,18 @@ def sandbox_front() -> tuple[str, str] | None:
     url = getattr(settings, "SANDBOX_FRONT_URL", "")
     token = os.environ.get("SANDBOX_FRONT_TOKEN", "")
     return (url, token) if url and token else None
+
+
+def knowledge_bases(migration: Migration) -> tuple[list[dict[str, Any]] | None, str | None]:
+    """(Front's knowledge bases, why they could not be listed) for the inbox step; (None, None) when the
+    source has no help center. Always through the migration's API token: Front's OAuth cannot reach
+    knowledge bases (connectors/front/knowledge.py)."""
+    from connectors.front.knowledge import FrontKnowledge
+
+    source = SOURCES.get(migration.source_type)
+    if source is None or not source.has_knowledge_base():
+        return None, None
+    try:
+        return with_front(migration, lambda c: _on_token(c, lambda: FrontKnowledge(c).knowledge_bases())), None
+    except ConnectionProblem as exc:
+        return [], str(exc)

@@ -231,7 +231,10 @@ def inbox_refusal(*, migration: Migration, inbox_id: str) -> str | None:
 
 
 def inbox_save(*, migration: Migration, inbox_id: str, inbox_name: str, mailbox: str | None,
-               private: bool = False) -> str | None:
+               knowledge_base: dict[str, str] | None = None, private: bool = False) -> str | None:
+    """`knowledge_base`: {"id", "name"} of a Front knowledge base, {"create": name}, {} for none, or None to
+    leave the choice as it is (a source without a help center). `private`: a teammate's private inbox, which
+    Front's OAuth cannot reach (the run then needs the API token)."""
     refusal = inbox_refusal(migration=migration, inbox_id=inbox_id)
     if refusal:
         return refusal
@@ -239,6 +242,9 @@ def inbox_save(*, migration: Migration, inbox_id: str, inbox_name: str, mailbox:
         return _("This is a teammate's private inbox: Front's OAuth connection cannot reach it. Add a Front API "
                  "token on the connect step, or choose a shared inbox.")
     migration.front_inbox_private = private
+    if knowledge_base is not None:
+        options = {k: v for k, v in (migration.options or {}).items() if k != "knowledge_base"}
+        migration.options = {**options, **({"knowledge_base": knowledge_base} if knowledge_base else {})}
     filter_changed = (migration.source_filter or {}).get("mailbox_id") != (mailbox or None)
     migration.front_inbox_id, migration.front_inbox_name = inbox_id, inbox_name
     migration.source_filter = {"mailbox_id": mailbox} if mailbox else {}
@@ -253,7 +259,7 @@ def inbox_save(*, migration: Migration, inbox_id: str, inbox_name: str, mailbox:
 
 
 COUNT_PROBLEMS = "unavailable"  # key of `record_counts` holding object -> why it could not be counted
-COUNTED = ("tickets", "contacts", "agents", "organizations", "contact_fields")
+COUNTED = ("tickets", "contacts", "agents", "organizations", "contact_fields", "articles")
 OBJECT_KEYS = COUNTED  # what the objects step can switch on or off
 
 
@@ -358,8 +364,9 @@ def tickets_save(*, migration: Migration, status_map: dict[str, str], status_tag
 @transaction.atomic
 def options_save(*, migration: Migration, tag: str, skip_attachments: bool, inline_images: bool,
                  call_recordings: bool, demo_ids: list[str], token_share: int | None = None) -> None:
+    kept = {k: v for k, v in (migration.options or {}).items() if k == "knowledge_base"}  # the inbox step's choice
     migration.options = {
-        "tag": tag.strip(), "skip_attachments": skip_attachments,
+        **kept, "tag": tag.strip(), "skip_attachments": skip_attachments,
         "inline_images": inline_images, "call_recordings": call_recordings,
     }
     if token_share is not None:
