@@ -1,7 +1,13 @@
 """Benchmark a full run: sample source -> Front stand-in (issue 5, acceptance 6).
 
     python bench/full_run.py throttled [--tickets 100] [--rpm 100] [--latency-ms 200]
+    python bench/full_run.py throttled --rpm 100 --oauth-rpm 120 --token-share 100 [--baseline]
     python bench/full_run.py unthrottled [--tickets 10000]
+
+--oauth-rpm N connects Front through the stand-in's OAuth server too: its calls count against a separate
+partner budget of N rpm (Front: 120 per company), and the engine spreads calls over both budgets.
+--token-share P lets the run use P % of the company (API token) budget (0 = partner budget only).
+--baseline then runs the same tickets/hour measure token-only (share 100 %) and prints the ratio.
 
 The Front stand-in runs in its own process (as Front would); the engine runs chunk after chunk in this
 process, exactly what one Celery worker does, so the memory figures are a worker's. Prints tickets/hour,
@@ -25,6 +31,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 TOKEN = "bench-front-token"  # noqa: S105 - the stand-in's token, not a secret
+OAUTH_CLIENT, OAUTH_SECRET = "bench-oauth-client", "bench-oauth-secret"  # the stand-in's OAuth app
 
 
 def serve_front(url_file: str, settings: str) -> None:
@@ -103,6 +110,11 @@ def main() -> int:
     parser.add_argument("--rpm", type=int)
     parser.add_argument("--latency-ms", type=int)
     parser.add_argument("--process-delay-s", type=float, default=None)
+    parser.add_argument("--oauth-rpm", type=int, default=0, help="partner budget (OAuth connection); 0: token only")
+    parser.add_argument("--token-share", type=int, default=100, help="percent of the token budget the run may use")
+    parser.add_argument("--baseline", action="store_true", help="also run token-only and print the ratio")
+    parser.add_argument("--baseline-tickets", type=int,
+                        help="tickets of the token-only run (default: the same; fewer tickets cost more calls each)")
     args = parser.parse_args()
     throttled = args.mode == "throttled"
     args.tickets = args.tickets or (100 if throttled else 10_000)
@@ -111,18 +123,57 @@ def main() -> int:
     args.process_delay_s = args.process_delay_s if args.process_delay_s is not None else (1.0 if throttled else 0.05)
     args.burst = 5 if throttled else 1_000_000
     data_dir = tempfile.mkdtemp(prefix="bench-engine-")
+    os.environ["FRONT_OAUTH_CLIENT_ID"], os.environ["FRONT_OAUTH_CLIENT_SECRET"] = OAUTH_CLIENT, OAUTH_SECRET
+    setup_django(data_dir, burst_gate=throttled)
+    reports = [measure(args)]
+    if args.baseline:
+        base = argparse.Namespace(**{**vars(args), "oauth_rpm": 0, "token_share": 100,
+                                     "tickets": args.baseline_tickets or args.tickets})
+        reports.append(measure(base))
+        ratio = reports[0]["tickets_per_hour"] / max(1, reports[1]["tickets_per_hour"])
+        print(json.dumps({"tickets_per_hour": reports[0]["tickets_per_hour"],
+                          "token_only_tickets_per_hour": reports[1]["tickets_per_hour"],
+                          "ratio": round(ratio, 2)}, indent=1))
+    return 0 if all(r["state"] == "completed" for r in reports) else 1
+
+
+def measure(args) -> dict:
     front_proc, front_url = start_front(token=TOKEN, rpm=args.rpm, latency_ms=args.latency_ms,
-                                        process_delay_s=args.process_delay_s, burst_per_second=args.burst)
+                                        process_delay_s=args.process_delay_s, burst_per_second=args.burst,
+                                        partner_rpm=args.oauth_rpm or 120, oauth_client_id=OAUTH_CLIENT,
+                                        oauth_client_secret=OAUTH_SECRET)
     try:
-        setup_django(data_dir, burst_gate=throttled)
         return run(args, front_url, front_proc.pid)
     finally:
         front_proc.terminate()
         front_proc.wait(timeout=10)
 
 
-def run(args, front_url: str, front_pid: int) -> int:
+def oauth_grant(front_url: str):
+    """Approve the bench's OAuth app on the stand-in's authorize page, as an admin would; the tokens."""
+    import re
+    from urllib.parse import parse_qs, urlsplit
+
+    import httpx
+
+    from connectors.front.oauth import OAuthApp
+
+    app = OAuthApp(client_id=OAUTH_CLIENT, client_secret=OAUTH_SECRET, oauth_url=front_url)
+    redirect = "http://127.0.0.1:1/front/oauth/callback/"
+    page = httpx.get(app.authorize_url(redirect_uri=redirect, state="bench"))
+    admin = re.search(r'<option value="([^"]+)">Ada', page.text).group(1)  # type: ignore[union-attr]
+    answer = httpx.post(f"{front_url}/oauth/authorize", data={
+        "client_id": OAUTH_CLIENT, "redirect_uri": redirect, "state": "bench", "teammate": admin, "decision": "approve"})
+    code = parse_qs(urlsplit(answer.headers["location"]).query)["code"][0]
+    try:
+        return app.exchange(code=code, redirect_uri=redirect)
+    finally:
+        app.close()
+
+
+def run(args, front_url: str, front_pid: int) -> dict:
     import psutil
+    from django.conf import settings
     from django.contrib.auth import get_user_model
 
     from connectors.registry import get_connector
@@ -132,11 +183,18 @@ def run(args, front_url: str, front_pid: int) -> int:
     from wizard.models import Migration
 
     state = json.load(urllib.request.urlopen(f"{front_url}/__sandbox/state"))  # noqa: S310 - loopback
-    owner = get_user_model().objects.create_user(username="bench", email="bench@example.com")
+    owner, _ = get_user_model().objects.get_or_create(username="bench", email="bench@example.com")
     config = {"tickets": args.tickets, "seed": 1, "page_size": 100}
+    token_on = args.token_share > 0 or not args.oauth_rpm
     migration = Migration.objects.create(
         owner=owner, name="bench", source_type="sample", source_config=config, front_api_url=front_url,
-        front_token=TOKEN, front_inbox_id=state["inboxes"][0]["id"], options={"tag": "migrated"})
+        front_token=TOKEN if token_on else "", front_inbox_id=state["inboxes"][0]["id"],
+        options={"tag": "migrated", "token_share": args.token_share}, front_company_name=f"bench-{front_url}")
+    if args.oauth_rpm:
+        from wizard.models import save_grant
+
+        settings.FRONT_OAUTH_URL = settings.FRONT_OAUTH_API_URL = front_url
+        save_grant(migration_id=migration.pk, tokens=oauth_grant(front_url))
     tickets, minimum = minimum_calls(get_connector("sample", config))
     process = psutil.Process()
     front = psutil.Process(front_pid)
@@ -162,6 +220,16 @@ def run(args, front_url: str, front_pid: int) -> int:
     front_cpu = sum(front.cpu_times()[:2]) - front_cpu_start  # the machine may be shared: CPU, not wall, is fair
     counters = json.load(urllib.request.urlopen(f"{front_url}/__sandbox/state"))["counters"]  # noqa: S310
     calls = sum(counters["routes"].values())
+    spent = counters.get("spent", {})
+    budgets = {"token": {"rpm": args.rpm, "share_pct": args.token_share if args.oauth_rpm else 100,
+                         "calls": spent.get("token", 0), "429": counters.get("rate_limited", {}).get("token", 0)}}
+    if args.oauth_rpm:
+        budgets["partner"] = {"rpm": args.oauth_rpm, "calls": spent.get("partner", 0),
+                              "429": counters.get("rate_limited", {}).get("partner", 0)}
+    for b in budgets.values():
+        allowed = b["rpm"] * b.get("share_pct", 100) / 100 * elapsed / 60
+        b["used_pct_of_budget"] = round(100 * b["calls"] / (b["rpm"] * elapsed / 60), 1) if b["rpm"] < 100_000 else None
+        b["used_pct_of_share"] = round(100 * b["calls"] / allowed, 1) if allowed and b["rpm"] < 100_000 else None
     statuses = counters["statuses"]
     wasted = statuses.get("429", 0) + counters["routes"].get("GET /messages/{message_id}", 0) - _resolves(run)
     report = {
@@ -170,8 +238,9 @@ def run(args, front_url: str, front_pid: int) -> int:
         "tickets_per_hour": round(tickets * 3600 / elapsed),
         "front_calls": calls, "calls_per_ticket": round(calls / tickets, 3),
         "minimum_calls_per_ticket": round(minimum / tickets, 3),
-        "budget_rpm": args.rpm, "budget_used_pct": round(100 * calls / (args.rpm * elapsed / 60), 1)
+        "budget_rpm": args.rpm, "budget_used_pct": round(100 * spent.get("token", 0) / (args.rpm * elapsed / 60), 1)
         if args.rpm < 100_000 else None,
+        "budgets": budgets,
         "calls_by_route": counters["routes"],
         "wasted_calls": {"429": statuses.get("429", 0), "empty_uid_polls": max(0, wasted - statuses.get("429", 0)),
                          "pct": round(100 * wasted / calls, 2)},
@@ -184,8 +253,8 @@ def run(args, front_url: str, front_pid: int) -> int:
         "worker_rss_mb": {"start": rss_start >> 20, "at_1k": (rss_at_1k or rss_end) >> 20, "end": rss_end >> 20,
                           "growth_after_1k": ((rss_end - (rss_at_1k or rss_start)) >> 20)},
     }
-    print(json.dumps(report, indent=1))
-    return 0 if run.state == "completed" else 1
+    print(json.dumps(report, indent=1), flush=True)
+    return report
 
 
 def _resolves(run) -> int:

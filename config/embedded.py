@@ -24,6 +24,8 @@ SANDBOX_FRONT_TOKEN = "sandbox-front-token"  # noqa: S105 - the offline Front st
 # The offline Stripe stand-in's API key: it only ever works against that loopback stand-in.
 SANDBOX_STRIPE_SECRET_KEY = "sk_test_frontport_sandbox"  # noqa: S105 - not a secret
 
+SANDBOX_OAUTH_CLIENT_ID = "frontport-sandbox"  # the OAuth app registered with the offline Front stand-in
+
 # (name, python module, port offset from PORT, settings variable that tells the app its URL, extra args)
 STANDINS = [
     ("Front stand-in", "sandbox.front", 1, "SANDBOX_FRONT_URL", ["--token", SANDBOX_FRONT_TOKEN]),
@@ -50,6 +52,8 @@ def ensure_local_secrets(data_dir: Path) -> None:
         added.append(f"FIELD_ENCRYPTION_KEY={Fernet.generate_key().decode()}")
     if "STRIPE_WEBHOOK_SECRET" not in keys:
         added.append(f"STRIPE_WEBHOOK_SECRET=whsec_{secrets.token_hex(24)}")
+    if "FRONT_OAUTH_SANDBOX_SECRET" not in keys:
+        added.append(f"FRONT_OAUTH_SANDBOX_SECRET={secrets.token_urlsafe(24)}")
     if added:
         env_file.write_text("\n".join(existing + added) + "\n")
         env_file.chmod(0o600)
@@ -67,6 +71,14 @@ def standin_settings(module: str, url: str, env: dict[str, str]) -> list[str]:
     inherit (the product never imports the sandbox), and the stand-in's own extra arguments."""
     if module == "sandbox.front":
         env.setdefault("FRONT_APP_URL", f"{url}/__sandbox")  # report links open the stand-in's own pages
+        if not env.get("FRONT_OAUTH_CLIENT_ID") and env.get("FRONT_OAUTH_SANDBOX_SECRET"):
+            # No Front OAuth app configured: "Connect with Front" goes through the stand-in's OAuth server,
+            # registered with this install's own client secret (local.env).
+            env["FRONT_OAUTH_CLIENT_ID"] = SANDBOX_OAUTH_CLIENT_ID
+            env["FRONT_OAUTH_CLIENT_SECRET"] = env["FRONT_OAUTH_SANDBOX_SECRET"]
+            env["FRONT_OAUTH_URL"] = env["FRONT_OAUTH_API_URL"] = url
+            return ["--oauth-client-id", SANDBOX_OAUTH_CLIENT_ID, "--oauth-client-secret",
+                    env["FRONT_OAUTH_SANDBOX_SECRET"]]
     if module == "sandbox.stripe" and not env.get("STRIPE_SECRET_KEY"):
         # No real Stripe configured: billing runs against the stand-in, with its key and this install's
         # webhook signing secret (already in `env`, from local.env).
@@ -104,6 +116,7 @@ def main() -> int:
     env.setdefault("SANDBOX_FRONT_TOKEN", SANDBOX_FRONT_TOKEN)
     # This install's own webhook signing secret, for the Stripe stand-in (which signs) and the app (which checks).
     env.setdefault("STRIPE_WEBHOOK_SECRET", local_env(data_dir)["STRIPE_WEBHOOK_SECRET"])
+    env.setdefault("FRONT_OAUTH_SANDBOX_SECRET", local_env(data_dir)["FRONT_OAUTH_SANDBOX_SECRET"])
     python = sys.executable
 
     subprocess.run([python, "manage.py", "migrate", "--no-input", "-v", "0"], cwd=BASE_DIR, env=env, check=True)

@@ -355,6 +355,15 @@ FRONT_API_URL = env.str("FRONT_API_URL", default="https://api2.frontapp.com")
 # The embedded default points it at the offline Front stand-in (<its URL>/__sandbox), which answers
 # the same /open/<id> links with its own page.
 FRONT_APP_URL = env.str("FRONT_APP_URL", default="https://app.frontapp.com").rstrip("/")
+# Front OAuth (DESIGN.md §8): the operator's OAuth app. When both are set, the connect step offers "Connect
+# with Front" (redirect URI {SITE_URL}/front/oauth/callback/) and runs also spend Front's partner budget.
+FRONT_OAUTH_CLIENT_ID = env.str("FRONT_OAUTH_CLIENT_ID", default="")
+FRONT_OAUTH_CLIENT_SECRET = env.str("FRONT_OAUTH_CLIENT_SECRET", default="")
+# Where Front serves /oauth/authorize and /oauth/token, and the API an OAuth connection calls.
+FRONT_OAUTH_URL = env.str("FRONT_OAUTH_URL", default="https://app.frontapp.com").rstrip("/")
+FRONT_OAUTH_API_URL = env.str("FRONT_OAUTH_API_URL", default=FRONT_API_URL).rstrip("/")
+# Default share of the company's API-token budget a migration may spend (percent; 0 = partner budget only).
+FRONT_TOKEN_SHARE_DEFAULT = env.int("FRONT_TOKEN_SHARE_DEFAULT", default=80)
 # Overall deadline (seconds) of a vendor call made while a person waits for a page (connection tests,
 # inbox and teammate lists, counts, Stripe checkout), retries and Retry-After waits included. Runs
 # (Celery tasks) have none: they wait as long as the vendor asks.

@@ -38,9 +38,10 @@ local now = tonumber(ARGV[1])
 local default_limit = tonumber(ARGV[2])
 local safety = tonumber(ARGV[3])
 local depth = tonumber(ARGV[4])
+local share = tonumber(ARGV[5]) or 1
 local v = redis.call('HMGET', key, 'tokens', 'ts', 'limit', 'blocked_until')
 local limit = tonumber(v[3]) or default_limit
-local rate = limit / 60.0 * safety
+local rate = limit / 60.0 * safety * share
 local cap = math.max(1.0, rate * depth)
 local tokens = tonumber(v[1]) or cap
 local ts = tonumber(v[2]) or now
@@ -60,9 +61,10 @@ return tostring(wait)
 """
 
 
-def _take(tokens: float, ts: float, limit: float, blocked: float, now: float, depth: float) -> tuple[float, float]:
+def _take(tokens: float, ts: float, limit: float, blocked: float, now: float, depth: float,
+          share: float = 1.0) -> tuple[float, float]:
     """The same arithmetic as the Lua script, for the SQLite store: returns (new tokens, wait)."""
-    rate = limit / 60.0 * SAFETY
+    rate = limit / 60.0 * SAFETY * share
     cap = max(1.0, rate * depth)
     tokens = min(cap, tokens + max(0.0, now - ts) * rate)
     if now < blocked:
@@ -91,11 +93,18 @@ def _use_wal(db: sqlite3.Connection, *, attempts: int = 60) -> None:
 
 
 class SharedBudget:
-    """Pacer for connectors.http.HttpClient. `key` names the vendor account (e.g. a Front company)."""
+    """Pacer for connectors.http.HttpClient. `key` names the vendor account (e.g. a Front company).
+
+    kind: which of the account's budgets this is ("token": the company's own, "partner": Front's separate
+    budget for OAuth partner apps). share: the part of the budget's rate this caller may spend (a
+    migration leaving the team's own integrations the rest of the company budget); 1.0 = all of it.
+    """
 
     def __init__(self, key: str, *, default_limit: int = 50, redis_url: str | None = None,
-                 data_dir: Path | None = None) -> None:
+                 data_dir: Path | None = None, kind: str = "token", share: float = 1.0) -> None:
         self.key = f"frontport:budget:{key}"
+        self.kind = kind
+        self.share = max(0.0, min(1.0, share))
         self.default_limit = default_limit
         redis_url = setting("REDIS_URL", "") if redis_url is None else redis_url
         self._redis = None
@@ -120,6 +129,7 @@ class SharedBudget:
         self._takes = 0
         self.budget_429 = 0
         self.burst_429 = 0
+        self.calls = 0  # answers observed on this budget by this process (benchmarks, progress)
 
     @property
     def backend(self) -> str:
@@ -142,19 +152,22 @@ class SharedBudget:
     # --- the shared buckets -------------------------------------------------------------------
     def _try_take(self, key: str | None = None, *, limit: float | None = None, depth: float = BUCKET_SECONDS) -> float:
         """Take one token from a bucket (the company's by default); 0 when taken, else seconds to wait."""
+        share = self.share if key is None else 1.0  # a burst gate is Front's, never shared out
         key = key or self.key
         default = limit or self.default_limit
         now = time.time()
+        if share <= 0:
+            return 3600.0  # a budget this caller may not spend (0 %): never taken
         if self._redis is not None:
-            return float(self._script(keys=[key], args=[now, default, SAFETY, depth]))
+            return float(self._script(keys=[key], args=[now, default, SAFETY, depth, share]))
         db = self._connect()
         try:
             db.execute("BEGIN IMMEDIATE")
             row = db.execute("SELECT tokens, ts, lim, blocked_until FROM budget WHERE key=?", (key,)).fetchone()
             lim = row[2] if row else default
-            cap = max(1.0, lim / 60.0 * SAFETY * depth)
+            cap = max(1.0, lim / 60.0 * SAFETY * share * depth)
             tokens, ts, blocked = (row[0], row[1], row[3]) if row else (cap, now, 0.0)
-            tokens, wait = _take(tokens, ts, lim, blocked, now, depth)
+            tokens, wait = _take(tokens, ts, lim, blocked, now, depth, share)
             db.execute(
                 "INSERT INTO budget (key, tokens, ts, lim, blocked_until) VALUES (?,?,?,?,?) ON CONFLICT(key)"
                 " DO UPDATE SET tokens=excluded.tokens, ts=excluded.ts",
@@ -239,7 +252,14 @@ class SharedBudget:
         """Keep every process together under 5 requests per second on one resource (one token, spaced)."""
         return self._wait_for(self._burst_key(resource), limit=BURST_LIMIT_PER_MINUTE, depth=0.0)
 
+    def try_acquire(self, *, depth: float | None = None) -> float:
+        """Take one call from this budget without waiting: 0 when taken, else seconds until one is due."""
+        if depth is None:
+            depth = BUCKET_SECONDS if deadline.current() is None else PERSON_WAITING_BUCKET_SECONDS
+        return self._try_take(depth=depth)
+
     def observe(self, response: httpx.Response, resource: str | None) -> None:
+        self.calls += 1
         headers = response.headers
         try:
             limit = int(headers["x-ratelimit-limit"]) if "x-ratelimit-limit" in headers else None

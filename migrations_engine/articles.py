@@ -261,7 +261,7 @@ def _clients(ctx: RunContext) -> tuple[FrontKnowledge, FrontKnowledge]:
     creates go through one that never retries by itself (an answer lost is looked for, not resent)."""
     from migrations_engine.context import front_client, retry_base_delay
 
-    api = front_client(ctx.migration)
+    api = front_client(ctx.migration, snapshot=ctx.snapshot)  # the run's share of the company budget
     once = front_client(ctx.migration, budget=api.budget,
                         retry=RetryPolicy(max_attempts=1, base_delay=retry_base_delay()))
     ctx.extra_clients.extend([api, once])

@@ -75,7 +75,9 @@ def file_schema() -> dict[str, Any]:
             "statuses": {"type": "object", "additionalProperties": {"enum": ["open", "archived"]}},
             "options": _closed({"tag": {"type": "string", "maxLength": 64}, "status_tag": boolean,
                                 "skip_attachments": boolean, "inline_images": boolean, "call_recordings": boolean,
-                                "custom_fields": {"enum": list(CUSTOM_FIELD_MODES)}}),
+                                "custom_fields": {"enum": list(CUSTOM_FIELD_MODES)},
+                                # percent of the company's API-token budget (0 = Front's partner budget only)
+                                "token_share": {"type": "integer", "minimum": 0, "maximum": 100}}),
             "demo": _closed({"ids": {"type": "array", "maxItems": 20, "items": {"type": ["string", "integer"]}}}),
             "filter": {"type": "object"},
             "time_zone": {"type": "string", "minLength": 1, "maxLength": 64},

@@ -9,12 +9,15 @@ from typing import TYPE_CHECKING, Any
 from django.conf import settings
 
 from connectors.budget import SharedBudget
-from connectors.front import FrontClient
+from connectors.front import FrontClient, InvalidConfig
+from connectors.front.budgets import PARTNER, TOKEN, BudgetPair, company_budget
+from connectors.front.oauth import RECONNECT_MESSAGE, OAuthApp, OAuthSession, ReconnectNeeded
 from connectors.http import RetryPolicy
 from connectors.registry import get_connector
 from migrations_engine import accounts, fidelity, mapping, people, records
 from migrations_engine.journal import RunContext
 from migrations_engine.models import EngineState, Run
+from wizard.models import FrontOAuthGrant, GrantTokenStore
 
 if TYPE_CHECKING:
     from wizard.models import Migration
@@ -35,26 +38,60 @@ def retry_base_delay() -> float:
     return float(getattr(settings, "ENGINE_RETRY_BASE_DELAY", 0.5))
 
 
+def token_share(snapshot: dict[str, Any] | None) -> float:
+    """The part of the company's API-token budget a run may spend (0..1; the setting is a percentage)."""
+    default = int(getattr(settings, "FRONT_TOKEN_SHARE_DEFAULT", 80))
+    value = (snapshot or {}).get("token_share")
+    return max(0, min(100, int(default if value is None else value))) / 100
+
+
+def oauth_session(migration: Migration) -> OAuthSession | None:
+    """The migration's Front OAuth connection, when it has one and the operator configured the app."""
+    grant = FrontOAuthGrant.objects.filter(migration=migration).first()
+    if grant is None or not grant.refresh_token or not settings.FRONT_OAUTH_CLIENT_ID:
+        return None
+    if grant.revoked_at is not None:
+        raise ReconnectNeeded(RECONNECT_MESSAGE)
+    app = OAuthApp(client_id=settings.FRONT_OAUTH_CLIENT_ID, client_secret=settings.FRONT_OAUTH_CLIENT_SECRET,
+                   oauth_url=settings.FRONT_OAUTH_URL)
+    return OAuthSession(app, GrantTokenStore(grant.pk))
+
+
 def front_client(migration: Migration, *, retry: RetryPolicy | None = None,
-                 budget: SharedBudget | None = None) -> FrontClient:
-    api_url = migration.front_api_url or settings.FRONT_API_URL
+                 budget: SharedBudget | BudgetPair | None = None, snapshot: dict[str, Any] | None = None,
+                 oauth: OAuthSession | None = None) -> FrontClient:
+    """The run's Front client: on the API token, the OAuth connection, or both (then its calls are spread
+    over the company budget, up to the run's token share, and the partner budget: connectors/front/budgets.py).
+    A private target inbox takes the API token alone: OAuth cannot reach it."""
+    api_url = migration.front_api_url or (settings.FRONT_OAUTH_API_URL if oauth else settings.FRONT_API_URL)
     # One budget per Front company: the company when known, else the token itself.
     key = migration.front_company_name or migration.front_token
     budget_key = hashlib.sha256(f"{api_url}|{key}".encode()).hexdigest()[:24]
-    budget = budget or EngineBudget(f"front:{budget_key}", default_limit=50)
+    if budget is None:
+        budgets: dict[str, SharedBudget] = {}
+        if migration.front_token:
+            budgets[TOKEN] = company_budget(budget_key, TOKEN, share=token_share(snapshot), cls=EngineBudget)
+        if oauth is not None:
+            budgets[PARTNER] = company_budget(budget_key, PARTNER, cls=EngineBudget)
+        if not budgets:  # e.g. knowledge bases (articles.py) on a migration connected through OAuth alone
+            raise InvalidConfig("This needs a Front API token: Front's OAuth connection cannot reach it (a "
+                                "teammate's private inbox, knowledge bases). Add an API token on the connect step.")
+        budget = BudgetPair(budgets)
     if retry is None:
         retry = RetryPolicy(base_delay=retry_base_delay())
     return FrontClient(token=migration.front_token, api_url=api_url, budget_key=budget_key, retry=retry,
-                       budget=budget)
+                       budget=budget, oauth=oauth)
 
 
 def build(run: Run) -> RunContext:
     migration = run.migration
     state, _ = EngineState.objects.get_or_create(migration=migration)
-    client = front_client(migration)
+    # A teammate's private inbox is out of OAuth's reach: such a run goes on the API token alone.
+    oauth = None if migration.front_inbox_private and migration.front_token else oauth_session(migration)
+    client = front_client(migration, snapshot=run.settings, oauth=oauth)
     # Comments are not deduplicated by Front: their client never retries by itself (finish.py, _post_once).
     comment_client = front_client(migration, retry=RetryPolicy(max_attempts=1, base_delay=retry_base_delay()),
-                                  budget=client.budget)
+                                  budget=client.budget, snapshot=run.settings, oauth=oauth)
     source_config: dict[str, Any] = migration.source_config  # an encrypted JSON column, decoded
     source = get_connector(run.settings.get("source_type") or migration.source_type, source_config)
     c = run.context or {}

@@ -40,6 +40,8 @@ def settings_snapshot(migration) -> dict[str, Any]:
         # The Front knowledge base articles go to: {"id", "name"} chosen, or {"create": name} (inbox step).
         "knowledge_base": dict(options.get("knowledge_base") or {}),
         "time_zone": migration.time_zone,
+        # Percent of the company's API-token budget the run may spend (None: FRONT_TOKEN_SHARE_DEFAULT).
+        "token_share": options.get("token_share"),
     }
 
 

@@ -20,6 +20,7 @@ from django.db import InterfaceError, OperationalError
 from django.utils import timezone
 
 from connectors.base import ConnectorError, PermanentRefusal, Ticket, TicketPage
+from connectors.front.budgets import BudgetPair
 from migrations_engine import accounts, articles, demo_reuse, progress, records
 from migrations_engine import context as run_context
 from migrations_engine.journal import Counters, RunContext
@@ -179,7 +180,22 @@ def _account(run: Run, contexts: list[RunContext], started: float) -> None:
     Run.objects.filter(pk=run.pk).update(
         front_calls=fresh.front_calls + calls, series=series,
         elapsed_seconds=fresh.elapsed_seconds + (time.monotonic() - started),
+        context={**(fresh.context or {}), "front_budgets": _budget_use(fresh, contexts)},
     )
+
+
+def _budget_use(run: Run, contexts: list[RunContext]) -> dict[str, dict[str, float]]:
+    """Calls per Front budget (token, partner) so far, with each budget's limit and the run's share of it:
+    the progress page shows how much of each the run uses."""
+    known: dict[str, dict[str, float]] = dict((run.context or {}).get("front_budgets") or {})
+    budget = contexts[-1].client.budget
+    budgets = budget.budgets if isinstance(budget, BudgetPair) else {budget.kind: budget}
+    for kind, b in budgets.items():
+        calls = sum(int(client.stats.get(f"calls_{kind}", 0)) for ctx in contexts
+                    for client in (ctx.client, ctx.comment_client))
+        entry = known.get(kind) or {"calls": 0}
+        known[kind] = {"calls": int(entry["calls"]) + calls, "limit": float(b.limit), "share": b.share}
+    return known
 
 
 def _selection(ctx: RunContext, cursor: dict[str, Any] | None) -> Iterator[TicketPage]:

@@ -207,6 +207,26 @@ class RunProgress:
         return self.run.is_active
 
     @property
+    def budgets(self) -> list[dict[str, Any]]:
+        """Each Front budget the run spends: its calls and how much of the run's part of it they used
+        (calls / (limit x share x minutes)), for the progress page."""
+        elapsed_min = (self.run.elapsed_seconds or 0) / 60
+        rows = []
+        for kind, b in ((self.run.context or {}).get("front_budgets") or {}).items():
+            allowed = float(b.get("limit", 0)) * float(b.get("share", 1)) * elapsed_min
+            rows.append({"kind": kind, "calls": int(b.get("calls", 0)), "share_pct": round(100 * float(b.get("share", 1))),
+                         "limit": int(float(b.get("limit", 0))),
+                         "used_pct": round(min(100.0, 100 * int(b.get("calls", 0)) / allowed), 1) if allowed else None})
+        return rows
+
+    @property
+    def reconnect_front(self) -> bool:
+        """Paused because Front's OAuth grant is gone: the page offers "Reconnect Front"."""
+        from connectors.front.oauth import RECONNECT_MESSAGE
+
+        return self.run.state == Run.State.PAUSED and RECONNECT_MESSAGE[:40] in (self.run.reason or "")
+
+    @property
     def bar_percent(self) -> int:
         """0-100 for a progress bar: tickets drive the run (everything else hangs off them)."""
         if self.run.state == Run.State.COMPLETED:

@@ -16,6 +16,7 @@ from django.utils import timezone
 from billing import gate
 from migrations_engine import demo_reuse, mapping, selectors
 from migrations_engine.models import Checkpoint, EngineState, FrontWrite, RecordMap, Run
+from wizard.models import FrontOAuthGrant
 
 logger = logging.getLogger(__name__)
 
@@ -60,7 +61,8 @@ def _refusal(migration, kind: str, ids: list[str] | None) -> str | None:
         return f"Unknown run kind {kind!r}: use demo, full, delta, remigration or retry-failed."
     if migration.purged_at:
         return "This migration's verification period is over and its credentials were purged."
-    if not (migration.source_type and migration.front_token and migration.front_inbox_id):
+    has_front = bool(migration.front_token) or FrontOAuthGrant.objects.filter(migration=migration).exists()
+    if not (migration.source_type and has_front and migration.front_inbox_id):
         return "Connect the source and Front, and choose the Front inbox, before starting a run."
     if selectors.has_active_run(migration=migration):
         return "A run of this migration is already in progress: pause or cancel it first."
@@ -208,6 +210,21 @@ def resume_run(*, run: Run) -> Run:
     return run
 
 
+def resume_after_reconnect(*, migration) -> list[int]:
+    """Front was connected again: resume the runs paused because its OAuth grant was gone."""
+    from connectors.front.oauth import RECONNECT_MESSAGE
+
+    paused = Run.objects.filter(migration=migration, state=Run.State.PAUSED, reason__contains=RECONNECT_MESSAGE[:40])
+    return [resume_run(run=run).pk for run in paused]
+
+
+def reconnect_needed(*, run: Run) -> bool:
+    """The run is paused because Front's OAuth grant is gone (the page shows "Reconnect Front")."""
+    from connectors.front.oauth import RECONNECT_MESSAGE
+
+    return run.state == Run.State.PAUSED and RECONNECT_MESSAGE[:40] in (run.reason or "")
+
+
 def cancel_run(*, run: Run) -> Run:
     run.refresh_from_db()
     if run.is_active:
@@ -220,7 +237,7 @@ def cancel_run(*, run: Run) -> Run:
 def remove_demo_data(*, migration) -> int:
     """Set to deleted every conversation earlier demos created; returns how many."""
     from migrations_engine.cleanup import delete_lineages
-    from migrations_engine.context import front_client
+    from migrations_engine.context import front_client, oauth_session
 
     if migration.runs.filter(kind=Run.Kind.DEMO, state__in=Run.ACTIVE_STATES).exists():
         raise RunRefused("A demo is running: wait for it to finish before removing demo data.")
@@ -230,7 +247,7 @@ def remove_demo_data(*, migration) -> int:
     )
     if not lineages:
         return 0
-    with front_client(migration) as client:
+    with front_client(migration, oauth=oauth_session(migration)) as client:
         return delete_lineages(client=client, migration_id=migration.pk, lineages=lineages)
 
 

@@ -22,8 +22,9 @@ from django.utils.translation import gettext as _
 from connectors.base import ConnectorError, SourceConnector
 from connectors.deadline import DeadlineExceeded, deadline
 from connectors.front import FrontClient
+from connectors.front.oauth import OAuthApp, OAuthSession
 from connectors.registry import SOURCES, get_connector
-from wizard.models import Migration
+from wizard.models import FrontOAuthGrant, GrantTokenStore, Migration
 
 log = logging.getLogger(__name__)
 
@@ -170,9 +171,45 @@ def check_front(*, token: str, api_url: str) -> FrontCheck:
     return FrontCheck(company_name=pre.company_name, inboxes=list(pre.inboxes))
 
 
+def oauth_session_for(migration: Migration) -> OAuthSession | None:
+    """The migration's usable Front OAuth connection (None without one, or when the operator has no app)."""
+    grant = FrontOAuthGrant.objects.filter(migration=migration, revoked_at__isnull=True).first()
+    if grant is None or not grant.refresh_token or not settings.FRONT_OAUTH_CLIENT_ID:
+        return None
+    app = OAuthApp(client_id=settings.FRONT_OAUTH_CLIENT_ID, client_secret=settings.FRONT_OAUTH_CLIENT_SECRET,
+                   oauth_url=settings.FRONT_OAUTH_URL)
+    return OAuthSession(app, GrantTokenStore(grant.pk))
+
+
+def front_client_for(migration: Migration, *, token: str | None = None, api_url: str | None = None):
+    """A Front client on the migration's connections: the API token and/or the OAuth connection."""
+    token = migration.front_token if token is None else token
+    oauth = oauth_session_for(migration)
+    if oauth is None:
+        return front_client(token=token, api_url=api_url or migration.front_api_url)
+    try:
+        return FrontClient(token=token, api_url=api_url or migration.front_api_url or settings.FRONT_OAUTH_API_URL,
+                           oauth=oauth)
+    except Exception as exc:  # noqa: BLE001
+        raise _plain(exc, what="Front") from exc
+
+
+@within_deadline
+def check_front_oauth(*, migration: Migration, api_url: str) -> FrontCheck:
+    """The connection check of a migration connected through Front's OAuth (no API token typed)."""
+    client = front_client_for(migration, token="", api_url=api_url)
+    try:
+        pre = client.preflight()
+    except Exception as exc:  # noqa: BLE001
+        raise _plain(exc, what="Front") from exc
+    finally:
+        _close(client)
+    return FrontCheck(company_name=pre.company_name, inboxes=list(pre.inboxes))
+
+
 @within_deadline
 def with_front(migration: Migration, fn):
-    client = front_client(token=migration.front_token, api_url=migration.front_api_url)
+    client = front_client_for(migration)
     try:
         return fn(client)
     except ConnectionProblem:
@@ -181,6 +218,12 @@ def with_front(migration: Migration, fn):
         raise _plain(exc, what="Front") from exc
     finally:
         _close(client)
+
+
+def _on_token(client, fn):
+    """fn's calls on the API token alone (what Front's OAuth cannot reach: knowledge bases)."""
+    with client.token_only():
+        return fn()
 
 
 def _close(client) -> None:
@@ -209,6 +252,6 @@ def knowledge_bases(migration: Migration) -> tuple[list[dict[str, Any]] | None, 
     if source is None or not source.has_knowledge_base():
         return None, None
     try:
-        return with_front(migration, lambda c: FrontKnowledge(c).knowledge_bases()), None
+        return with_front(migration, lambda c: _on_token(c, lambda: FrontKnowledge(c).knowledge_bases())), None
     except ConnectionProblem as exc:
         return [], str(exc)

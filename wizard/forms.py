@@ -126,9 +126,11 @@ class FrontForm(forms.Form):
                     "contacts, tags and conversations."),
     )
 
-    def __init__(self, *args, has_saved_token: bool = False, saved_api_url: str = "", **kwargs) -> None:
+    def __init__(self, *args, has_saved_token: bool = False, saved_api_url: str = "", has_oauth: bool = False,
+                 **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.has_saved_token = has_saved_token
+        self.has_oauth = has_oauth  # connected through Front's OAuth: the API token is optional
         self.saved_api_url = saved_api_url
         self.declared = front_fields()  # which field is the address, which the secret
         if has_saved_token:
@@ -136,7 +138,7 @@ class FrontForm(forms.Form):
 
     def clean_token(self) -> str:
         token = (self.cleaned_data.get("token") or "").strip()
-        if not token and not self.has_saved_token:
+        if not token and not self.has_saved_token and not self.has_oauth:
             raise forms.ValidationError(_("Paste your Front API token."))
         return token
 
@@ -241,6 +243,13 @@ class OptionsForm(forms.Form):
     skip_attachments = forms.BooleanField(label=_("Skip attachments"), required=False)
     inline_images = forms.BooleanField(label=_("Import inline images as attachments"), required=False)
     call_recordings = forms.BooleanField(label=_("Import call recordings as attachments"), required=False)
+    token_share = forms.IntegerField(
+        label=_("Share of your Front company's API budget the migration may use (%)"), min_value=0, max_value=100,
+        required=False,
+        help_text=_("Front gives your company one request budget for its API tokens (50 to 200 per minute by plan), "
+                    "shared with your own integrations. 80 % leaves them the rest; 0 % uses only the separate "
+                    "budget of the “Connect with Front” connection. Empty: 80 %."),
+    )
     demo_ids = forms.CharField(
         label=_("Demo with your own tickets"), required=False, widget=forms.Textarea(attrs={"rows": 2}),
         help_text=_("Optional: up to 20 ticket ids from your help desk, separated by commas or spaces. "

@@ -25,7 +25,7 @@ from billing.selectors import paid_plan
 from migrations_engine import selectors as engine_selectors
 from migrations_engine import services as engine_services
 from staff.services import audit
-from wizard.models import Migration
+from wizard.models import FrontOAuthGrant, Migration
 
 Purger = Callable[[Migration], dict[str, Any]]
 _PURGERS: list[Purger] = []
@@ -82,7 +82,10 @@ def purge_migration_data(*, migration: Migration, actor=None, reason: str) -> Pu
     """Delete credentials and cached source content; keep counts and record-map ids. Idempotent."""
     with transaction.atomic():
         migration = Migration.objects.select_for_update().get(pk=migration.pk)
-        cleared: dict[str, Any] = {"credentials": bool(migration.source_config or migration.front_token)}
+        oauth = FrontOAuthGrant.objects.filter(migration=migration)
+        cleared: dict[str, Any] = {"credentials": bool(migration.source_config or migration.front_token
+                                                       or oauth.exists())}
+        oauth.delete()  # the OAuth tokens are credentials too
         migration.source_config = {}
         migration.front_token = ""
         for purger in _PURGERS:

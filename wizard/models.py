@@ -51,6 +51,8 @@ class Migration(models.Model):
     front_company_name = models.CharField(max_length=200, blank=True)
     front_inbox_id = models.CharField(max_length=64, blank=True, db_index=True)
     front_inbox_name = models.CharField(max_length=200, blank=True)
+    # A teammate's private inbox: Front's OAuth cannot reach it, so runs into it use the API token alone.
+    front_inbox_private = models.BooleanField(default=False)
     # A filter the source understands (mailbox, brand, group...), e.g. {"brand_id": "123"}.
     source_filter = models.JSONField(default=dict, blank=True)
 
@@ -92,4 +94,5 @@ class Migration(models.Model):
         return f"<Migration {self.pk} {self.name!r} {self.source_type}>"
 
 
+from wizard.oauth_models import FrontOAuthGrant, GrantTokenStore, save_grant  # noqa: E402,F401
 from wizard.sharing_models import Share  # noqa: E402,F401  (registered with the wizard app)

@@ -168,3 +168,12 @@ def run_resume(*, migration: Migration, run) -> None:
         engine.resume_run(run=run)
     except RunRefused as exc:  # its state changed since the page was drawn
         raise WizardRefused(exc.reason) from exc
+
+
+def resume_after_front_reconnect(*, migration: Migration) -> list[int]:
+    """Front's OAuth was connected again: runs paused for "Reconnect Front" resume where they stopped."""
+    return engine.resume_after_reconnect(migration=migration)
+
+
+def reconnect_needed(*, run) -> bool:
+    return engine.reconnect_needed(run=run)

@@ -96,6 +96,8 @@ def connection_test_source(*, migration: Migration, source_type: str, typed: dic
 def connection_test_front(*, migration: Migration, api_url: str, typed_token: str) -> str:
     """"Test connection" for Front: the company name, or ConnectionProblem. Saves nothing."""
     token = front_token_for(migration=migration, api_url=api_url, typed_token=typed_token)
+    if not token and connections.oauth_session_for(migration) is not None:
+        return connections.check_front_oauth(migration=migration, api_url=api_url).company_name
     return connections.check_front(token=token, api_url=api_url).company_name
 
 
@@ -180,7 +182,10 @@ def connection_save(
         outcome.source_error = str(exc)
     try:
         token = front_token_for(migration=migration, api_url=front_api_url, typed_token=front_token)
-        front = connections.check_front(token=token, api_url=front_api_url)
+        if not token and connections.oauth_session_for(migration) is not None:
+            front = connections.check_front_oauth(migration=migration, api_url=front_api_url)  # OAuth alone
+        else:
+            front = connections.check_front(token=token, api_url=front_api_url)
         outcome.front_company_name = front.company_name
     except ConnectionProblem as exc:
         outcome.front_error = str(exc)
@@ -226,12 +231,17 @@ def inbox_refusal(*, migration: Migration, inbox_id: str) -> str | None:
 
 
 def inbox_save(*, migration: Migration, inbox_id: str, inbox_name: str, mailbox: str | None,
-               knowledge_base: dict[str, str] | None = None) -> str | None:
+               knowledge_base: dict[str, str] | None = None, private: bool = False) -> str | None:
     """`knowledge_base`: {"id", "name"} of a Front knowledge base, {"create": name}, {} for none, or None to
-    leave the choice as it is (a source without a help center)."""
+    leave the choice as it is (a source without a help center). `private`: a teammate's private inbox, which
+    Front's OAuth cannot reach (the run then needs the API token)."""
     refusal = inbox_refusal(migration=migration, inbox_id=inbox_id)
     if refusal:
         return refusal
+    if private and not migration.front_token:
+        return _("This is a teammate's private inbox: Front's OAuth connection cannot reach it. Add a Front API "
+                 "token on the connect step, or choose a shared inbox.")
+    migration.front_inbox_private = private
     if knowledge_base is not None:
         options = {k: v for k, v in (migration.options or {}).items() if k != "knowledge_base"}
         migration.options = {**options, **({"knowledge_base": knowledge_base} if knowledge_base else {})}
@@ -353,11 +363,14 @@ def tickets_save(*, migration: Migration, status_map: dict[str, str], status_tag
 
 @transaction.atomic
 def options_save(*, migration: Migration, tag: str, skip_attachments: bool, inline_images: bool,
-                 call_recordings: bool, demo_ids: list[str]) -> None:
+                 call_recordings: bool, demo_ids: list[str], token_share: int | None = None) -> None:
+    kept = {k: v for k, v in (migration.options or {}).items() if k == "knowledge_base"}  # the inbox step's choice
     migration.options = {
-        "tag": tag.strip(), "skip_attachments": skip_attachments,
+        **kept, "tag": tag.strip(), "skip_attachments": skip_attachments,
         "inline_images": inline_images, "call_recordings": call_recordings,
     }
+    if token_share is not None:
+        migration.options["token_share"] = token_share
     migration.demo_ids = demo_ids
     migration.save(update_fields=["options", "demo_ids", "updated_at"])
     advance(migration, past=Step.OPTIONS)

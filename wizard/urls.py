@@ -1,6 +1,6 @@
 from django.urls import path
 
-from wizard import views, views_export, views_import, views_runs, views_setup
+from wizard import front_oauth, views, views_export, views_import, views_runs, views_setup
 
 app_name = "wizard"
 m = "migrations/<int:pk>/"
@@ -12,6 +12,8 @@ urlpatterns = [
     path(m + "connect/", views_setup.connect, name="connect"),
     path(m + "connect/test/<str:which>/", views_setup.connect_test, name="connect_test"),
     path(m + "connect/sandbox/", views_setup.connect_sandbox, name="connect_sandbox"),
+    path(m + "connect/front-oauth/", front_oauth.start, name="front_oauth_start"),
+    path("front/oauth/callback/", front_oauth.callback, name="front_oauth_callback"),
     path(m + "connect/upload/", views_import.connect_upload, name="connect_upload"),
     path(m + "connect/upload/status/", views_import.connect_upload_status, name="connect_upload_status"),
     path("imports/template.zip", views_import.import_template, name="import_template"),

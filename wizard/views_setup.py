@@ -7,7 +7,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from wizard import connections, imports, services
+from wizard import connections, front_oauth, imports, services
 from wizard.access import Level
 from wizard.connections import ConnectionProblem
 from wizard.forms import (
@@ -33,8 +33,9 @@ def _source_form(migration, platform, data=None):
 
 def _front_form(migration, data=None):
     initial = {"api_url": migration.front_api_url or connections.settings.FRONT_API_URL}
+    grant = front_oauth.grant_of(migration)
     return FrontForm(data, prefix="front", initial=initial, has_saved_token=bool(migration.front_token),
-                     saved_api_url=migration.front_api_url)
+                     saved_api_url=migration.front_api_url, has_oauth=bool(grant and grant.usable))
 
 
 @wizard_step(Step.CONNECT, level=Level.EDITOR)
@@ -61,6 +62,7 @@ def connect(request, migration):
     return render_step(request, "wizard/connect.html", Step.CONNECT, {
         "platforms": all_platforms, "platform": platform, "source_form": source_form,
         "front_form": front_form, "outcome": outcome, "sandbox": connections.sandbox_front() is not None,
+        "oauth_offered": front_oauth.configured(), "oauth_grant": front_oauth.grant_of(migration),
     }, status=422 if outcome and not outcome.ok else 200)
 
 
@@ -132,16 +134,18 @@ def inbox(request, migration):
     if request.method == "POST" and form.is_valid():
         inbox_id = form.cleaned_data["inbox"]
         name = dict(form.fields["inbox"].choices).get(inbox_id, inbox_id)
+        private = any(i["id"] == inbox_id and i.get("is_private") for i in inboxes)
         refusal = services.inbox_save(
             migration=migration, inbox_id=inbox_id, inbox_name=str(name), mailbox=form.cleaned_data.get("mailbox"),
-            knowledge_base=_kb_choice(form))
+            knowledge_base=_kb_choice(form), private=private)
         if not refusal:
             return redirect(step_url(migration, Step.OBJECTS))
         form.add_error("inbox", refusal)
     taken = {i["id"]: services.inbox_refusal(migration=migration, inbox_id=i["id"]) for i in inboxes}
+    token_only = {i["id"]: True for i in inboxes if i.get("is_private")}  # preflight: OAuth cannot reach these
     return render_step(request, "wizard/inbox.html", Step.INBOX, {
         "form": form, "inboxes": inboxes, "taken": taken, "problem": problem, "mailboxes": mailboxes,
-        "kb_problem": kb_problem,
+        "token_only": token_only, "kb_problem": kb_problem,
     }, status=422 if refusal else 200)
 
 
@@ -265,6 +269,6 @@ def options(request, migration):
         d = form.cleaned_data
         services.options_save(migration=migration, tag=d["tag"], skip_attachments=d["skip_attachments"],
                               inline_images=d["inline_images"], call_recordings=d.get("call_recordings", False),
-                              demo_ids=d["demo_ids"])
+                              demo_ids=d["demo_ids"], token_share=d.get("token_share"))
         return redirect(step_url(migration, Step.DEMO))
     return render_step(request, "wizard/options.html", Step.OPTIONS, {"form": form})

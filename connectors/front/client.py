@@ -8,6 +8,7 @@ contacts are looked up once per handle, and message uids are resolved late enoug
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import re
 import threading
@@ -21,8 +22,10 @@ from connectors.base import ConfigField
 from connectors.budget import SharedBudget
 from connectors.counters import Stats
 from connectors.front import errors
+from connectors.front.budgets import PARTNER, TOKEN, BudgetPair, company_budget
 from connectors.front.errors import raise_for_front
 from connectors.front.forms import flatten_form, spool_uploads
+from connectors.front.oauth import FrontAuth, OAuthSession
 from connectors.front.types import MAX_TAG_NAME, EnsuredContact, ImportedMessage, Preflight, Upload
 from connectors.front.uids import UidTimer
 from connectors.http import HttpClient, RetryPolicy, setting
@@ -81,21 +84,33 @@ class FrontClient:
     )
 
     def __init__(self, token: str, api_url: str | None = None, budget_key: str | None = None, *,
-                 retry: RetryPolicy | None = None, budget: SharedBudget | None = None,
-                 uid_initial_delay: float = 1.0) -> None:
+                 retry: RetryPolicy | None = None, budget: SharedBudget | BudgetPair | None = None,
+                 uid_initial_delay: float = 1.0, oauth: OAuthSession | None = None) -> None:
+        """token: the API token ("" when connected through OAuth alone). oauth: the OAuth connection; with
+        it, calls are paced by a BudgetPair (the company and partner budgets) and each goes out on the
+        connection whose budget it was taken from (FrontAuth renews the OAuth token, budgets.py)."""
         api_url = (api_url or setting("FRONT_API_URL", "https://api2.frontapp.com")).rstrip("/")
         # Without a company id yet, one budget per (API URL, token): tokens of one company should pass
         # the company id (from preflight) so they share one budget.
-        budget_key = budget_key or hashlib.sha256(f"{api_url}|{token}".encode()).hexdigest()[:24]
-        self.budget = budget or SharedBudget(f"front:{budget_key}", default_limit=50)
+        budget_key = budget_key or hashlib.sha256(f"{api_url}|{token or id(oauth)}".encode()).hexdigest()[:24]
+        if budget is None:
+            kinds = ([TOKEN] if token else []) + ([PARTNER] if oauth is not None else [])
+            budget = BudgetPair({k: company_budget(budget_key, k) for k in kinds})
+            if kinds == [TOKEN]:
+                budget = budget.budgets[TOKEN]
+        self.budget: SharedBudget | BudgetPair = budget
+        pair = budget if isinstance(budget, BudgetPair) else None
         self.http = HttpClient(
             api_url,
-            headers={"Authorization": f"Bearer {token}", "Accept": "application/json"},
+            headers={"Accept": "application/json"},
             service_name="Front",
             pacer=self.budget,
             retry=retry,
             resource_of=burst_resource,
+            auth=FrontAuth(api_token=token or None, oauth=oauth, pacer=pair),
         )
+        self.oauth = oauth
+        self.private_inboxes: set[str] = set()  # OAuth cannot reach them: imports there use the API token
         self.uids = UidTimer(initial_delay=uid_initial_delay)
         self._stats = Stats()
         self._lock = threading.Lock()
@@ -119,7 +134,18 @@ class FrontClient:
         merged["budget_429"] = self.budget.budget_429
         merged["burst_429"] = self.budget.burst_429
         merged["paced_seconds"] = round(self.budget.waited, 3)
+        if isinstance(self.budget, BudgetPair):
+            for kind, calls in self.budget.calls_by_kind().items():
+                merged[f"calls_{kind}"] = calls
+        else:
+            merged[f"calls_{self.budget.kind}"] = self.budget.calls
         return dict(merged)
+
+    def token_only(self) -> contextlib.AbstractContextManager[None]:
+        """Calls in this block use the API token (what OAuth cannot reach: private inboxes, knowledge bases)."""
+        if isinstance(self.budget, BudgetPair):
+            return self.budget.only(TOKEN)
+        return contextlib.nullcontext()
 
     def _call(self, method: str, path: str, *, what: str, route: str, ok: tuple[int, ...] = (200,),
               conflict: type[errors.InvalidRequest] | None = None, **kwargs: Any) -> httpx.Response:
@@ -186,7 +212,8 @@ class FrontClient:
                 inbox["addresses"] = []
         return Preflight(company_name=me.get("name", ""), inboxes=inboxes, missing_scopes=missing,
                          company_id=me.get("id"), rate_limit=int(limit) if limit and limit.isdigit() else None,
-                         unchecked_scopes=list(WRITE_SCOPES))
+                         unchecked_scopes=list(WRITE_SCOPES),
+                         connections={i["id"]: TOKEN if i.get("is_private") else "either" for i in inboxes})
 
     # --- tags --------------------------------------------------------------------------------
     def tags(self) -> list[dict]:

@@ -61,6 +61,9 @@ class Preflight:
     rate_limit: int | None = None  # requests per minute, from x-ratelimit-limit
     # Write scopes a read cannot check: the first real write of the demo names one that is missing.
     unchecked_scopes: list[str] = field(default_factory=list)
+    # Which connection each inbox needs: "either" (API token or OAuth), "token" (a teammate's private inbox:
+    # Front's OAuth cannot reach it). Knowledge bases always need the API token (Front's OAuth docs).
+    connections: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,6 @@
 """`python -m sandbox.front --port P [--token T] [--rpm N] [--latency-ms MS] [--process-delay-s S] [--faults RATE]
-[--strict]`."""
+[--strict]
+[--partner-rpm N] [--oauth-client-id ID] [--oauth-client-secret S] [--oauth-token-ttl SECONDS]`."""
 
 from __future__ import annotations
 
@@ -21,10 +22,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--company", default="Acme Support (Front sandbox)")
     parser.add_argument("--strict", action="store_true",
                         help="take the other reading of every guess in docs/vendor-guesses.md (Front section)")
+    parser.add_argument("--partner-rpm", type=int, default=120,
+                        help="partner budget for calls on OAuth tokens, requests per minute (Front: 120 per company)")
+    parser.add_argument("--oauth-client-id", default="sandbox-oauth-client", help="the OAuth app's client id")
+    parser.add_argument("--oauth-client-secret", default="sandbox-oauth-secret", help="the OAuth app's client secret")
+    parser.add_argument("--oauth-token-ttl", type=float, default=3600.0,
+                        help="lifetime of an OAuth access token in seconds (Front: about an hour)")
     args = parser.parse_args(argv)
     standin = FrontStandin(token=args.token, rpm=args.rpm, latency_ms=args.latency_ms, host=args.host, port=args.port,
                            process_delay_s=args.process_delay_s, faults=args.faults, company_name=args.company,
-                           strict=args.strict)
+                           strict=args.strict, partner_rpm=args.partner_rpm, oauth_client_id=args.oauth_client_id,
+                           oauth_client_secret=args.oauth_client_secret, oauth_token_ttl=args.oauth_token_ttl)
     standin.start()
     print(f"Front stand-in listening on {standin.url} (state: {standin.url}/__sandbox/state)", flush=True)
     try:

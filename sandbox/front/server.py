@@ -138,6 +138,14 @@ class Handler(BaseHTTPRequestHandler):
         if path == "/" or path.startswith("/__sandbox"):
             self.send(*standin.control(method, path, body))
             return
+        if path == "/favicon.ico":  # a browser on the authorize page asks: not an API call
+            self.send(404, b"", "text/plain")
+            return
+        if path.startswith("/oauth/"):
+            status, raw, content_type, headers = standin.oauth_request(
+                method, path, query, body, {k.lower(): v for k, v in self.headers.items()})
+            self.send(status, raw, content_type, headers=headers)
+            return
         standin.api_request(self, method, path, query, body)
 
 

@@ -89,7 +89,8 @@ class Company:
                                          "rate_limited_burst": 0, "duplicate_imports_refused": 0,
                                          "spec_violations": 0, "response_violations": 0,
                                          "faults_injected": 0, "connections_dropped": 0,
-                                         "budget_spent": 0}
+                                         "budget_spent": 0, "spent": {}, "rate_limited": {},
+                                         "oauth_refused": 0}
         self.violations: list[dict] = []
         self._seed()
 
@@ -252,7 +253,8 @@ class Company:
                     "teammates": self.link(f"/inboxes/{iid}/teammates"),
                     "conversations": self.link(f"/inboxes/{iid}/conversations"),
                     "channels": self.link(f"/inboxes/{iid}/channels")}},
-                "id": iid, "name": self.inboxes[iid]["name"], "is_private": False, "is_public": True, "custom_fields": {}}
+                "id": iid, "name": self.inboxes[iid]["name"],
+                "is_private": bool(self.inboxes[iid].get("private")), "is_public": not self.inboxes[iid].get("private"), "custom_fields": {}}
 
     def channel_json(self, cid: str) -> dict:
         c = self.channels[cid]

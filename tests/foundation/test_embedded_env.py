@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from config.embedded import SANDBOX_STRIPE_SECRET_KEY, standin_settings
+from config.embedded import SANDBOX_OAUTH_CLIENT_ID, SANDBOX_STRIPE_SECRET_KEY, standin_settings
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -34,6 +34,18 @@ def test_report_links_point_at_the_front_standin_unless_configured():
     env = {"FRONT_APP_URL": "https://app.frontapp.com"}
     standin_settings("sandbox.front", "http://127.0.0.1:8001", env)
     assert env == {"FRONT_APP_URL": "https://app.frontapp.com"}
+
+
+def test_connect_with_front_goes_through_the_standin_unless_an_oauth_app_is_configured():
+    env = {"FRONT_OAUTH_SANDBOX_SECRET": "generated-per-install"}  # local.env
+    args = standin_settings("sandbox.front", "http://127.0.0.1:8001", env)
+    assert args == ["--oauth-client-id", SANDBOX_OAUTH_CLIENT_ID, "--oauth-client-secret", "generated-per-install"]
+    assert env["FRONT_OAUTH_CLIENT_ID"] == SANDBOX_OAUTH_CLIENT_ID
+    assert env["FRONT_OAUTH_CLIENT_SECRET"] == "generated-per-install"
+    assert env["FRONT_OAUTH_URL"] == env["FRONT_OAUTH_API_URL"] == "http://127.0.0.1:8001"
+    operator = {"FRONT_OAUTH_SANDBOX_SECRET": "x", "FRONT_OAUTH_CLIENT_ID": "real-app", "FRONT_OAUTH_CLIENT_SECRET": "s"}
+    assert standin_settings("sandbox.front", "http://127.0.0.1:8001", operator) == []
+    assert operator["FRONT_OAUTH_CLIENT_ID"] == "real-app" and "FRONT_OAUTH_URL" not in operator
 
 
 def test_the_running_product_imports_no_standin(tmp_path):

@@ -19,11 +19,13 @@ BACKENDS = ["sqlite", pytest.param("redis", marks=pytest.mark.skipif(
     not os.environ.get("REDIS_URL"), reason="REDIS_URL is not set (CI sets it)"))]
 
 
-def run_workers(standin: FrontStandin, *, keys: list[str], calls: int, redis_url: str, data_dir: Path) -> list[dict]:
+def run_workers(standin: FrontStandin, *, keys: list[str], calls: int, redis_url: str, data_dir: Path,
+                oauth: str | None = None) -> list[dict]:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     env.pop("DJANGO_SETTINGS_MODULE", None)  # the client works without Django
+    extra = [oauth] if oauth else []
     procs = [subprocess.Popen([sys.executable, "-m", "tests.front.budget_worker", standin.url, FRONT_TEST_TOKEN, key,
-                               str(calls), redis_url, str(data_dir)], cwd=ROOT, env=env, stdout=subprocess.PIPE,
+                               str(calls), redis_url, str(data_dir), *extra], cwd=ROOT, env=env, stdout=subprocess.PIPE,
                               stderr=subprocess.PIPE, text=True) for key in keys]
     results = []
     for proc in procs:
@@ -55,3 +57,27 @@ def test_without_a_shared_budget_they_would_collide(tmp_path):
         counters = standin.state()["counters"]
     assert counters["rate_limited_budget"] > 0
     assert sum(r["budget_429"] for r in results) == counters["rate_limited_budget"]
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_both_budgets_are_shared_by_processes_holding_both_connections(backend, tmp_path):
+    """Token and partner budgets, each shared across processes and read from its own headers: two processes
+    with both connections spend both, and neither draws a 429."""
+    import dataclasses
+
+    from tests.front.test_oauth import connect
+
+    redis_url = os.environ.get("REDIS_URL", "") if backend == "redis" else ""
+    with FrontStandin(token=FRONT_TEST_TOKEN, rpm=600, partner_rpm=600, budget_capacity=16,
+                      process_delay_s=0) as standin:
+        app, session = connect(standin)
+        app.close()
+        oauth = json.dumps({"client_id": standin.oauth.client_id, "client_secret": standin.oauth.client_secret,
+                            "tokens": dataclasses.asdict(session.store.current())})
+        key = uuid.uuid4().hex
+        results = run_workers(standin, keys=[key, key], calls=40, redis_url=redis_url, data_dir=tmp_path, oauth=oauth)
+        counters = standin.state()["counters"]
+    assert counters["routes"]["GET /me"] == 80
+    assert counters["rate_limited_budget"] == 0
+    assert counters["spent"]["token"] >= 20 and counters["spent"]["partner"] >= 20, counters["spent"]
+    assert all(r["budget_429"] == 0 for r in results)
