@@ -35,6 +35,7 @@ EXPECTED: dict[str, Rule] = {
     "wizard:connect": Rule(get=EDIT, post=EDIT),
     "wizard:connect_test": Rule(get=NOT_ALLOWED, post=EDIT, samples={"which": "source"}),
     "wizard:connect_sandbox": Rule(get=NOT_ALLOWED, post=EDIT),
+    "wizard:front_oauth_start": Rule(get=NOT_ALLOWED, post=EDIT),  # Connect with Front / Reconnect Front
     "wizard:connect_upload": Rule(get=NOT_ALLOWED, post=EDIT),  # file import: the export ZIP
     "wizard:connect_upload_status": Rule(get=EDIT, post=NOT_ALLOWED),
     "wizard:inbox": Rule(get=VIEW, post=EDIT),
