@@ -13,10 +13,12 @@ import logging
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any
 
 from django.conf import settings
 from django.db import InterfaceError, OperationalError
+from django.db.models import Q
 from django.utils import timezone
 
 from connectors.base import ConnectorError, PermanentRefusal, Ticket, TicketPage
@@ -29,6 +31,7 @@ from migrations_engine.lease import (
     OutsideWindow,
     StopRequested,
     acquire_lease,
+    hand_over,
     release_lease,
 )
 from migrations_engine.models import Checkpoint, Run
@@ -46,11 +49,31 @@ def setting(name: str, default: Any) -> Any:
     return getattr(settings, name, default)
 
 
-def execute_chunk(run_id: int) -> str:
+def execute_chunk(run_id: int, token: str | None = None) -> str:
     """Work on a run for one chunk. Returns "continue" (enqueue the next), "done", "busy" or "wait"."""
-    owner = acquire_lease(run_id)
+    return execute(run_id, token=token)[0]
+
+
+def execute(run_id: int, *, token: str | None = None) -> tuple[str, str | None]:
+    """One chunk, and the token of the next one when the run goes on ("continue" / "wait"): the lease
+    is released and the next token named in one UPDATE (lease.hand_over), so only this execution's
+    successor can take the run. `token` is the one the task carried (None: no check)."""
+    owner = acquire_lease(run_id, token)
     if owner is None:
-        return "busy"
+        return "busy", None
+    outcome = "busy"
+    next_token: str | None = None
+    try:
+        outcome = _execute(run_id, owner)
+    finally:
+        if outcome in ("continue", "wait"):
+            next_token = hand_over(run_id, owner)
+        else:
+            release_lease(run_id, owner)
+    return outcome, next_token
+
+
+def _execute(run_id: int, owner: str) -> str:
     run = Run.objects.select_related("migration").get(pk=run_id)
     try:
         outcome = _work(run, owner)
@@ -83,8 +106,6 @@ def execute_chunk(run_id: int) -> str:
         _remember_error(run_id, f"Unexpected error: {type(exc).__name__}")
         notify_run_event(run_id=run_id, event="failed")
         outcome = "done"
-    finally:
-        release_lease(run_id, owner)
     return outcome
 
 
@@ -214,7 +235,9 @@ def _pages(ctx: RunContext, checkpoint: Checkpoint, heartbeat: Heartbeat, counte
         if run.kind == Run.Kind.DEMO:
             room = DEMO_LIMIT - run.context.get("demo_seen", 0)
             tickets = tickets[:max(room, 0)]
-        handle_page(ctx, tickets, heartbeat, counters, pool)
+        if not handle_page(ctx, tickets, heartbeat, counters, pool,
+                           should_yield=partial(_should_yield, run, deadline)):
+            return "continue"  # the page's cursor stays: the next chunk reads it again, skips what is done
         _remember_newest_change(run, page.tickets)
         checkpoint.cursor = page.cursor
         checkpoint.pages += 1
@@ -231,6 +254,26 @@ def _pages(ctx: RunContext, checkpoint: Checkpoint, heartbeat: Heartbeat, counte
             return "continue"
         heartbeat.beat()
     return "done"
+
+
+def _should_yield(run: Run, deadline: float) -> bool:
+    """Between two groups of tickets: hand the worker over when the chunk's time is up, or (a run other
+    than a demo) when a demo has waited ENGINE_DEMO_WAIT_SECONDS for a worker (fair scheduling: a long
+    run never holds a worker a demo needs for longer than a group of tickets)."""
+    if time.monotonic() > deadline:
+        return True
+    wait = float(setting("ENGINE_DEMO_WAIT_SECONDS", 2.0))
+    if run.kind == Run.Kind.DEMO or wait <= 0:
+        return False
+    return demo_waiting(older_than=wait)
+
+
+def demo_waiting(*, older_than: float) -> bool:
+    """A demo's chunk has waited in the queue longer than `older_than` seconds."""
+    now = timezone.now()
+    return Run.objects.filter(kind=Run.Kind.DEMO, state=Run.State.RUNNING, lease_owner="",
+                              queued_at__lt=now - timedelta(seconds=older_than)).filter(
+        Q(resume_at__isnull=True) | Q(resume_at__lte=now)).exists()
 
 
 def _remember_newest_change(run: Run, tickets: list[Ticket]) -> None:

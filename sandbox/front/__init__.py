@@ -25,11 +25,13 @@ class FrontStandin:
     def __init__(self, *, token: str = "sandbox-front-token", rpm: int = 100, latency_ms: int = 0,  # noqa: S107
                  process_delay_s: float = 1.0, faults: float = 0.0, host: str = "127.0.0.1", port: int = 0,
                  burst_per_second: int = 5, validate_responses: bool = True, budget_capacity: int | None = None,
-                 company_name: str = "Acme Support (Front sandbox)", strict: bool = False) -> None:
+                 company_name: str = "Acme Support (Front sandbox)", strict: bool = False, inboxes: int = 3) -> None:
         self.host, self.port = host, port
         # strict=True takes the other reading of every Front guess in docs/vendor-guesses.md.
         self.strict = strict
         self.company = Company(name=company_name, strict=strict)
+        for n in range(len(self.company.inboxes) + 1, inboxes + 1):  # beyond the three seeded ones
+            self.company.add_inbox(f"Queue {n}", f"queue{n}@acme.example")
         self.budget = CompanyBudget(rpm, budget_capacity)
         self.burst = BurstLimit(burst_per_second)
         self.faults = Faults()
