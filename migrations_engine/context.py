@@ -3,7 +3,6 @@ once per run (teammates, agents, inbox address, custom field names, totals) kept
 
 from __future__ import annotations
 
-import hashlib
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
@@ -13,21 +12,12 @@ from connectors.front import FrontClient
 from connectors.http import RetryPolicy
 from connectors.registry import get_connector
 from migrations_engine import accounts, fidelity, mapping, people, records
+from migrations_engine.budgets import EngineBudget, company_budget_key
 from migrations_engine.journal import RunContext
 from migrations_engine.models import EngineState, Run
 
 if TYPE_CHECKING:
     from wizard.models import Migration
-
-
-class EngineBudget(SharedBudget):
-    """The shared company budget; its per-resource burst gate can be switched off for unthrottled
-    stand-ins (ENGINE_FRONT_BURST_GATE=false in benchmarks and tests), never against the real Front."""
-
-    def _burst_gate(self, resource: str) -> float:
-        if not getattr(settings, "ENGINE_FRONT_BURST_GATE", True):
-            return 0.0
-        return super()._burst_gate(resource)
 
 
 def retry_base_delay() -> float:
@@ -36,22 +26,22 @@ def retry_base_delay() -> float:
 
 
 def front_client(migration: Migration, *, retry: RetryPolicy | None = None,
-                 budget: SharedBudget | None = None) -> FrontClient:
+                 budget: SharedBudget | None = None, priority: bool = False) -> FrontClient:
+    """A Front client on the migration's company budget (budgets.py). `priority`: a demo's (the lane)."""
     api_url = migration.front_api_url or settings.FRONT_API_URL
     # One budget per Front company: the company when known, else the token itself.
-    key = migration.front_company_name or migration.front_token
-    budget_key = hashlib.sha256(f"{api_url}|{key}".encode()).hexdigest()[:24]
-    budget = budget or EngineBudget(f"front:{budget_key}", default_limit=50)
+    key = company_budget_key(api_url=api_url, company=migration.front_company_name or migration.front_token)
+    budget = budget or EngineBudget(key, default_limit=50, priority=priority)
     if retry is None:
         retry = RetryPolicy(base_delay=retry_base_delay())
-    return FrontClient(token=migration.front_token, api_url=api_url, budget_key=budget_key, retry=retry,
-                       budget=budget)
+    return FrontClient(token=migration.front_token, api_url=api_url, budget_key=key.removeprefix("front:"),
+                       retry=retry, budget=budget)
 
 
 def build(run: Run) -> RunContext:
     migration = run.migration
     state, _ = EngineState.objects.get_or_create(migration=migration)
-    client = front_client(migration)
+    client = front_client(migration, priority=run.kind == Run.Kind.DEMO)
     # Comments are not deduplicated by Front: their client never retries by itself (finish.py, _post_once).
     comment_client = front_client(migration, retry=RetryPolicy(max_attempts=1, base_delay=retry_base_delay()),
                                   budget=client.budget)

@@ -31,6 +31,10 @@ class LeaseLost(StopRequested):
     """Another execution took the run over (this one looked dead): stop without touching the run."""
 
 
+class HandOver(StopRequested):
+    """Fair scheduling: give the worker to a demo waiting for one; the run goes on in its next chunk."""
+
+
 class OutsideWindow(StopRequested):
     """The interval window closed: pause until the next one."""
 

@@ -26,6 +26,7 @@ from migrations_engine import accounts, demo_reuse, progress, records
 from migrations_engine import context as run_context
 from migrations_engine.journal import Counters, RunContext
 from migrations_engine.lease import (
+    HandOver,
     Heartbeat,
     LeaseLost,
     OutsideWindow,
@@ -85,6 +86,8 @@ def _execute(run_id: int, owner: str) -> str:
 
         pause_until_next_window(Run.objects.get(pk=run_id))
         outcome = "done"
+    except HandOver:  # a demo waits for a worker: this run goes on in its next chunk (queued behind it)
+        outcome = "continue"
     except StopRequested:
         outcome = _stopped(run)
     except ATTENTION_ERRORS as exc:
@@ -118,6 +121,12 @@ class SampledHeartbeat(Heartbeat):
         super().beat(force=force)
         if self.sampler is not None:
             self.sampler.maybe_sample()
+
+    def _renew(self) -> None:
+        super()._renew()
+        wait = float(setting("ENGINE_DEMO_WAIT_SECONDS", 2.0))
+        if self.run.kind != Run.Kind.DEMO and wait > 0 and demo_waiting(older_than=wait):
+            raise HandOver
 
 
 def _work(run: Run, owner: str) -> str:
@@ -257,15 +266,9 @@ def _pages(ctx: RunContext, checkpoint: Checkpoint, heartbeat: Heartbeat, counte
 
 
 def _should_yield(run: Run, deadline: float) -> bool:
-    """Between two groups of tickets: hand the worker over when the chunk's time is up, or (a run other
-    than a demo) when a demo has waited ENGINE_DEMO_WAIT_SECONDS for a worker (fair scheduling: a long
-    run never holds a worker a demo needs for longer than a group of tickets)."""
-    if time.monotonic() > deadline:
-        return True
-    wait = float(setting("ENGINE_DEMO_WAIT_SECONDS", 2.0))
-    if run.kind == Run.Kind.DEMO or wait <= 0:
-        return False
-    return demo_waiting(older_than=wait)
+    """Between two groups of tickets: hand the worker over when the chunk's time is up. (A demo waiting
+    for a worker is noticed sooner, by the heartbeat: SampledHeartbeat._renew.)"""
+    return time.monotonic() > deadline
 
 
 def demo_waiting(*, older_than: float) -> bool:
