@@ -116,6 +116,7 @@ class SampledHeartbeat(Heartbeat):
     """The heartbeat that also takes the run's progress samples (progress.py) while tickets are handled."""
 
     sampler: progress.Sampler | None = None
+    born: float = 0.0
 
     def beat(self, *, force: bool = False) -> None:
         super().beat(force=force)
@@ -125,13 +126,16 @@ class SampledHeartbeat(Heartbeat):
     def _renew(self) -> None:
         super()._renew()
         wait = float(setting("ENGINE_DEMO_WAIT_SECONDS", 2.0))
-        if self.run.kind != Run.Kind.DEMO and wait > 0 and demo_waiting(older_than=wait):
+        # Every chunk works `wait` seconds at least, so a run always moves (even beside a demo no worker takes).
+        if (self.run.kind != Run.Kind.DEMO and wait > 0 and time.monotonic() - self.born > wait
+                and demo_waiting(older_than=wait)):
             raise HandOver
 
 
 def _work(run: Run, owner: str) -> str:
     started = time.monotonic()
     heartbeat = SampledHeartbeat(run, owner)
+    heartbeat.born = started
     # The context is built again after each phase change (it reads what the phase saved); every one
     # built is accounted and closed at the end, so no Front call goes uncounted.
     contexts = [run_context.build(run)]

@@ -71,23 +71,25 @@ def test_the_tick_leaves_a_run_that_waits_in_the_queue(migration, front, setting
 
 def test_a_waiting_demo_makes_a_full_run_hand_its_worker_over(migration, front, owner, settings):
     settings.ENGINE_DEMO_WAIT_SECONDS = 1
-    migration.source_config = {"tickets": 60, "seed": 7}
+    migration.source_config = {"tickets": 150, "seed": 7}
     migration.save()
     run = start_run(migration=migration, kind="full")
     other = make_migration(owner=owner, front=front, name="demo", front_inbox_id=front.inbox_id("Billing"))
     demo = start_run(migration=other, kind="demo")
     Run.objects.filter(pk=demo.pk).update(queued_at=timezone.now() - timedelta(seconds=5))  # waiting for a worker
     assert runner.demo_waiting(older_than=1)
-    assert runner.execute_chunk(run.pk) == "continue"  # handed over at its first heartbeat
+    assert runner.execute_chunk(run.pk) == "continue"  # handed over at a heartbeat after a second of work
     run.refresh_from_db()
     assert run.lease_owner == "" and run.state == "running"
+    assert run.phase != "prepare"  # it worked a little (phases and pages are saved as they end)...
+    assert run.counters["tickets"]["done"] < 140  # ...and stopped well before the end
     Run.objects.filter(pk=demo.pk).update(lease_owner="worker-2:1:x", queued_at=None)  # a worker took the demo
     assert not runner.demo_waiting(older_than=1)
     assert drive(run).state == "completed"
     state = front.state()
     assert max(Counter(m["external_id"] for c in state["conversations"] for m in c["messages"]).values()) == 1
     assert check_fidelity(migration=migration, run=Run.objects.get(pk=run.pk),
-                          connector=get_connector("sample", migration.source_config), state=state)["tickets"] > 40
+                          connector=get_connector("sample", migration.source_config), state=state)["tickets"] > 120
 
 
 def test_budget_keys_per_company_and_kind():
