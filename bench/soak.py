@@ -39,6 +39,15 @@ class PgCpu:
 
     def __init__(self, name: str | None) -> None:
         self.name, self.seen = name, {}
+        if name:  # ticket threads' connections close with each chunk: sample often, or their CPU is lost
+            import threading
+
+            threading.Thread(target=self._loop, daemon=True).start()
+
+    def _loop(self) -> None:
+        while True:
+            self.sample()
+            time.sleep(0.2)
 
     def sample(self) -> None:
         import psutil
