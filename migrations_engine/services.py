@@ -299,10 +299,11 @@ def dispatch_due(*, now: datetime | None = None) -> dict[str, int]:
     lost = Run.objects.filter(state=Run.State.RUNNING).filter(Q(heartbeat_at__lt=stale) | Q(heartbeat_at=None))
     lost = lost.filter(Q(resume_at__isnull=True) | Q(resume_at__lte=now)).filter(
         Q(started_at__lt=stale) | Q(started_at=None))
-    # A run whose chunk waits in the queue (every worker busy) is not lost: it is rescued only when its
-    # message has waited too long to be anything but lost (a broker that dropped it).
+    # A run whose chunk waits in the queue (every worker busy; no execution holds its lease) is not lost:
+    # it is rescued only when its message has waited too long to be anything but lost (a dropped message).
+    # A stale lease still held is a dead worker's: rescued at once.
     queued_too_long = now - timedelta(seconds=getattr(settings, "ENGINE_QUEUE_RESCUE_SECONDS", 600))
-    lost = lost.filter(Q(queued_at__isnull=True) | Q(queued_at__lt=queued_too_long))
+    lost = lost.filter(~Q(lease_owner="") | Q(queued_at__isnull=True) | Q(queued_at__lt=queued_too_long))
     for run in lost:
         _enqueue(run.pk)
         rescued += 1
