@@ -14,15 +14,17 @@ from django.conf import settings
 
 from billing.plans import Plan
 
-PRICED_ENTITIES = ("tickets", "contacts", "agents", "organizations")
+PRICED_ENTITIES = ("tickets", "contacts", "agents", "organizations", "articles")
 
 # [up to this many records (None = no limit), hundredths of a minor unit per record]; later records cost less.
-# Organizations (-> Front accounts) are free unless the operator prices them (BILLING_PRICE_TIERS).
+# Organizations (-> Front accounts) and articles (-> the Front knowledge base) are free unless the operator
+# prices them (BILLING_PRICE_TIERS).
 DEFAULT_TIERS: dict[str, list[list[int | None]]] = {
     "tickets": [[1_000, 2_000], [10_000, 1_000], [100_000, 400], [None, 150]],
     "contacts": [[10_000, 100], [100_000, 50], [None, 20]],
     "agents": [[10, 50_000], [50, 20_000], [None, 10_000]],
     "organizations": [[None, 0]],
+    "articles": [[None, 0]],  # help-center articles: free unless the operator prices them
 }
 
 

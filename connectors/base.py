@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, ClassVar, Literal
 
+from connectors.knowledge import KbArticle, KbCategory, KbPage, KbTranslation, KnowledgeSource
 from connectors.organizations import OrganizationSource
 
 # ---------------------------------------------------------------------------------------------
@@ -297,12 +298,15 @@ class TicketPage:
     deleted_ticket_ids: list[str] = field(default_factory=list)
 
 
+__all__ = ["KbArticle", "KbCategory", "KbPage", "KbTranslation"]  # knowledge-base records (connectors/knowledge.py)
+
 COUNTED_OBJECTS = ("tickets", "contacts", "agents")
 # Counted through their own methods (a source that has none says so with NotAvailable).
 ORGANIZATIONS, CONTACT_FIELDS = "organizations", "contact_fields"
+ARTICLES = "articles"  # help-center articles (connectors/knowledge.py)
 
 
-class SourceConnector(OrganizationSource, abc.ABC):
+class SourceConnector(OrganizationSource, KnowledgeSource, abc.ABC):
     """Base of every source connector. Subclasses live in `connectors/<key>/` and register in `registry.py`.
 
     Warnings: a listing the product can live without (brands, groups, deleted users, a count...) that the
@@ -386,6 +390,11 @@ class SourceConnector(OrganizationSource, abc.ABC):
                         got[what] = 0  # a source without organizations has none: nothing to wait for
                 elif what == CONTACT_FIELDS:
                     got[what] = len(self.contact_field_names())
+                elif what == ARTICLES:
+                    try:
+                        got[what] = int(self.count_articles())
+                    except NotAvailable:
+                        got[what] = 0  # a source without a help center has no articles
                 else:
                     got[what] = int(self.count(what, filter=filter))
             except ConnectorError as exc:

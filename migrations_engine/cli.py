@@ -117,8 +117,9 @@ def apply_file(*, data: dict, owner_email: str | None = None) -> Migration:
         "default_teammate_id": str(teammates.get("default") or ""),
         "auto_match": bool(teammates.get("auto_match", True)),
         "status_map": statuses, "status_tag": bool(options.get("status_tag", False)), "custom_fields": mode,
-        "options": {k: options[k] for k in ("tag", "skip_attachments", "inline_images", "call_recordings")
-                    if k in options},
+        "options": {**{k: options[k] for k in ("tag", "skip_attachments", "inline_images", "call_recordings")
+                       if k in options},
+                    **({"knowledge_base": dict(front["knowledge_base"])} if front.get("knowledge_base") else {})},
         "demo_ids": demo_ids, "source_filter": data.get("filter") or {},
         "time_zone": data.get("time_zone") or "UTC",
     }

@@ -17,7 +17,7 @@ from jsonschema.exceptions import ValidationError
 
 from connectors.registry import SOURCES
 
-OBJECT_NAMES = ("tickets", "contacts", "agents", "organizations", "contact_fields")
+OBJECT_NAMES = ("tickets", "contacts", "agents", "organizations", "contact_fields", "articles")
 CUSTOM_FIELD_MODES = ("comment", "fields", "none")
 TIME = r"^([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9])?$"
 _JSON_TYPES = {dict: "an object", list: "a list", str: "a string", bool: "true or false", int: "a whole number",
@@ -58,7 +58,13 @@ def file_schema() -> dict[str, Any]:
             "name": {"type": "string", "minLength": 1, "maxLength": 120},
             "source": _source_schema(),
             "front": _closed({"token": text, "api_url": {"type": "string"},
-                              "inbox_id": {"type": "string", "minLength": 1, "maxLength": 64}},
+                              "inbox_id": {"type": "string", "minLength": 1, "maxLength": 64},
+                              # Where help-center articles go: an existing knowledge base, or one created by name.
+                              "knowledge_base": {"oneOf": [
+                                  _closed({"id": {"type": "string", "minLength": 1, "maxLength": 64},
+                                           "name": {"type": "string", "maxLength": 200}}, required=("id",)),
+                                  _closed({"create": {"type": "string", "minLength": 1, "maxLength": 200}},
+                                          required=("create",))]}},
                              required=("token", "inbox_id")),
             "objects": {"oneOf": [
                 _closed({name: boolean for name in OBJECT_NAMES}),

@@ -73,6 +73,8 @@ class RunContext:
     counters_lock: threading.RLock = field(default_factory=threading.RLock)
     requester_locks: dict[str, threading.Lock] = field(default_factory=dict)
     accounts: AccountBook | None = None  # organizations -> Front accounts, made once (accounts.py)
+    # Other Front clients a phase made (the knowledge base's, on the API token): counted and closed too.
+    extra_clients: list[FrontClient] = field(default_factory=list)
 
     def requester_lock(self, source_id: str) -> threading.Lock:
         with self.counters_lock:

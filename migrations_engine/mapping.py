@@ -37,6 +37,8 @@ def settings_snapshot(migration) -> dict[str, Any]:
         "call_recordings": bool(options.get("call_recordings")),
         "demo_ids": [str(i) for i in (migration.demo_ids or [])][:20],
         "inbox_id": migration.front_inbox_id,
+        # The Front knowledge base articles go to: {"id", "name"} chosen, or {"create": name} (inbox step).
+        "knowledge_base": dict(options.get("knowledge_base") or {}),
         "time_zone": migration.time_zone,
     }
 

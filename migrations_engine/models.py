@@ -108,7 +108,7 @@ class Run(models.Model):
     # must carry (older messages are dropped), and when it was enqueued (cleared when a chunk takes it).
     chunk_token = models.CharField(max_length=32, blank=True, default="")
     queued_at = models.DateTimeField(null=True, blank=True)
-    phase = models.CharField(max_length=20, default="prepare")  # prepare | cleanup | accounts | tickets | finish
+    phase = models.CharField(max_length=20, default="prepare")  # prepare | cleanup | accounts | tickets | articles | finish
     elapsed_seconds = models.FloatField(default=0)
 
     class Meta:
@@ -150,6 +150,9 @@ class RecordMap(models.Model):
         CONTACT = "contact", _("Contacts")
         AGENT = "agent", _("Agents")
         ACCOUNT = "account", _("Accounts")  # a source organization -> a Front account
+        ARTICLE = "article", _("Articles")  # a help-center article -> a Front knowledge base article
+        CATEGORY = "category", _("Article categories")  # a category / section / folder -> a Front KB category
+        KNOWLEDGE_BASE = "kb", _("Knowledge base")  # the Front knowledge base a run created by name
 
     class State(models.TextChoices):
         PENDING = "pending", _("Pending")

@@ -13,7 +13,7 @@ from migrations_engine.journal import Counters, RunContext, TicketWork, skip_key
 from migrations_engine.models import FrontWrite, RecordMap, Run
 from migrations_engine.parallel import write_lock
 
-ENTITIES = ("tickets", "messages", "notes", "contacts", "agents", "attachments", "accounts")
+ENTITIES = ("tickets", "messages", "notes", "contacts", "agents", "attachments", "accounts", "articles")
 
 
 def empty_counters() -> Counters:

@@ -22,7 +22,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from connectors.base import ConnectorError, PermanentRefusal, Ticket, TicketPage
-from migrations_engine import accounts, demo_reuse, progress, records
+from migrations_engine import accounts, articles, demo_reuse, progress, records
 from migrations_engine import context as run_context
 from migrations_engine.journal import Counters, RunContext
 from migrations_engine.lease import (
@@ -167,6 +167,12 @@ def _work(run: Run, owner: str) -> str:
             deadline = started + setting("ENGINE_CHUNK_SECONDS", 30)
             if _tickets(contexts[-1], heartbeat, deadline=deadline) == "continue":
                 return "continue"
+            run.phase = "articles"
+            Run.objects.filter(pk=run.pk).update(phase="articles")
+        if run.phase == "articles":  # help-center articles -> the chosen Front knowledge base (articles.py)
+            deadline = started + setting("ENGINE_CHUNK_SECONDS", 30)
+            if articles.run_phase(contexts[-1], heartbeat=heartbeat.beat, deadline=deadline) == "continue":
+                return "continue"
         _finish(run)
         return "done"
     finally:
@@ -175,12 +181,15 @@ def _work(run: Run, owner: str) -> str:
         for ctx in contexts:
             ctx.client.close()
             ctx.comment_client.close()
+            for extra in ctx.extra_clients:
+                extra.close()
             ctx.source.close()
 
 
 def _calls(contexts: list[RunContext]) -> int:
     # Comments go through their own client (it never retries by itself): count both.
-    return sum(int(client.stats.get("requests", 0)) for ctx in contexts for client in (ctx.client, ctx.comment_client))
+    return sum(int(client.stats.get("requests", 0)) for ctx in contexts
+               for client in (ctx.client, ctx.comment_client, *ctx.extra_clients))
 
 
 def _handled(counters: Counters | None) -> int:

@@ -132,7 +132,7 @@ def failed_count(*, migration: Migration) -> int:
 
 # Progress counters name entities in the plural; reports in the singular (attachments have no report).
 REPORT_ENTITY = {"tickets": "ticket", "contacts": "contact", "agents": "agent", "messages": "message",
-                 "notes": "note", "accounts": "account"}
+                 "notes": "note", "accounts": "account", "articles": "article"}
 
 
 @dataclass(frozen=True)
@@ -319,7 +319,7 @@ def latest_progress_by_migration(*, migration_ids: Iterable[int]) -> dict[int, R
 
 # --- Reports -----------------------------------------------------------------------------------
 
-REPORT_ENTITIES = ("ticket", "message", "note", "contact", "agent", "account")  # account: an organization
+REPORT_ENTITIES = ("ticket", "message", "note", "contact", "agent", "account", "article")  # account: an organization
 WRITE_KIND = {"message": FrontWrite.Kind.MESSAGE, "note": FrontWrite.Kind.COMMENT}
 _WRITE_STATE = {"done": FrontWrite.State.SENT}  # the journal says "sent" where reports say "done"
 

@@ -197,3 +197,18 @@ def sandbox_front() -> tuple[str, str] | None:
     url = getattr(settings, "SANDBOX_FRONT_URL", "")
     token = os.environ.get("SANDBOX_FRONT_TOKEN", "")
     return (url, token) if url and token else None
+
+
+def knowledge_bases(migration: Migration) -> tuple[list[dict[str, Any]] | None, str | None]:
+    """(Front's knowledge bases, why they could not be listed) for the inbox step; (None, None) when the
+    source has no help center. Always through the migration's API token: Front's OAuth cannot reach
+    knowledge bases (connectors/front/knowledge.py)."""
+    from connectors.front.knowledge import FrontKnowledge
+
+    source = SOURCES.get(migration.source_type)
+    if source is None or not source.has_knowledge_base():
+        return None, None
+    try:
+        return with_front(migration, lambda c: FrontKnowledge(c).knowledge_bases()), None
+    except ConnectionProblem as exc:
+        return [], str(exc)

@@ -155,14 +155,29 @@ class InboxForm(forms.Form):
                         "invalid_choice": _("That inbox no longer exists in Front: choose another one.")},
     )
     mailbox = forms.ChoiceField(label=_("Only records from"), required=False)
+    knowledge_base = forms.ChoiceField(label=_("Front knowledge base"), required=False, widget=forms.RadioSelect)
+    knowledge_base_name = forms.CharField(label=_("Name of the new knowledge base"), required=False, max_length=200)
 
-    def __init__(self, *args, inboxes: list[dict], mailboxes: list[tuple[str, str]], **kwargs) -> None:
+    def __init__(self, *args, inboxes: list[dict], mailboxes: list[tuple[str, str]],
+                 knowledge_bases: list[dict] | None = None, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.fields["inbox"].choices = [(i["id"], i.get("name") or i["id"]) for i in inboxes]
         if mailboxes:
             self.fields["mailbox"].choices = [("", _("All mailboxes"))] + list(mailboxes)
         else:
             del self.fields["mailbox"]
+        if knowledge_bases is None:  # the source has no help center: nothing to choose
+            del self.fields["knowledge_base"], self.fields["knowledge_base_name"]
+        else:
+            self.fields["knowledge_base"].choices = [
+                ("", _("Do not move articles")), *((k["id"], k.get("name") or k["id"]) for k in knowledge_bases),
+                ("new", _("Create a new knowledge base"))]
+
+    def clean(self) -> dict:
+        data = super().clean()
+        if data.get("knowledge_base") == "new" and not (data.get("knowledge_base_name") or "").strip():
+            self.add_error("knowledge_base_name", _("Name the new knowledge base."))
+        return data
 
 
 OBJECT_CHOICES = [
@@ -171,6 +186,7 @@ OBJECT_CHOICES = [
     ("agents", _("Agents → Front teammates")),
     ("organizations", _("Organizations → Front accounts (with their contacts)")),
     ("contact_fields", _("Contact fields and notes → Front contact fields and descriptions")),
+    ("articles", _("Help-center articles → the Front knowledge base chosen on the inbox step")),
 ]
 
 

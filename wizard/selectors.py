@@ -20,7 +20,7 @@ ENTITY_LABELS = {
     "tickets": _("Tickets"), "ticket": _("Tickets"), "messages": _("Messages"), "message": _("Messages"),
     "notes": _("Notes"), "note": _("Notes"), "contacts": _("Contacts"), "contact": _("Contacts"),
     "agents": _("Agents"), "agent": _("Agents"), "attachments": _("Attachments"), "attachment": _("Attachments"),
-    "accounts": _("Accounts"), "account": _("Accounts"),
+    "accounts": _("Accounts"), "account": _("Accounts"), "articles": _("Articles"), "article": _("Articles"),
 }
 REPORT_PAGE_SIZE = 50
 

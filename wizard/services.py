@@ -225,10 +225,16 @@ def inbox_refusal(*, migration: Migration, inbox_id: str) -> str | None:
     )
 
 
-def inbox_save(*, migration: Migration, inbox_id: str, inbox_name: str, mailbox: str | None) -> str | None:
+def inbox_save(*, migration: Migration, inbox_id: str, inbox_name: str, mailbox: str | None,
+               knowledge_base: dict[str, str] | None = None) -> str | None:
+    """`knowledge_base`: {"id", "name"} of a Front knowledge base, {"create": name}, {} for none, or None to
+    leave the choice as it is (a source without a help center)."""
     refusal = inbox_refusal(migration=migration, inbox_id=inbox_id)
     if refusal:
         return refusal
+    if knowledge_base is not None:
+        options = {k: v for k, v in (migration.options or {}).items() if k != "knowledge_base"}
+        migration.options = {**options, **({"knowledge_base": knowledge_base} if knowledge_base else {})}
     filter_changed = (migration.source_filter or {}).get("mailbox_id") != (mailbox or None)
     migration.front_inbox_id, migration.front_inbox_name = inbox_id, inbox_name
     migration.source_filter = {"mailbox_id": mailbox} if mailbox else {}
@@ -243,7 +249,7 @@ def inbox_save(*, migration: Migration, inbox_id: str, inbox_name: str, mailbox:
 
 
 COUNT_PROBLEMS = "unavailable"  # key of `record_counts` holding object -> why it could not be counted
-COUNTED = ("tickets", "contacts", "agents", "organizations", "contact_fields")
+COUNTED = ("tickets", "contacts", "agents", "organizations", "contact_fields", "articles")
 OBJECT_KEYS = COUNTED  # what the objects step can switch on or off
 
 

@@ -121,21 +121,40 @@ def inbox(request, migration):
         mailboxes = connections.with_source(migration, lambda c: c.mailboxes())
     except ConnectionProblem as exc:
         problem = str(exc)
-    initial = {"inbox": migration.front_inbox_id, "mailbox": (migration.source_filter or {}).get("mailbox_id", "")}
-    form = InboxForm(request.POST or None, inboxes=inboxes, mailboxes=mailboxes, initial=initial)
+    bases, kb_problem = connections.knowledge_bases(migration) if not problem else (None, None)
+    chosen_kb = (migration.options or {}).get("knowledge_base") or {}
+    initial = {"inbox": migration.front_inbox_id, "mailbox": (migration.source_filter or {}).get("mailbox_id", ""),
+               "knowledge_base": "new" if chosen_kb.get("create") else chosen_kb.get("id", ""),
+               "knowledge_base_name": chosen_kb.get("create", "")}
+    form = InboxForm(request.POST or None, inboxes=inboxes, mailboxes=mailboxes, knowledge_bases=bases,
+                     initial=initial)
     refusal = None
     if request.method == "POST" and form.is_valid():
         inbox_id = form.cleaned_data["inbox"]
         name = dict(form.fields["inbox"].choices).get(inbox_id, inbox_id)
         refusal = services.inbox_save(
-            migration=migration, inbox_id=inbox_id, inbox_name=str(name), mailbox=form.cleaned_data.get("mailbox"))
+            migration=migration, inbox_id=inbox_id, inbox_name=str(name), mailbox=form.cleaned_data.get("mailbox"),
+            knowledge_base=_kb_choice(form))
         if not refusal:
             return redirect(step_url(migration, Step.OBJECTS))
         form.add_error("inbox", refusal)
     taken = {i["id"]: services.inbox_refusal(migration=migration, inbox_id=i["id"]) for i in inboxes}
     return render_step(request, "wizard/inbox.html", Step.INBOX, {
         "form": form, "inboxes": inboxes, "taken": taken, "problem": problem, "mailboxes": mailboxes,
+        "kb_problem": kb_problem,
     }, status=422 if refusal else 200)
+
+
+def _kb_choice(form: InboxForm) -> dict[str, str] | None:
+    """What the inbox step's knowledge-base choice saves (None: the source has no help center)."""
+    if "knowledge_base" not in form.fields:
+        return None
+    picked = form.cleaned_data.get("knowledge_base") or ""
+    if picked == "new":
+        return {"create": form.cleaned_data["knowledge_base_name"].strip()}
+    if picked:
+        return {"id": picked, "name": str(dict(form.fields["knowledge_base"].choices).get(picked, picked))}
+    return {}
 
 
 @wizard_step(Step.OBJECTS, level=Level.VIEWER)
@@ -158,7 +177,8 @@ def objects(request, migration):
             "migration": migration, "key": retry, "counts": migration.record_counts or {},
             "problems": services.count_problems(migration=migration), "can_edit": True, "problem": problem})
     selected = migration.selected_objects or {}
-    chosen = [k for k in services.OBJECT_KEYS if selected.get(k, k in ("organizations", "contact_fields") or not selected)]
+    chosen = [k for k in services.OBJECT_KEYS
+              if selected.get(k, k in ("organizations", "contact_fields", "articles") or not selected)]
     is_save = request.method == "POST" and action not in ("recount", "retry")
     form = ObjectsForm(request.POST if is_save else None, initial={"objects": chosen})
     if is_save and form.is_valid():

@@ -35,7 +35,7 @@ def unit_price(hundredths, currency: str) -> str:
 
 def entity_label(entity: str) -> str:
     return {"tickets": _("Tickets"), "contacts": _("Contacts"), "agents": _("Agents"),
-            "organizations": _("Accounts (organizations)")}.get(entity, entity)
+            "organizations": _("Accounts (organizations)"), "articles": _("Articles")}.get(entity, entity)
 
 
 @register.filter

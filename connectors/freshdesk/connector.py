@@ -43,6 +43,7 @@ from connectors.freshdesk.mapping import (
     mailbox_of,
     ticket_from,
 )
+from connectors.freshdesk.solutions import FreshdeskSolutions
 from connectors.freshdesk.stream import MergedTicketList, PageCapReached, parse_time
 from connectors.http import HttpClient, RetryPolicy, guard_url
 from connectors.source_http import RetryAfterGate, raise_for_status, stream_get
@@ -68,7 +69,7 @@ def normalise_url(raw: str) -> str:
     return guard_url(f"{parts.scheme}://{parts.netloc}")
 
 
-class FreshdeskConnector(CompanySource, SourceConnector):
+class FreshdeskConnector(FreshdeskSolutions, CompanySource, SourceConnector):
     key: ClassVar[str] = "freshdesk"
     label: ClassVar[str] = "Freshdesk"
     config_fields: ClassVar[tuple[ConfigField, ...]] = (

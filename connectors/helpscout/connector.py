@@ -35,6 +35,7 @@ from connectors.base import (
     as_object,
 )
 from connectors.helpscout.auth import HelpScoutAuth, TokenSource
+from connectors.helpscout.docs import HelpScoutDocs
 from connectors.helpscout.mapping import agent_from, ticket_from
 from connectors.helpscout.organizations import HelpScoutPeople, Properties
 from connectors.http import HttpClient, RetryPolicy, guard_url
@@ -50,7 +51,7 @@ def fmt_time(dt: datetime) -> str:
     return dt.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-class HelpScoutConnector(HelpScoutPeople, SourceConnector):
+class HelpScoutConnector(HelpScoutDocs, HelpScoutPeople, SourceConnector):
     key: ClassVar[str] = "helpscout"
     label: ClassVar[str] = "Help Scout"
     config_fields: ClassVar[tuple[ConfigField, ...]] = (
@@ -60,6 +61,11 @@ class HelpScoutConnector(HelpScoutPeople, SourceConnector):
                     help_text="Optional: only this Help Scout mailbox. The inbox step also lets you pick one."),
         ConfigField("api_url", "API address", kind="url", required=False, placeholder=DEFAULT_API_URL,
                     help_text="Leave empty for Help Scout's own API."),
+        ConfigField("docs_api_key", "Docs API key", kind="secret", required=False,
+                    help_text="Optional: to move your Help Scout Docs articles. Docs has its own key: "
+                              "Your Profile → Authentication → API Keys."),
+        ConfigField("docs_api_url", "Docs API address", kind="url", required=False, placeholder="https://docsapi.helpscout.net",
+                    help_text="Leave empty for Help Scout's own Docs API."),
     )
     features: ClassVar[frozenset[str]] = frozenset({"mailboxes"})
 
@@ -96,6 +102,8 @@ class HelpScoutConnector(HelpScoutPeople, SourceConnector):
 
     def close(self) -> None:
         self.http.close()
+        if "_docs" in self.__dict__:
+            self.__dict__.pop("_docs").close()
 
     # ---- plumbing ----------------------------------------------------------------------------------
     def _get(self, path: str, *, what: str, params: dict[str, Any] | None = None,
@@ -306,7 +314,10 @@ class HelpScoutConnector(HelpScoutPeople, SourceConnector):
 
     # ---- attachments ---------------------------------------------------------------------------------
     def download(self, attachment: Attachment) -> Iterator[bytes]:
-        """Help Scout hands attachment bytes as base64 in JSON; decode it chunk by chunk."""
+        """Help Scout hands attachment bytes as base64 in JSON; decode it chunk by chunk. Docs files (assets
+        named by articles) are plain downloads (docs.py)."""
+        if attachment.source_id == attachment.url and attachment.url:
+            return self.download_docs_file(attachment)
         if not attachment.url:
             raise NotFound(f"Help Scout gave no data link for the attachment {attachment.filename!r}.")
         response = self._get(attachment.url, what=f"the attachment {attachment.filename!r}", account_level=False)

@@ -21,6 +21,7 @@ from connectors.base import (
 )
 from connectors.sample import people
 from connectors.sample.generator import BRANDS, MAX_REVISION, SampleDataset
+from connectors.sample.knowledge import SampleKnowledge
 
 DEFAULT_PAGE_SIZE = 100
 
@@ -38,7 +39,7 @@ def _int_option(config: dict[str, Any], name: str, label: str, default: int, low
     return value
 
 
-class SampleConnector(SourceConnector):
+class SampleConnector(SampleKnowledge, SourceConnector):
     key: ClassVar[str] = "sample"
     label: ClassVar[str] = "Sample help desk (offline demo data)"
     config_fields: ClassVar[tuple[ConfigField, ...]] = (

@@ -36,6 +36,7 @@ from connectors.base import (
 )
 from connectors.downloads import stream_download
 from connectors.zendesk.client import ZendeskClient, normalize_url
+from connectors.zendesk.help_center import ZendeskHelpCenter
 from connectors.zendesk.mapping import FieldNames, build_ticket, to_agent
 from connectors.zendesk.organizations import KeyedFields, organization_pages, to_organization
 from connectors.zendesk.pacing import EXPORTS_PER_MINUTE
@@ -46,7 +47,7 @@ SHOW_MANY = 100  # Zendesk's maximum ids per show_many call
 DEFAULT_WORKERS = 4  # parallel comment fetches; 4 x ~200 ms calls stays under 700 requests/minute
 
 
-class ZendeskConnector(SourceConnector):
+class ZendeskConnector(ZendeskHelpCenter, SourceConnector):
     key: ClassVar[str] = "zendesk"
     label: ClassVar[str] = "Zendesk Support"
     config_fields: ClassVar[tuple[ConfigField, ...]] = (

@@ -23,7 +23,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from connectors.sample.generator import SampleDataset
-from sandbox.freshdesk import companies
+from sandbox.freshdesk import companies, solutions
 from sandbox.freshdesk.render import GROUPS, PRODUCTS, AttachmentSigner, FreshdeskRenderer, inline_id
 from sandbox.vendorhttp import MinuteWindow, Request, Response, VendorApp
 
@@ -126,6 +126,7 @@ class FreshdeskApp(VendorApp):
         self.route("GET", "/s3/attachments/{id}/{name}", self.download)
         self.route("GET", "/inline/attachment", self.download_inline)
         companies.add_routes(self)  # companies, company and contact fields (sandbox/freshdesk/companies.py)
+        solutions.add_routes(self)  # Solutions: categories, folders, articles (sandbox/freshdesk/solutions.py)
 
     def authorized(self, request: Request) -> bool:
         header = request.headers.get("authorization", "")
@@ -380,7 +381,7 @@ class FreshdeskApp(VendorApp):
     # ---- attachment bytes (pre-signed, no API auth, no API rate limit) -------------------------------
     def download(self, request: Request) -> Response:
         raw = request.params["id"]
-        attachment = self.render.attachment(int(raw)) if raw.isdigit() else None
+        attachment = (self.render.attachment(int(raw)) or solutions.file_by_id(int(raw))) if raw.isdigit() else None
         if attachment is None:
             return Response(404, b"<Error><Code>NoSuchKey</Code></Error>", {"Content-Type": "application/xml"})
         if "authorization" in request.headers:  # what S3 says to a pre-signed URL sent with credentials
@@ -395,7 +396,7 @@ class FreshdeskApp(VendorApp):
 
     def download_inline(self, request: Request) -> Response:
         attachment_id = inline_id(request.query.get("token", ""))
-        attachment = self.render.attachment(attachment_id) if attachment_id else None
+        attachment = (self.render.attachment(attachment_id) or solutions.file_by_id(attachment_id)) if attachment_id else None
         if attachment is None:
             return Response.json({}, 404)
         return self._bytes(attachment.source_id, attachment.size or 0, attachment.content_type)

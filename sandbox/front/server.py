@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlsplit
 
 from sandbox.front import accounts as _accounts  # noqa: F401 - registers the /accounts routes
+from sandbox.front import knowledge as _knowledge  # noqa: F401 - registers the knowledge base routes
 from sandbox.front import spec
 from sandbox.front.routes import ROUTES, ApiError, Call
 from sandbox.front.state import file_id

@@ -33,6 +33,7 @@ ALL_SCOPES = frozenset({
     "inboxes:read", "channels:read", "teammates:read", "tags:read", "tags:write", "contacts:read",
     "contacts:write", "custom_fields:read", "messages:read", "messages:write", "comments:read",
     "comments:write", "conversations:read", "conversations:write", "accounts:read", "accounts:write",
+    "knowledge_bases:read", "knowledge_bases:write", "knowledge_bases:delete",
 })
 
 
@@ -73,6 +74,10 @@ class Company:
         self._handles: dict[str, str] = {}  # handle (lower case) -> contact id, kept by add_contact*
         self.custom_fields: dict[str, list[dict]] = {"conversation": [], "contact": [], "account": []}
         self.accounts: dict[str, dict] = {}  # sandbox/front/accounts.py
+        # sandbox/front/knowledge.py: knowledge bases, their categories and articles (content per locale)
+        self.knowledge_bases: dict[str, dict] = {}
+        self.kb_categories: dict[str, dict] = {}
+        self.kb_articles: dict[str, dict] = {}
         self.conversations: dict[str, Conversation] = {}
         self.messages: dict[str, dict] = {}
         self.comments: dict[str, dict] = {}
@@ -117,6 +122,9 @@ class Company:
                              ("account", SEED_ACCOUNT_FIELDS)):
             for name, ftype, values in fields:
                 self.custom_fields[kind].append({"id": self.new_id("fld"), "name": name, "type": ftype, "values": values})
+        from sandbox.front.knowledge import seed
+
+        seed(self)
 
     def add_inbox(self, name: str, address: str) -> str:
         iid, cid = self.new_id("inb"), self.new_id("cha")
@@ -358,6 +366,7 @@ class Company:
                               "description": c.get("description"), "custom_fields": dict(c.get("custom_fields") or {})}
                              for c in self.contacts.values()],
                 "accounts": dump_accounts(self),
+                **dump_knowledge(self),
                 "conversations": conversations,
                 "pending_imports": len(self.pending),
                 "counters": copy.deepcopy(self.counters),  # a snapshot, not the live counters
@@ -367,6 +376,12 @@ class Company:
 
 def dump_accounts(company: Company) -> list[dict]:
     from sandbox.front.accounts import dump_accounts as dump
+
+    return dump(company)
+
+
+def dump_knowledge(company: Company) -> dict:
+    from sandbox.front.knowledge import dump_knowledge as dump
 
     return dump(company)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from sandbox.helpscout.app import HelpScoutApp
+from sandbox.helpscout.docs import DOCS_KEY
 from sandbox.vendorhttp import ServedApp
 
 
@@ -22,7 +23,8 @@ class HelpScoutStandin:
 
     @property
     def config(self) -> dict[str, str]:
-        return {"app_id": self.app.app_id, "app_secret": self.app.app_secret, "api_url": self.url}
+        return {"app_id": self.app.app_id, "app_secret": self.app.app_secret, "api_url": self.url,
+                "docs_api_key": DOCS_KEY, "docs_api_url": self.url}
 
     def __enter__(self) -> HelpScoutStandin:
         self._served.start()

@@ -25,7 +25,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from connectors.sample.generator import BRANDS, CONTACT_ID_OFFSET, SampleDataset
-from sandbox.helpscout import organizations
+from sandbox.helpscout import docs, organizations
 from sandbox.helpscout.render import STATUS, HelpScoutRenderer
 from sandbox.vendorhttp import MinuteWindow, Request, Response, VendorApp
 
@@ -119,6 +119,7 @@ class HelpScoutApp(VendorApp):
         self.route("GET", "/v2/conversations/{id}/threads", self.list_threads)
         self.route("GET", "/v2/conversations/{cid}/attachments/{aid}/data", self.attachment_data)
         organizations.add_routes(self)  # organizations and customers (sandbox/helpscout/organizations.py)
+        docs.add_routes(self)  # the Docs API: collections, categories, articles (sandbox/helpscout/docs.py)
 
     def token(self, request: Request) -> Response:
         form = {**request.form(), **request.query}

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
 from connectors.sample.generator import BRANDS
-from sandbox.zendesk import organizations, render
+from sandbox.zendesk import help_center, organizations, render
 
 if TYPE_CHECKING:
     from sandbox.zendesk.server import ZendeskHandler
@@ -89,6 +89,8 @@ def route(h: ZendeskHandler, path: str, query: dict[str, list[str]], user: dict[
         listing(h, path, query, "groups", render.groups(h.base))
     elif organizations.route(h, path, query):
         pass  # organizations, organization and user fields (sandbox/zendesk/organizations.py)
+    elif help_center.route(h, path, query):
+        pass  # Help Center categories, sections, articles (sandbox/zendesk/help_center.py)
     else:
         h._error(404, "InvalidEndpoint", "Not found")
 

@@ -133,6 +133,10 @@ class ZendeskHandler(BaseHTTPRequestHandler):
             return
         if self._rate_limited(path):
             return
+        from sandbox.zendesk.help_center import serve_file
+
+        if path.startswith("/hc/article_attachments/") and serve_file(self, path):  # help-center files: public
+            return
         if path.startswith("/attachments/token/"):
             if self.headers.get("Authorization"):
                 with state.lock:

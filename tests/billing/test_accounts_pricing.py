@@ -41,3 +41,13 @@ def test_a_price_waits_for_the_organization_count_only_when_it_is_charged(settin
     assert selectors.missing_counts(migration=migration) == ["organizations"]
     migration.record_counts = {**migration.record_counts, "organizations": 3}
     assert selectors.counts_known(migration=migration)
+
+
+def test_articles_are_free_by_default_and_priced_when_the_operator_says(settings):
+    counts = {**COUNTS, "articles": 30}
+    assert "articles" not in charged_entities()
+    assert "articles" not in priced_counts(counts)
+    settings.BILLING_PRICE_TIERS = {"articles": [[None, 1_000]]}
+    assert charged_entities()[-1] == "articles"
+    q = quote(plan=get_plan("basic"), counts=priced_counts(counts))
+    assert [(x["first"], x["last"], x["amount"]) for x in q.lines if x.get("entity") == "articles"] == [(1, 30, 300)]

@@ -16,6 +16,7 @@ from connectors.sample import SampleDataset
 
 class FilesHarness:
     key = "files"
+    articles_available = False  # the import format has no articles table
 
     def __init__(self) -> None:
         self._tmp = tempfile.TemporaryDirectory(prefix="frontport-files-contract-")

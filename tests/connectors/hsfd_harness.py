@@ -58,6 +58,7 @@ class _StandinHarness:
 
 
 class HelpScoutHarness(_StandinHarness):
+    one_language = True  # Help Scout Docs: one language per site
     key = "helpscout"
     standin_cls = HelpScoutStandin
     connector_cls = HelpScoutConnector

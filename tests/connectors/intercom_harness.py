@@ -31,6 +31,7 @@ def intercom_agents(agents: list[Agent]) -> list[Agent]:
 
 class IntercomHarness(_StandinHarness):
     key = "intercom"
+    articles_available = False  # Intercom's Help Center is not read (yet): the contract expects NotAvailable
     standin_cls = IntercomStandin
     connector_cls = IntercomConnector
 

@@ -10,3 +10,4 @@ def test_every_registered_connector_runs_the_contract():
     from tests.connectors.conftest import HARNESSES, _load
 
     assert sorted(_load(path).key for path in HARNESSES) == sorted(SOURCES)
+from tests.connectors.contract_knowledge import *  # noqa: F403, E402

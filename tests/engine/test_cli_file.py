@@ -127,7 +127,7 @@ def test_object_names_as_a_list_are_the_documented_shorthand(tmp_path, front):
     migration_id = _cli("apply", _write(tmp_path, data), "--owner", "ops@example.com").strip()
     migration = Migration.objects.get(pk=migration_id)
     assert migration.selected_objects == {"tickets": True, "contacts": True, "agents": False, "organizations": False,
-                                          "contact_fields": False}
+                                          "contact_fields": False, "articles": False}
     summary = json.loads(_cli("run", migration_id, "--kind", "demo", "--inline"))
     assert summary["state"] == "completed" and summary["counts"]["tickets"]["done"] == 2
     assert summary["counts"]["agents"]["done"] == 0
@@ -145,3 +145,13 @@ def test_the_documented_example_is_a_valid_file(settings):
     settings.ALLOW_PRIVATE_URLS = True  # no DNS lookup of api2.frontapp.com in tests
     example = json.loads(_doc_blocks()[0])
     assert validate_file(data=example) == []
+
+
+def test_the_knowledge_base_of_a_file_reaches_the_run(tmp_path, front):
+    """`front.knowledge_base`: an existing Front knowledge base or one made by name; anything else is refused."""
+    data = _valid(front)
+    data["front"] = {**data["front"], "knowledge_base": {"create": "Imported docs"}}
+    migration = Migration.objects.get(pk=int(_cli("apply", _write(tmp_path, data), "--owner", "ops@example.com")))
+    assert migration.options["knowledge_base"] == {"create": "Imported docs"}
+    data["front"]["knowledge_base"] = {"name": "no id"}
+    assert validate_file(data=data), "a knowledge base needs an id or a name to create"

@@ -9,6 +9,7 @@ import pytest
 
 from connectors.front import FrontClient, Upload
 from connectors.front.accounts import FrontAccounts
+from connectors.front.knowledge import FrontKnowledge
 from sandbox.front import FrontStandin, spec
 from sandbox.front.pytest_plugin import FRONT_TEST_TOKEN
 from sandbox.front.routes import ROUTES
@@ -65,6 +66,24 @@ def test_every_route_answers_per_spec(walked_standin: FrontStandin):
     accounts.add_contacts(account["id"], [contact])
     assert [a["id"] for a in accounts.iter_accounts()] == [account["id"]] and accounts.get(account["id"])
     front_client.http.request("GET", f"/accounts/{account['id']}/contacts")
+    kb_api = FrontKnowledge(front_client)  # knowledge bases (issue 18)
+    kb = kb_api.knowledge_bases()[0]["id"]
+    front_client.http.request("GET", f"/knowledge_bases/{kb}")
+    top = front_client.http.request("POST", f"/knowledge_bases/{kb}/categories", json={"name": "Walk"}).json()
+    sub = kb_api.create_category(kb, "en", {"name": "Steps", "parent_category_id": top["id"]})
+    kb_api.update_category(sub["id"], "fr", {"name": "Pas"})
+    kb_api.category_content(sub["id"], "fr")
+    list(kb_api.categories(kb))
+    first = front_client.http.request("POST", f"/knowledge_bases/{kb}/articles",
+                                      json={"subject": "Walk", "content": "<p>w</p>", "status": "draft"}).json()
+    made = kb_api.create_article(kb, "en", {"subject": "Steps", "content": "<p>s</p>", "status": "published",
+                                            "category_id": sub["id"]})
+    kb_api.update_article(made["id"], "fr", {"subject": "Pas", "content": "<p>p</p>", "status": "draft"})
+    kb_api.article_content(made["id"], "fr")
+    list(kb_api.articles(kb))
+    front_client.http.request("GET", f"/knowledge_base_articles/{made['id']}")
+    front_client.http.request("DELETE", f"/knowledge_base_articles/{first['id']}")
+    kb_api.knowledge_base(kb_api.create_knowledge_base("Walked")["id"])
 
     counters = front_standin.state()["counters"]
     served = set(counters["routes"])

@@ -35,7 +35,7 @@ def _setup_to_demo(client, migration, front_standin):
     page = client.get(_url("inbox", migration)).content.decode()
     inbox_id = page.split('name="inbox" value="')[1].split('"')[0]
     assert client.post(_url("inbox", migration), {"inbox": inbox_id})["Location"] == _url("objects", migration)
-    assert client.post(_url("objects", migration), {"objects": ["tickets", "contacts", "agents", "organizations", "contact_fields"]}).status_code == 302
+    assert client.post(_url("objects", migration), {"objects": ["tickets", "contacts", "agents", "organizations", "contact_fields", "articles"]}).status_code == 302
     teammates = client.get(_url("teammates", migration)).content.decode()
     default = teammates.split('id="default-teammate" name="default">')[1].split('value="')[1].split('"')[0]
     assert client.post(_url("teammates", migration), {"default": default}).status_code == 302
@@ -66,7 +66,7 @@ def test_setup_steps_store_answers_and_counts(owner_client, migration, front_sta
     assert migration.front_inbox_id == inbox_id and migration.front_company_name
     assert migration.record_counts["tickets"] == 25
     assert migration.selected_objects == {"tickets": True, "contacts": True, "agents": True, "organizations": True,
-                                          "contact_fields": True}
+                                          "contact_fields": True, "articles": True}
     assert migration.default_teammate_id and migration.options["tag"] == "migrated"
 
 

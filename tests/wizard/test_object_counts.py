@@ -48,7 +48,7 @@ def test_one_failed_count_leaves_the_others_and_retry_fills_it(owner_client, cou
     assert helpscout.app.calls["GET /v2/conversations"] == asked  # only the failed count was asked again
     counted_migration.refresh_from_db()
     assert counted_migration.record_counts == {"tickets": 30, "contacts": 10, "agents": 3, "organizations": 7,
-                                               "contact_fields": 4}
+                                               "contact_fields": 4, "articles": 5}
     plan = owner_client.get(reverse("billing:plan", args=[counted_migration.pk])).content.decode()
     assert "missing-contacts" not in plan and 'id="pay-button"' in plan
 

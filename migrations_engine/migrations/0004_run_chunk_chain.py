@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('migrations_engine', '0002_recordmap_account'),
+        ('migrations_engine', '0003_recordmap_knowledge_base'),
     ]
 
     operations = [
