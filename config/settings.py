@@ -13,6 +13,7 @@ from pathlib import Path
 import environ
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
+from kombu import Queue
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -426,6 +427,18 @@ ENGINE_TICK_SECONDS = env.float("ENGINE_TICK_SECONDS", default=15.0)  # periodic
 ENGINE_MAX_ATTEMPTS = env.int("ENGINE_MAX_ATTEMPTS", default=8)  # tries per ticket before it ends failed
 ENGINE_REMIGRATION_DAYS = env.int("ENGINE_REMIGRATION_DAYS", default=10)
 ENGINE_TICKET_THREADS = env.int("ENGINE_TICKET_THREADS", default=8)  # tickets one task handles at once (docs/engine.md)
+# Queues and fairness (docs/engine.md): demo chunks go to their own queue, every other run's to "runs",
+# the tick, health ping and clean-ups to "celery". A worker started without -Q consumes all three.
+ENGINE_DEMO_QUEUE = "demos"
+ENGINE_RUN_QUEUE = "runs"
+CELERY_TASK_DEFAULT_QUEUE = "celery"
+CELERY_TASK_QUEUES = (Queue("celery"), Queue(ENGINE_DEMO_QUEUE), Queue(ENGINE_RUN_QUEUE))
+# A full run's chunk hands its worker over (between two groups of tickets) once a demo has waited this
+# long for one; 0 = never.
+ENGINE_DEMO_WAIT_SECONDS = env.float("ENGINE_DEMO_WAIT_SECONDS", default=2.0)
+# A run whose chunk message has waited in the queue this long is enqueued again by the tick (a message
+# the broker lost); shorter waits are workers being busy, not a lost run.
+ENGINE_QUEUE_RESCUE_SECONDS = env.float("ENGINE_QUEUE_RESCUE_SECONDS", default=600.0)
 CELERY_BEAT_SCHEDULE = {
     "frontport-engine-tick": {"task": "frontport.engine.tick", "schedule": ENGINE_TICK_SECONDS},
 }

@@ -28,6 +28,7 @@ def start_worker(
     reap_stale_worker(data_dir)
     proc = subprocess.Popen(
         [python, "-m", "celery", "-A", "config", "worker", "-B", "--loglevel", "INFO", "--concurrency", "2",
+         "-Q", "celery,demos,runs",  # every queue (settings.CELERY_TASK_QUEUES): the one worker does it all
          "-s", str(data_dir / "celerybeat-schedule"), *(extra or [])],
         cwd=BASE_DIR,
         env={**env, _MARKER: str(data_dir)},  # inherited by the beat and the pool: how reaping knows them

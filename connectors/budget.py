@@ -39,6 +39,7 @@ local default_limit = tonumber(ARGV[2])
 local safety = tonumber(ARGV[3])
 local depth = tonumber(ARGV[4])
 local share = tonumber(ARGV[5]) or 1
+local reserve = tonumber(ARGV[6]) or 0
 local v = redis.call('HMGET', key, 'tokens', 'ts', 'limit', 'blocked_until')
 local limit = tonumber(v[3]) or default_limit
 local rate = limit / 60.0 * safety * share
@@ -50,10 +51,10 @@ tokens = math.min(cap, tokens + math.max(0, now - ts) * rate)
 local wait = 0
 if now < blocked then
   wait = blocked - now
-elseif tokens >= 1 then
+elseif tokens >= 1 + reserve then
   tokens = tokens - 1
 else
-  wait = (1 - tokens) / rate
+  wait = (1 + reserve - tokens) / rate
 end
 redis.call('HSET', key, 'tokens', tostring(tokens), 'ts', tostring(now), 'limit', tostring(limit))
 redis.call('EXPIRE', key, 3600)
@@ -62,16 +63,17 @@ return tostring(wait)
 
 
 def _take(tokens: float, ts: float, limit: float, blocked: float, now: float, depth: float,
-          share: float = 1.0) -> tuple[float, float]:
-    """The same arithmetic as the Lua script, for the SQLite store: returns (new tokens, wait)."""
+          share: float = 1.0, reserve: float = 0.0) -> tuple[float, float]:
+    """The same arithmetic as the Lua script, for the SQLite store: returns (new tokens, wait).
+    `reserve`: tokens this caller must leave in the bucket (for callers who go first)."""
     rate = limit / 60.0 * SAFETY * share
     cap = max(1.0, rate * depth)
     tokens = min(cap, tokens + max(0.0, now - ts) * rate)
     if now < blocked:
         return tokens, blocked - now
-    if tokens >= 1:
+    if tokens >= 1 + reserve:
         return tokens - 1, 0.0
-    return tokens, (1 - tokens) / rate
+    return tokens, (1 + reserve - tokens) / rate
 
 
 def _use_wal(db: sqlite3.Connection, *, attempts: int = 60) -> None:
@@ -150,8 +152,10 @@ class SharedBudget:
         return f"{self.key}:burst:{hashlib.sha1(resource.encode(), usedforsecurity=False).hexdigest()[:16]}"
 
     # --- the shared buckets -------------------------------------------------------------------
-    def _try_take(self, key: str | None = None, *, limit: float | None = None, depth: float = BUCKET_SECONDS) -> float:
-        """Take one token from a bucket (the company's by default); 0 when taken, else seconds to wait."""
+    def _try_take(self, key: str | None = None, *, limit: float | None = None, depth: float = BUCKET_SECONDS,
+                  reserve: float = 0.0) -> float:
+        """Take one token from a bucket (the company's by default); 0 when taken, else seconds to wait.
+        `reserve`: leave that many tokens for others (callers that go first, migrations_engine/budgets.py)."""
         share = self.share if key is None else 1.0  # a burst gate is Front's, never shared out
         key = key or self.key
         default = limit or self.default_limit
@@ -159,7 +163,7 @@ class SharedBudget:
         if share <= 0:
             return 3600.0  # a budget this caller may not spend (0 %): never taken
         if self._redis is not None:
-            return float(self._script(keys=[key], args=[now, default, SAFETY, depth, share]))
+            return float(self._script(keys=[key], args=[now, default, SAFETY, depth, share, reserve]))
         db = self._connect()
         try:
             db.execute("BEGIN IMMEDIATE")
@@ -167,7 +171,7 @@ class SharedBudget:
             lim = row[2] if row else default
             cap = max(1.0, lim / 60.0 * SAFETY * share * depth)
             tokens, ts, blocked = (row[0], row[1], row[3]) if row else (cap, now, 0.0)
-            tokens, wait = _take(tokens, ts, lim, blocked, now, depth, share)
+            tokens, wait = _take(tokens, ts, lim, blocked, now, depth, share, reserve)
             db.execute(
                 "INSERT INTO budget (key, tokens, ts, lim, blocked_until) VALUES (?,?,?,?,?) ON CONFLICT(key)"
                 " DO UPDATE SET tokens=excluded.tokens, ts=excluded.ts",

@@ -3,7 +3,6 @@ once per run (teammates, agents, inbox address, custom field names, totals) kept
 
 from __future__ import annotations
 
-import hashlib
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
@@ -15,22 +14,13 @@ from connectors.front.oauth import RECONNECT_MESSAGE, OAuthApp, OAuthSession, Re
 from connectors.http import RetryPolicy
 from connectors.registry import get_connector
 from migrations_engine import accounts, fidelity, mapping, people, records
+from migrations_engine.budgets import EngineBudget, company_key
 from migrations_engine.journal import RunContext
 from migrations_engine.models import EngineState, Run
 from wizard.models import FrontOAuthGrant, GrantTokenStore
 
 if TYPE_CHECKING:
     from wizard.models import Migration
-
-
-class EngineBudget(SharedBudget):
-    """The shared company budget; its per-resource burst gate can be switched off for unthrottled
-    stand-ins (ENGINE_FRONT_BURST_GATE=false in benchmarks and tests), never against the real Front."""
-
-    def _burst_gate(self, resource: str) -> float:
-        if not getattr(settings, "ENGINE_FRONT_BURST_GATE", True):
-            return 0.0
-        return super()._burst_gate(resource)
 
 
 def retry_base_delay() -> float:
@@ -57,22 +47,30 @@ def oauth_session(migration: Migration) -> OAuthSession | None:
     return OAuthSession(app, GrantTokenStore(grant.pk))
 
 
+def _engine_budget(company_key: str, kind: str, *, share: float = 1.0, priority: bool = False) -> EngineBudget:
+    budget = company_budget(company_key, kind, share=share, cls=EngineBudget)
+    assert isinstance(budget, EngineBudget)
+    budget.priority = priority
+    return budget
+
+
 def front_client(migration: Migration, *, retry: RetryPolicy | None = None,
                  budget: SharedBudget | BudgetPair | None = None, snapshot: dict[str, Any] | None = None,
-                 oauth: OAuthSession | None = None) -> FrontClient:
+                 oauth: OAuthSession | None = None, priority: bool = False) -> FrontClient:
     """The run's Front client: on the API token, the OAuth connection, or both (then its calls are spread
     over the company budget, up to the run's token share, and the partner budget: connectors/front/budgets.py).
-    A private target inbox takes the API token alone: OAuth cannot reach it."""
+    A private target inbox takes the API token alone: OAuth cannot reach it. `priority`: a demo's calls
+    go first in its company's budgets (the demo lane, migrations_engine/budgets.py)."""
     api_url = migration.front_api_url or (settings.FRONT_OAUTH_API_URL if oauth else settings.FRONT_API_URL)
     # One budget per Front company: the company when known, else the token itself.
     key = migration.front_company_name or migration.front_token
-    budget_key = hashlib.sha256(f"{api_url}|{key}".encode()).hexdigest()[:24]
+    budget_key = company_key(api_url=api_url, company=key)
     if budget is None:
         budgets: dict[str, SharedBudget] = {}
         if migration.front_token:
-            budgets[TOKEN] = company_budget(budget_key, TOKEN, share=token_share(snapshot), cls=EngineBudget)
+            budgets[TOKEN] = _engine_budget(budget_key, TOKEN, share=token_share(snapshot), priority=priority)
         if oauth is not None:
-            budgets[PARTNER] = company_budget(budget_key, PARTNER, cls=EngineBudget)
+            budgets[PARTNER] = _engine_budget(budget_key, PARTNER, priority=priority)
         if not budgets:  # e.g. knowledge bases (articles.py) on a migration connected through OAuth alone
             raise InvalidConfig("This needs a Front API token: Front's OAuth connection cannot reach it (a "
                                 "teammate's private inbox, knowledge bases). Add an API token on the connect step.")
@@ -88,7 +86,7 @@ def build(run: Run) -> RunContext:
     state, _ = EngineState.objects.get_or_create(migration=migration)
     # A teammate's private inbox is out of OAuth's reach: such a run goes on the API token alone.
     oauth = None if migration.front_inbox_private and migration.front_token else oauth_session(migration)
-    client = front_client(migration, snapshot=run.settings, oauth=oauth)
+    client = front_client(migration, snapshot=run.settings, oauth=oauth, priority=run.kind == Run.Kind.DEMO)
     # Comments are not deduplicated by Front: their client never retries by itself (finish.py, _post_once).
     comment_client = front_client(migration, retry=RetryPolicy(max_attempts=1, base_delay=retry_base_delay()),
                                   budget=client.budget, snapshot=run.settings, oauth=oauth)

@@ -7,6 +7,8 @@ moment leaves a stale heartbeat; the periodic tick (tasks.py) hands the run to a
 
 from __future__ import annotations
 
+import os
+import socket
 import threading
 import time
 import uuid
@@ -29,22 +31,52 @@ class LeaseLost(StopRequested):
     """Another execution took the run over (this one looked dead): stop without touching the run."""
 
 
+class HandOver(StopRequested):
+    """Fair scheduling: give the worker to a demo waiting for one; the run goes on in its next chunk."""
+
+
 class OutsideWindow(StopRequested):
     """The interval window closed: pause until the next one."""
 
 
-def acquire_lease(run_id: int) -> str | None:
-    owner = uuid.uuid4().hex
+def acquire_lease(run_id: int, token: str | None = None) -> str | None:
+    """Take the run's lease when it is free (or its heartbeat stale). `token`: the chain token the task
+    carries; a message whose token is no longer the run's (an older or duplicated one) takes nothing.
+    None (in-process drivers, messages of an older version) skips that check."""
+    owner = lease_owner_name()
     now = timezone.now()
     stale = now - timedelta(seconds=getattr(settings, "ENGINE_STALE_SECONDS", 60))
-    taken = Run.objects.filter(pk=run_id, state=Run.State.RUNNING).filter(
+    runs = Run.objects.filter(pk=run_id, state=Run.State.RUNNING)
+    if token is not None:
+        runs = runs.filter(chunk_token=token)
+    taken = runs.filter(
         Q(lease_owner="") | Q(heartbeat_at__lt=stale) | Q(heartbeat_at__isnull=True)
-    ).filter(Q(resume_at__isnull=True) | Q(resume_at__lte=now)).update(lease_owner=owner, heartbeat_at=now)
+    ).filter(Q(resume_at__isnull=True) | Q(resume_at__lte=now)).update(
+        lease_owner=owner, heartbeat_at=now, queued_at=None)
     return owner if taken else None
+
+
+def lease_owner_name() -> str:
+    """`host:pid:random`: unique per execution, and says which worker process holds a run."""
+    return f"{socket.gethostname()[:12]}:{os.getpid()}:{uuid.uuid4().hex[:16]}"
 
 
 def release_lease(run_id: int, owner: str) -> None:
     Run.objects.filter(pk=run_id, lease_owner=owner).update(lease_owner="")
+
+
+def new_chain_token() -> str:
+    return uuid.uuid4().hex
+
+
+def hand_over(run_id: int, owner: str) -> str | None:
+    """Release the lease and name the next chunk's token in one UPDATE, only while this execution still
+    holds the lease: the chain of chunk tasks goes on from the one execution that worked, so duplicated
+    messages (a watchdog's rescue, a broker's redelivery) never fork it. None when the lease was lost."""
+    token = new_chain_token()
+    moved = Run.objects.filter(pk=run_id, lease_owner=owner).update(
+        lease_owner="", chunk_token=token, queued_at=timezone.now())
+    return token if moved else None
 
 
 class Heartbeat:

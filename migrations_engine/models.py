@@ -104,6 +104,10 @@ class Run(models.Model):
     # Lease: the one task execution allowed to work on this run, renewed by its heartbeat.
     lease_owner = models.CharField(max_length=40, blank=True)
     heartbeat_at = models.DateTimeField(null=True, blank=True)
+    # The one chain of chunk tasks (docs/engine.md, "Queues and fairness"): the token the next message
+    # must carry (older messages are dropped), and when it was enqueued (cleared when a chunk takes it).
+    chunk_token = models.CharField(max_length=32, blank=True, default="")
+    queued_at = models.DateTimeField(null=True, blank=True)
     phase = models.CharField(max_length=20, default="prepare")  # prepare | cleanup | accounts | tickets | articles | finish
     elapsed_seconds = models.FloatField(default=0)
 

@@ -36,8 +36,12 @@ T = TypeVar("T")
 
 
 def handle_page(ctx: RunContext, tickets: list[Ticket], heartbeat: Heartbeat, counters: Counters,
-                pool: TicketPool) -> None:
-    """Both phases for one page of tickets; tickets already handled by this run are skipped."""
+                pool: TicketPool, *, should_yield: Callable[[], bool] | None = None) -> bool:
+    """Both phases for one page of tickets; tickets already handled by this run are skipped.
+
+    `should_yield` is asked between two groups: when it says so, no new ticket starts, the tickets
+    started settle, and False says the page is not complete (its checkpoint is not moved: the next
+    chunk reads the page again and skips what this run completed). True when the page is complete."""
     run = ctx.run
     ids = [t.source_id for t in tickets]
     with write_lock():
@@ -52,7 +56,11 @@ def handle_page(ctx: RunContext, tickets: list[Ticket], heartbeat: Heartbeat, co
     waiting: list[TicketWork] = []
     # Groups of twice the threads: enough to keep every thread busy, small enough that progress moves
     # every few dozen calls on a slow budget.
-    for group in batched(todo, max(MIN_GROUP, 2 * pool.size)):
+    complete = True
+    for number, group in enumerate(batched(todo, max(MIN_GROUP, 2 * pool.size))):
+        if number and should_yield is not None and should_yield():  # every chunk moves by a group at least
+            complete = False
+            break
         jobs: list[Callable[[], TicketWork | bool | None]] = [
             partial(_import_job, ctx, t, recs[t.source_id], journals.get(t.source_id, {}), heartbeat, counters)
             for t in group]
@@ -63,6 +71,7 @@ def handle_page(ctx: RunContext, tickets: list[Ticket], heartbeat: Heartbeat, co
         still = [work for work, o in zip(waiting, finished, strict=True) if o.value is False]
         waiting = still + [o.value for o in imported if isinstance(o.value, TicketWork)]
     finish_waiting(ctx, waiting, heartbeat, counters, pool)
+    return complete
 
 
 def finish_waiting(ctx: RunContext, waiting: list[TicketWork], heartbeat: Heartbeat, counters: Counters,

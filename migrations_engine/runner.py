@@ -13,10 +13,12 @@ import logging
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any
 
 from django.conf import settings
 from django.db import InterfaceError, OperationalError
+from django.db.models import Q
 from django.utils import timezone
 
 from connectors.base import ConnectorError, PermanentRefusal, Ticket, TicketPage
@@ -25,11 +27,13 @@ from migrations_engine import accounts, articles, demo_reuse, progress, records
 from migrations_engine import context as run_context
 from migrations_engine.journal import Counters, RunContext
 from migrations_engine.lease import (
+    HandOver,
     Heartbeat,
     LeaseLost,
     OutsideWindow,
     StopRequested,
     acquire_lease,
+    hand_over,
     release_lease,
 )
 from migrations_engine.models import Checkpoint, Run
@@ -47,11 +51,31 @@ def setting(name: str, default: Any) -> Any:
     return getattr(settings, name, default)
 
 
-def execute_chunk(run_id: int) -> str:
+def execute_chunk(run_id: int, token: str | None = None) -> str:
     """Work on a run for one chunk. Returns "continue" (enqueue the next), "done", "busy" or "wait"."""
-    owner = acquire_lease(run_id)
+    return execute(run_id, token=token)[0]
+
+
+def execute(run_id: int, *, token: str | None = None) -> tuple[str, str | None]:
+    """One chunk, and the token of the next one when the run goes on ("continue" / "wait"): the lease
+    is released and the next token named in one UPDATE (lease.hand_over), so only this execution's
+    successor can take the run. `token` is the one the task carried (None: no check)."""
+    owner = acquire_lease(run_id, token)
     if owner is None:
-        return "busy"
+        return "busy", None
+    outcome = "busy"
+    next_token: str | None = None
+    try:
+        outcome = _execute(run_id, owner)
+    finally:
+        if outcome in ("continue", "wait"):
+            next_token = hand_over(run_id, owner)
+        else:
+            release_lease(run_id, owner)
+    return outcome, next_token
+
+
+def _execute(run_id: int, owner: str) -> str:
     run = Run.objects.select_related("migration").get(pk=run_id)
     try:
         outcome = _work(run, owner)
@@ -63,6 +87,8 @@ def execute_chunk(run_id: int) -> str:
 
         pause_until_next_window(Run.objects.get(pk=run_id))
         outcome = "done"
+    except HandOver:  # a demo waits for a worker: this run goes on in its next chunk (queued behind it)
+        outcome = "continue"
     except StopRequested:
         outcome = _stopped(run)
     except ATTENTION_ERRORS as exc:
@@ -84,8 +110,6 @@ def execute_chunk(run_id: int) -> str:
         _remember_error(run_id, f"Unexpected error: {type(exc).__name__}")
         notify_run_event(run_id=run_id, event="failed")
         outcome = "done"
-    finally:
-        release_lease(run_id, owner)
     return outcome
 
 
@@ -93,16 +117,26 @@ class SampledHeartbeat(Heartbeat):
     """The heartbeat that also takes the run's progress samples (progress.py) while tickets are handled."""
 
     sampler: progress.Sampler | None = None
+    born: float = 0.0
 
     def beat(self, *, force: bool = False) -> None:
         super().beat(force=force)
         if self.sampler is not None:
             self.sampler.maybe_sample()
 
+    def _renew(self) -> None:
+        super()._renew()
+        wait = float(setting("ENGINE_DEMO_WAIT_SECONDS", 2.0))
+        # Every chunk works `wait` seconds at least, so a run always moves (even beside a demo no worker takes).
+        if (self.run.kind != Run.Kind.DEMO and wait > 0 and time.monotonic() - self.born > wait
+                and demo_waiting(older_than=wait)):
+            raise HandOver
+
 
 def _work(run: Run, owner: str) -> str:
     started = time.monotonic()
     heartbeat = SampledHeartbeat(run, owner)
+    heartbeat.born = started
     # The context is built again after each phase change (it reads what the phase saved); every one
     # built is accounted and closed at the end, so no Front call goes uncounted.
     contexts = [run_context.build(run)]
@@ -239,7 +273,9 @@ def _pages(ctx: RunContext, checkpoint: Checkpoint, heartbeat: Heartbeat, counte
         if run.kind == Run.Kind.DEMO:
             room = DEMO_LIMIT - run.context.get("demo_seen", 0)
             tickets = tickets[:max(room, 0)]
-        handle_page(ctx, tickets, heartbeat, counters, pool)
+        if not handle_page(ctx, tickets, heartbeat, counters, pool,
+                           should_yield=partial(_should_yield, run, deadline)):
+            return "continue"  # the page's cursor stays: the next chunk reads it again, skips what is done
         _remember_newest_change(run, page.tickets)
         checkpoint.cursor = page.cursor
         checkpoint.pages += 1
@@ -256,6 +292,20 @@ def _pages(ctx: RunContext, checkpoint: Checkpoint, heartbeat: Heartbeat, counte
             return "continue"
         heartbeat.beat()
     return "done"
+
+
+def _should_yield(run: Run, deadline: float) -> bool:
+    """Between two groups of tickets: hand the worker over when the chunk's time is up. (A demo waiting
+    for a worker is noticed sooner, by the heartbeat: SampledHeartbeat._renew.)"""
+    return time.monotonic() > deadline
+
+
+def demo_waiting(*, older_than: float) -> bool:
+    """A demo's chunk has waited in the queue longer than `older_than` seconds."""
+    now = timezone.now()
+    return Run.objects.filter(kind=Run.Kind.DEMO, state=Run.State.RUNNING, lease_owner="",
+                              queued_at__lt=now - timedelta(seconds=older_than)).filter(
+        Q(resume_at__isnull=True) | Q(resume_at__lte=now)).exists()
 
 
 def _remember_newest_change(run: Run, tickets: list[Ticket]) -> None:

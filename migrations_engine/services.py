@@ -32,13 +32,35 @@ class RunRefused(Exception):
         self.reason = reason
 
 
-def _enqueue(run_id: int, *, countdown: float | None = None) -> None:
+def queue_for(kind: str) -> str:
+    """Demos have their own Celery queue, so a worker kept for it (docker-compose's `worker-demos`) starts
+    them at once whatever full runs are doing; every other run's chunks go to the runs queue."""
+    if kind == Run.Kind.DEMO:
+        return getattr(settings, "ENGINE_DEMO_QUEUE", "demos")
+    return getattr(settings, "ENGINE_RUN_QUEUE", "runs")
+
+
+def enqueue_chunk(run_id: int, *, token: str | None = None, countdown: float | None = None) -> None:
+    """Send a run's next chunk task. `token`: the one its previous chunk handed over (lease.hand_over);
+    None starts a new chain (start, resume, the watchdog): the run's token is replaced, so a message
+    still queued for it with the old token is dropped when it arrives (no two chains of one run)."""
+    from migrations_engine.lease import new_chain_token
     from migrations_engine.tasks import run_chunk
 
+    kind = Run.objects.filter(pk=run_id).values_list("kind", flat=True).first()
+    if kind is None:
+        return
+    if token is None:
+        token = new_chain_token()
+        Run.objects.filter(pk=run_id).update(chunk_token=token, queued_at=timezone.now())
     try:
-        run_chunk.apply_async((run_id,), countdown=countdown)
+        run_chunk.apply_async((run_id, token), countdown=countdown, queue=queue_for(kind))
     except Exception:  # broker down: the periodic tick enqueues it once the broker is back
         logger.warning("could not enqueue run %s; the periodic tick will retry", run_id)
+
+
+def _enqueue(run_id: int, *, countdown: float | None = None) -> None:
+    enqueue_chunk(run_id, countdown=countdown)
 
 
 def _snapshot(migration) -> dict:
@@ -294,6 +316,11 @@ def dispatch_due(*, now: datetime | None = None) -> dict[str, int]:
     lost = Run.objects.filter(state=Run.State.RUNNING).filter(Q(heartbeat_at__lt=stale) | Q(heartbeat_at=None))
     lost = lost.filter(Q(resume_at__isnull=True) | Q(resume_at__lte=now)).filter(
         Q(started_at__lt=stale) | Q(started_at=None))
+    # A run whose chunk waits in the queue (every worker busy; no execution holds its lease) is not lost:
+    # it is rescued only when its message has waited too long to be anything but lost (a dropped message).
+    # A stale lease still held is a dead worker's: rescued at once.
+    queued_too_long = now - timedelta(seconds=getattr(settings, "ENGINE_QUEUE_RESCUE_SECONDS", 600))
+    lost = lost.filter(~Q(lease_owner="") | Q(queued_at__isnull=True) | Q(queued_at__lt=queued_too_long))
     for run in lost:
         _enqueue(run.pk)
         rescued += 1

@@ -13,21 +13,25 @@ def ping() -> dict:
 
 
 @shared_task(name="frontport.engine.run_chunk", acks_late=True, ignore_result=True)
-def run_chunk(run_id: int) -> str:
-    """One chunk of a run; asks for the next one while there is work. Safe to receive twice (lease)."""
+def run_chunk(run_id: int, token: str | None = None) -> str:
+    """One chunk of a run; asks for the next one while there is work. Safe to receive twice: the lease
+    and the chain token let only one execution work and only its successor follow (docs/engine.md)."""
     from migrations_engine import runner
     from migrations_engine.models import Run
+    from migrations_engine.services import enqueue_chunk
 
-    outcome = runner.execute_chunk(run_id)
+    outcome, next_token = runner.execute(run_id, token=token)
+    if next_token is None:
+        return outcome
     if outcome == "continue":
-        run_chunk.delay(run_id)
+        enqueue_chunk(run_id, token=next_token)
     elif outcome == "wait":
-        run = Run.objects.filter(pk=run_id).values("resume_at").first()
-        if run and run["resume_at"]:
-            from django.utils import timezone
+        from django.utils import timezone
 
-            wait = max(0.0, (run["resume_at"] - timezone.now()).total_seconds())
-            run_chunk.apply_async((run_id,), countdown=wait)
+        run = Run.objects.filter(pk=run_id).values("resume_at").first()
+        resume_at = run["resume_at"] if run else None
+        wait = max(0.0, (resume_at - timezone.now()).total_seconds()) if resume_at else 0.0
+        enqueue_chunk(run_id, token=next_token, countdown=wait)
     return outcome
 
 

@@ -28,11 +28,13 @@ class FrontStandin:
                  burst_per_second: int = 5, validate_responses: bool = True, budget_capacity: int | None = None,
                  company_name: str = "Acme Support (Front sandbox)", strict: bool = False, partner_rpm: int = 120,
                  oauth_client_id: str = "sandbox-oauth-client", oauth_client_secret: str = "sandbox-oauth-secret",  # noqa: S107
-                 oauth_token_ttl: float = 3600.0) -> None:
+                 oauth_token_ttl: float = 3600.0, inboxes: int = 3) -> None:
         self.host, self.port = host, port
         # strict=True takes the other reading of every Front guess in docs/vendor-guesses.md.
         self.strict = strict
         self.company = Company(name=company_name, strict=strict)
+        for n in range(len(self.company.inboxes) + 1, inboxes + 1):  # beyond the three seeded ones
+            self.company.add_inbox(f"Queue {n}", f"queue{n}@acme.example")
         self.budget = CompanyBudget(rpm, budget_capacity)
         # Calls made with an OAuth access token count against Front's separate partner budget (DESIGN §8).
         self.partner_budget = CompanyBudget(partner_rpm, budget_capacity)
@@ -258,6 +260,10 @@ class FrontStandin:
         if method == "GET" and path == "/__sandbox/state":
             return 200, json.dumps(self.state() | {"faults": self.faults.as_dict(), "oauth": self.oauth.as_dict()},
                                    indent=1).encode(), "application/json"
+        if method == "GET" and path == "/__sandbox/counters":  # the counters alone: cheap to poll (benchmarks)
+            with self.company.lock:
+                counters = json.loads(json.dumps(self.company.counters))
+            return 200, json.dumps(counters | {"rpm": self.budget.rpm, "at": time.time()}).encode(), "application/json"
         if method == "POST" and path == "/__sandbox/faults":
             try:
                 self.set_faults(**json.loads(body or b"{}"))

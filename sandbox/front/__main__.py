@@ -20,6 +20,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--process-delay-s", type=float, default=1.0, help="time before an import becomes visible")
     parser.add_argument("--faults", type=float, default=0.0, help="share of requests that fail (5xx or dropped)")
     parser.add_argument("--company", default="Acme Support (Front sandbox)")
+    parser.add_argument("--inboxes", type=int, default=3, help="how many inboxes (Support, Billing, Sales, then Queue 4...)")
     parser.add_argument("--strict", action="store_true",
                         help="take the other reading of every guess in docs/vendor-guesses.md (Front section)")
     parser.add_argument("--partner-rpm", type=int, default=120,
@@ -32,7 +33,8 @@ def main(argv: list[str] | None = None) -> int:
     standin = FrontStandin(token=args.token, rpm=args.rpm, latency_ms=args.latency_ms, host=args.host, port=args.port,
                            process_delay_s=args.process_delay_s, faults=args.faults, company_name=args.company,
                            strict=args.strict, partner_rpm=args.partner_rpm, oauth_client_id=args.oauth_client_id,
-                           oauth_client_secret=args.oauth_client_secret, oauth_token_ttl=args.oauth_token_ttl)
+                           oauth_client_secret=args.oauth_client_secret, oauth_token_ttl=args.oauth_token_ttl,
+                           inboxes=args.inboxes)
     standin.start()
     print(f"Front stand-in listening on {standin.url} (state: {standin.url}/__sandbox/state)", flush=True)
     try:

@@ -116,9 +116,7 @@ class Company:
             self.teammates[tid] = {"id": tid, "email": email, "username": email.split("@")[0], "first_name": first,
                                    "last_name": last, "is_admin": admin}
         for name, address in SEED_INBOXES:
-            iid, cid = self.new_id("inb"), self.new_id("cha")
-            self.inboxes[iid] = {"id": iid, "name": name}
-            self.channels[cid] = {"id": cid, "inbox_id": iid, "name": name, "address": address}
+            self.add_inbox(name, address)
         for name in SEED_TAGS:
             self.create_tag(name)
         for kind, fields in (("conversation", SEED_CONVERSATION_FIELDS), ("contact", SEED_CONTACT_FIELDS),
@@ -128,6 +126,12 @@ class Company:
         from sandbox.front.knowledge import seed
 
         seed(self)
+
+    def add_inbox(self, name: str, address: str) -> str:
+        iid, cid = self.new_id("inb"), self.new_id("cha")
+        self.inboxes[iid] = {"id": iid, "name": name}
+        self.channels[cid] = {"id": cid, "inbox_id": iid, "name": name, "address": address}
+        return iid
 
     # --- behaviour ----------------------------------------------------------------------------
     def create_tag(self, name: str) -> dict:

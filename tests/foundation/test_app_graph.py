@@ -63,8 +63,8 @@ BROAD_HANDLERS_ALLOWED = {
                                                "and the run goes on",
     ("migrations_engine/parallel.py", "TicketPool._serve"): "a worker thread hands any error to the caller",
     ("migrations_engine/parallel.py", "TicketPool.run"): "same contract without threads",
-    ("migrations_engine/runner.py", "execute_chunk"): "a bug stops the run with its reason recorded",
-    ("migrations_engine/services.py", "_enqueue"): "broker down: the periodic tick enqueues the run later",
+    ("migrations_engine/runner.py", "_execute"): "a bug stops the run with its reason recorded",
+    ("migrations_engine/services.py", "enqueue_chunk"): "broker down: the periodic tick enqueues the run later",
     ("migrations_engine/tasks.py", "_resume_on_worker_start"): "broker down: the beat schedule does it",
     ("migrations_engine/notify.py", "notify_run_event"): "a mail server outage must not stop the engine",
     ("migrations_engine/management/commands/migration.py", "Command._wait"): "a broker without remote "
