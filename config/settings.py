@@ -438,7 +438,7 @@ CELERY_TASK_QUEUES = (Queue("celery"), Queue(ENGINE_DEMO_QUEUE), Queue(ENGINE_RU
 ENGINE_DEMO_WAIT_SECONDS = env.float("ENGINE_DEMO_WAIT_SECONDS", default=2.0)
 # A run whose chunk message has waited in the queue this long is enqueued again by the tick (a message
 # the broker lost); shorter waits are workers being busy, not a lost run.
-ENGINE_QUEUE_RESCUE_SECONDS = env.float("ENGINE_QUEUE_RESCUE_SECONDS", default=600.0)
+ENGINE_QUEUE_RESCUE_SECONDS = env.float("ENGINE_QUEUE_RESCUE_SECONDS", default=120.0)
 CELERY_BEAT_SCHEDULE = {
     "frontport-engine-tick": {"task": "frontport.engine.tick", "schedule": ENGINE_TICK_SECONDS},
 }

@@ -316,12 +316,18 @@ def dispatch_due(*, now: datetime | None = None) -> dict[str, int]:
     lost = Run.objects.filter(state=Run.State.RUNNING).filter(Q(heartbeat_at__lt=stale) | Q(heartbeat_at=None))
     lost = lost.filter(Q(resume_at__isnull=True) | Q(resume_at__lte=now)).filter(
         Q(started_at__lt=stale) | Q(started_at=None))
-    # A run whose chunk waits in the queue (every worker busy; no execution holds its lease) is not lost:
-    # it is rescued only when its message has waited too long to be anything but lost (a dropped message).
-    # A stale lease still held is a dead worker's: rescued at once.
-    queued_too_long = now - timedelta(seconds=getattr(settings, "ENGINE_QUEUE_RESCUE_SECONDS", 600))
-    lost = lost.filter(~Q(lease_owner="") | Q(queued_at__isnull=True) | Q(queued_at__lt=queued_too_long))
-    for run in lost:
+    # A stale lease still held is a dead worker's: a new chain at once (its token replaces the dead one's).
+    for run in lost.filter(~Q(lease_owner="") | Q(queued_at__isnull=True)):
         _enqueue(run.pk)
         rescued += 1
+    # A run whose chunk message waits (no execution holds its lease) may be behind busy workers, or lost
+    # with a worker killed while it held the message reserved (the broker gives it back only after its
+    # visibility timeout). After ENGINE_QUEUE_RESCUE_SECONDS the same token is sent again: whichever copy
+    # arrives first takes the lease and the other is dropped, so the run keeps its place in the queue and
+    # never forks; queued_at moves on, so a long wait costs one extra message per period at most.
+    queued_too_long = now - timedelta(seconds=getattr(settings, "ENGINE_QUEUE_RESCUE_SECONDS", 120))
+    for run in lost.filter(lease_owner="", queued_at__lt=queued_too_long).exclude(chunk_token=""):
+        if Run.objects.filter(pk=run.pk, lease_owner="", queued_at=run.queued_at).update(queued_at=now):
+            enqueue_chunk(run.pk, token=run.chunk_token)
+            rescued += 1
     return {"started": started, "resumed": resumed, "rescued": rescued}

@@ -24,6 +24,7 @@ WORKER_ENV = {
     "ENGINE_STALE_SECONDS": "5",  # a dead worker's run is handed over after 5 s without heartbeat
     "ENGINE_TICK_SECONDS": "1",  # the beat's watchdog tick
     "ENGINE_CHUNK_SECONDS": "4",  # short chunks: many checkpoints and hand-offs
+    "ENGINE_QUEUE_RESCUE_SECONDS": "8",  # a message lost with a killed worker's reservation is sent again
     "ENGINE_FRONT_BURST_GATE": "false",
     "ENGINE_RETRY_BASE_DELAY": "0.02",  # the stand-in's faults are instant: retry quickly
 }
