@@ -10,14 +10,14 @@ from django.conf import settings
 from connectors.budget import SharedBudget
 from connectors.front import FrontClient, InvalidConfig
 from connectors.front.budgets import PARTNER, TOKEN, BudgetPair, company_budget
-from connectors.front.oauth import RECONNECT_MESSAGE, OAuthApp, OAuthSession, ReconnectNeeded
+from connectors.front.oauth import OAuthSession
 from connectors.http import RetryPolicy
 from connectors.registry import get_connector
 from migrations_engine import accounts, fidelity, mapping, people, records
 from migrations_engine.budgets import EngineBudget, company_key
 from migrations_engine.journal import RunContext
 from migrations_engine.models import EngineState, Run
-from wizard.models import FrontOAuthGrant, GrantTokenStore
+from wizard.models import oauth_session_for
 
 if TYPE_CHECKING:
     from wizard.models import Migration
@@ -36,15 +36,8 @@ def token_share(snapshot: dict[str, Any] | None) -> float:
 
 
 def oauth_session(migration: Migration) -> OAuthSession | None:
-    """The migration's Front OAuth connection, when it has one and the operator configured the app."""
-    grant = FrontOAuthGrant.objects.filter(migration=migration).first()
-    if grant is None or not grant.refresh_token or not settings.FRONT_OAUTH_CLIENT_ID:
-        return None
-    if grant.revoked_at is not None:
-        raise ReconnectNeeded(RECONNECT_MESSAGE)
-    app = OAuthApp(client_id=settings.FRONT_OAUTH_CLIENT_ID, client_secret=settings.FRONT_OAUTH_CLIENT_SECRET,
-                   oauth_url=settings.FRONT_OAUTH_URL)
-    return OAuthSession(app, GrantTokenStore(grant.pk))
+    """The migration's Front OAuth connection; a revoked one raises ReconnectNeeded (the run pauses)."""
+    return oauth_session_for(migration.pk, revoked_raises=True)
 
 
 def _engine_budget(company_key: str, kind: str, *, share: float = 1.0, priority: bool = False) -> EngineBudget:

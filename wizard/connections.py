@@ -22,9 +22,10 @@ from django.utils.translation import gettext as _
 from connectors.base import ConnectorError, SourceConnector
 from connectors.deadline import DeadlineExceeded, deadline
 from connectors.front import FrontClient
-from connectors.front.oauth import OAuthApp, OAuthSession
+from connectors.front.oauth import OAuthSession
 from connectors.registry import SOURCES, get_connector
-from wizard.models import FrontOAuthGrant, GrantTokenStore, Migration
+from wizard.models import Migration
+from wizard.models import oauth_session_for as oauth_session_for_grant
 
 log = logging.getLogger(__name__)
 
@@ -172,13 +173,8 @@ def check_front(*, token: str, api_url: str) -> FrontCheck:
 
 
 def oauth_session_for(migration: Migration) -> OAuthSession | None:
-    """The migration's usable Front OAuth connection (None without one, or when the operator has no app)."""
-    grant = FrontOAuthGrant.objects.filter(migration=migration, revoked_at__isnull=True).first()
-    if grant is None or not grant.refresh_token or not settings.FRONT_OAUTH_CLIENT_ID:
-        return None
-    app = OAuthApp(client_id=settings.FRONT_OAUTH_CLIENT_ID, client_secret=settings.FRONT_OAUTH_CLIENT_SECRET,
-                   oauth_url=settings.FRONT_OAUTH_URL)
-    return OAuthSession(app, GrantTokenStore(grant.pk))
+    """The migration's usable Front OAuth connection (None without one, revoked, or when the operator has no app)."""
+    return oauth_session_for_grant(migration.pk)
 
 
 def front_client_for(migration: Migration, *, token: str | None = None, api_url: str | None = None):

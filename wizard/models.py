@@ -94,5 +94,5 @@ class Migration(models.Model):
         return f"<Migration {self.pk} {self.name!r} {self.source_type}>"
 
 
-from wizard.oauth_models import FrontOAuthGrant, GrantTokenStore, save_grant  # noqa: E402,F401
+from wizard.oauth_models import FrontOAuthGrant, GrantTokenStore, oauth_session_for, save_grant  # noqa: E402,F401
 from wizard.sharing_models import Share  # noqa: E402,F401  (registered with the wizard app)

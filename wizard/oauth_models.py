@@ -20,7 +20,7 @@ from django.utils import timezone
 
 from config.crypto import EncryptedTextField
 from connectors.base import Unreachable
-from connectors.front.oauth import RECONNECT_MESSAGE, OAuthTokens, ReconnectNeeded
+from connectors.front.oauth import RECONNECT_MESSAGE, OAuthApp, OAuthSession, OAuthTokens, ReconnectNeeded
 
 RENEWAL_LEASE_SECONDS = 30.0  # a renewer that died holding the claim is replaced after this long
 
@@ -68,6 +68,22 @@ def save_grant(*, migration_id: int, tokens: OAuthTokens, company_id: str = "", 
     grant.company_id = company_id or grant.company_id
     grant.connected_by_id = user_id
     grant.save()
+
+
+def oauth_session_for(migration_id: int, *, revoked_raises: bool = False) -> OAuthSession | None:
+    """The migration's Front OAuth connection, when it has one and the operator configured the app.
+    A revoked grant gives None (the wizard offers "Reconnect Front"), or with `revoked_raises` (a run)
+    ReconnectNeeded, so the run pauses with that message."""
+    grant = FrontOAuthGrant.objects.filter(migration_id=migration_id).first()
+    if grant is None or not grant.refresh_token or not settings.FRONT_OAUTH_CLIENT_ID:
+        return None
+    if grant.revoked_at is not None:
+        if revoked_raises:
+            raise ReconnectNeeded(RECONNECT_MESSAGE)
+        return None
+    app = OAuthApp(client_id=settings.FRONT_OAUTH_CLIENT_ID, client_secret=settings.FRONT_OAUTH_CLIENT_SECRET,
+                   oauth_url=settings.FRONT_OAUTH_URL)
+    return OAuthSession(app, GrantTokenStore(grant.pk))
 
 
 class GrantTokenStore:
