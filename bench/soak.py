@@ -12,9 +12,8 @@ tickets, worker RSS, database size per 1,000 tickets, and the progress and repor
 test client, logged in as the owner, the pages a person polls while the run goes on). After the full run
 the source moves to revision 1 (about 8 % of tickets changed, new ones added) and a delta runs. Ends with
 a JSON summary: memory start/end, time per 1,000 at start and end, CPU per ticket (engine process, and
-the PostgreSQL server processes of the run's database, sampled every 0.2 s by a thread of this process:
-that sampling adds a few ms per ticket to the engine's figure on PostgreSQL), statements and transactions
-per ticket, the slowest page.
+the whole PostgreSQL server, read at the start and the end: see PgCpu), statements and transactions per
+ticket, the slowest page.
 """
 
 from __future__ import annotations
@@ -37,36 +36,38 @@ from bench.scale import fresh_database  # noqa: E402
 
 
 class PgCpu:
-    """CPU of the PostgreSQL server processes serving one database (seen by their process title)."""
+    """CPU of the whole PostgreSQL server: the postmaster, its live children (backends, WAL writer,
+    checkpointer, autovacuum) and, through the kernel's per-parent account (`cutime`/`cstime`), every
+    child that has exited since, such as the ticket threads' backends that close with each chunk.
+
+    Read at the start and at the end of a measurement only (no sampling thread in the engine's process);
+    it counts every database of the server, so run the soak on a quiet server."""
 
     def __init__(self, name: str | None) -> None:
-        self.name, self.seen = name, {}
-        if name:  # ticket threads' connections close with each chunk: sample often, or their CPU is lost
-            import threading
+        self.name = name
+        self.postmaster = None
+        if name:
+            import psutil
+            from django.db import connection
 
-            threading.Thread(target=self._loop, daemon=True).start()
-
-    def _loop(self) -> None:
-        while True:
-            self.sample()
-            time.sleep(0.2)
-
-    def sample(self) -> None:
-        import psutil
-
-        if not self.name:
-            return
-        for p in psutil.process_iter(["name", "cmdline"]):
-            try:
-                title = " ".join(p.info["cmdline"] or [])
-                if title.startswith("postgres:") and f" {self.name} " in f"{title} ":
-                    t = p.cpu_times()
-                    self.seen[p.pid] = t.user + t.system
-            except (psutil.NoSuchProcess, psutil.AccessDenied):
-                continue
+            with connection.cursor() as cur:
+                cur.execute("SELECT pg_backend_pid()")
+                self.postmaster = psutil.Process(int(cur.fetchone()[0])).parent()
 
     def total(self) -> float:
-        return sum(self.seen.values())
+        import psutil
+
+        if self.postmaster is None:
+            return 0.0
+        t = self.postmaster.cpu_times()
+        seconds = t.user + t.system + t.children_user + t.children_system
+        for child in self.postmaster.children():
+            try:
+                c = child.cpu_times()
+                seconds += c.user + c.system
+            except psutil.NoSuchProcess:  # exited between the listing and the read: in cutime by now
+                continue
+        return seconds
 
 
 QUERIES = {"n": 0}
@@ -152,7 +153,6 @@ def drive(run, *, every: int, lines: list[dict], pages, sizes, pg: PgCpu, label:
 
     proc = psutil.Process()
     cpu0 = sum(proc.cpu_times()[:2])
-    pg.sample()
     pg0 = pg.total()
     q0, c0 = QUERIES["n"], pg_commits()
     t_start = time.monotonic()
@@ -165,7 +165,6 @@ def drive(run, *, every: int, lines: list[dict], pages, sizes, pg: PgCpu, label:
             time.sleep(0.5)
         run.refresh_from_db()
         handled = sum(run.counters.get("tickets", {}).get(s, 0) for s in ("done", "failed", "skipped"))
-        pg.sample()
         if handled >= mark + every:
             now, cpu = time.monotonic(), sum(proc.cpu_times()[:2])
             n = handled - mark
@@ -178,7 +177,6 @@ def drive(run, *, every: int, lines: list[dict], pages, sizes, pg: PgCpu, label:
             lines.append(line)
             mark, t_mark, cpu_mark = handled, now, cpu
     handled = sum(run.counters.get("tickets", {}).get(s, 0) for s in ("done", "failed", "skipped"))
-    pg.sample()
     return {"state": run.state, "tickets": handled, "seconds": round(time.monotonic() - t_start, 1),
             "engine_cpu_ms_per_ticket": round(1000 * (sum(proc.cpu_times()[:2]) - cpu0) / max(handled, 1), 2),
             "pg_server_cpu_ms_per_ticket": round(1000 * (pg.total() - pg0) / max(handled, 1), 2) if pg.name else None,

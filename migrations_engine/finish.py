@@ -19,7 +19,7 @@ from migrations_engine.journal import (
     TicketWork,
     conversation_of,
     known_uids,
-    read_entry,
+    read_entries,
     write_entry,
 )
 from migrations_engine.models import FrontWrite
@@ -46,21 +46,26 @@ def finish_phase(ctx: RunContext, work: TicketWork, *, final: bool) -> bool:
                             "notes were not added (retry the failed records).")
         return True
     work.conversation_id = conversation_id
+    notes = [(mapping.comment_key(lineage=ctx.lineage, ticket_id=t.source_id, note_id=note.source_id), note)
+             for note in ticket_rules.notes(work)]
+    fields = ticket_rules.custom_fields(work)
+    mode = ctx.snapshot["custom_fields"]
+    fields_key = mapping.custom_fields_key(lineage=ctx.lineage, ticket_id=t.source_id, fields=fields) if (
+        fields and mode == "comment") else ""
+    # The ticket's comment rows as the database holds them now, in one read: an execution that took this
+    # run over may have written them since the page's journal was loaded.
+    fresh = read_entries(ctx, [key for key, _ in notes] + ([fields_key] if fields_key else []))
     comments_seen: CommentsSeen | None = None
-    for note in ticket_rules.notes(work):
-        key = mapping.comment_key(lineage=ctx.lineage, ticket_id=t.source_id, note_id=note.source_id)
+    for key, note in notes:
         body = fidelity.note_comment_body(ctx, note, marker=mapping.comment_marker(key))
-        comments_seen = _post_comment(ctx, work, key=key, source_id=note.source_id, body=body,
+        comments_seen = _post_comment(ctx, work, key=key, fresh=fresh, source_id=note.source_id, body=body,
                                       author_id=fidelity.comment_author_id(ctx, note.author_agent_id),
                                       attachments=ticket_rules.wanted_attachments(ctx, work, list(note.attachments)),
                                       seen=comments_seen)
-    fields = ticket_rules.custom_fields(work)
-    mode = ctx.snapshot["custom_fields"]
-    if fields and mode == "comment":
-        key = mapping.custom_fields_key(lineage=ctx.lineage, ticket_id=t.source_id, fields=fields)
-        body = mapping.custom_fields_body(fields=fields, marker=mapping.comment_marker(key), ticket=t)
-        comments_seen = _post_comment(ctx, work, key=key, source_id="custom_fields", body=body,
-                                      author_id=fidelity.comment_author_id(ctx, None),
+    if fields_key:
+        body = mapping.custom_fields_body(fields=fields, marker=mapping.comment_marker(fields_key), ticket=t)
+        comments_seen = _post_comment(ctx, work, key=fields_key, fresh=fresh, source_id="custom_fields",
+                                      body=body, author_id=fidelity.comment_author_id(ctx, None),
                                       attachments=[], seen=comments_seen)
     elif fields and mode == "fields":
         wanted = ticket_rules.front_fields(ctx, fields)
@@ -74,16 +79,25 @@ def finish_phase(ctx: RunContext, work: TicketWork, *, final: bool) -> bool:
     return True
 
 
-def _post_comment(ctx: RunContext, work: TicketWork, *, key: str, source_id: str, body: str,
-                  author_id: str | None, attachments: list[Attachment],
+def _post_comment(ctx: RunContext, work: TicketWork, *, key: str, fresh: dict[str, FrontWrite], source_id: str,
+                  body: str, author_id: str | None, attachments: list[Attachment],
                   seen: CommentsSeen | None) -> CommentsSeen | None:
+    seen = _post_comment_once(ctx, work, key=key, row=fresh.get(key), source_id=source_id, body=body,
+                              author_id=author_id, attachments=attachments, seen=seen)
+    if key in work.journal:  # a second note with the same key (a source listing it twice) finds it written
+        fresh[key] = work.journal[key]
+    return seen
+
+
+def _post_comment_once(ctx: RunContext, work: TicketWork, *, key: str, row: FrontWrite | None, source_id: str,
+                       body: str, author_id: str | None, attachments: list[Attachment],
+                       seen: CommentsSeen | None) -> CommentsSeen | None:
     """Post one comment exactly once: intent first, then the call, then the confirmation.
 
+    `row` is the comment's journal row as just read from the database (None when there is none).
     An intent left unconfirmed by a crash may or may not have reached Front: the conversation's
     comments are read (once per ticket) and searched for the marker before anything is sent again.
     """
-    # Read the row afresh: an execution that took this run over may have written it meanwhile.
-    row = read_entry(ctx, key)
     if row is not None:
         work.journal[key] = row
     if row is not None and row.state in (FrontWrite.State.SENT, FrontWrite.State.SKIPPED):

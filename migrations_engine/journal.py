@@ -3,7 +3,7 @@
 - `RunContext`: what a run learns once (clients, teammates, inbox address, custom fields) and its caches;
 - `TicketWork`: one ticket between the two phases (its record-map row, its journal rows, its counts);
 - the journal rows (`FrontWrite`, docs/engine.md "The journal protocol"): written right after each Front
-  write (`write_entry`), read afresh where another execution may have written (`read_entry`), loaded per
+  write (`write_entry`), read afresh where another execution may have written (`read_entries`), loaded per
   page (`entries_for`); and the conversation id learnt from them (`conversation_of`).
 """
 
@@ -75,6 +75,9 @@ class RunContext:
     accounts: AccountBook | None = None  # organizations -> Front accounts, made once (accounts.py)
     # Other Front clients a phase made (the knowledge base's, on the API token): counted and closed too.
     extra_clients: list[FrontClient] = field(default_factory=list)
+    # Tickets settled and not saved yet, and when they were last saved (records.flush_settled).
+    settled: list[TicketWork] = field(default_factory=list)
+    flushed_at: float = 0.0
 
     def requester_lock(self, source_id: str) -> threading.Lock:
         with self.counters_lock:
@@ -97,6 +100,7 @@ class TicketWork:
     imported_now: int = 0
     conversation_id: str = ""
     needs_finish: bool = False
+    looked_up: list[FrontWrite] = field(default_factory=list)  # rows given a conversation id, saved when settled
 
 
 def _savepoint() -> AbstractContextManager[Any]:
@@ -127,9 +131,12 @@ def write_entry(ctx: RunContext, work: TicketWork, *, kind: str, key: str, sourc
     return row
 
 
-def read_entry(ctx: RunContext, key: str) -> FrontWrite | None:
-    """The journal row of `key` as the database holds it now (another execution may have written it)."""
-    return FrontWrite.objects.filter(migration_id=ctx.migration.pk, key=key).first()
+def read_entries(ctx: RunContext, keys: list[str]) -> dict[str, FrontWrite]:
+    """The journal rows of `keys` as the database holds them now (another execution may have written
+    them): one query, none for no keys."""
+    if not keys:
+        return {}
+    return {row.key: row for row in FrontWrite.objects.filter(migration_id=ctx.migration.pk, key__in=keys)}
 
 
 def entries_for(*, migration_id: int, lineage: str, ticket_ids: list[str]) -> dict[str, dict[str, FrontWrite]]:
@@ -172,7 +179,6 @@ def conversation_of(ctx: RunContext, work: TicketWork) -> str | None:
         return None
     row = next(r for r in work.journal.values() if r.kind == "message" and r.message_uid == uids[-1])
     row.message_id, row.conversation_id = message_id, conversation_id
-    with write_lock():
-        row.save(update_fields=["message_id", "conversation_id"])
+    work.looked_up.append(row)  # saved with the ticket (records.flush_settled): a lost one costs one lookup
     work.conversation_id = conversation_id
     return conversation_id

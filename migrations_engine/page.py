@@ -66,7 +66,7 @@ def handle_page(ctx: RunContext, tickets: list[Ticket], heartbeat: Heartbeat, co
             for t in group]
         jobs += [partial(_finish_job, ctx, work, heartbeat, counters, final=False) for work in waiting]
         outcomes = pool.run(jobs)
-        _raise_first(outcomes, heartbeat)
+        _settle(ctx, outcomes, heartbeat, counters)
         imported, finished = outcomes[:len(group)], outcomes[len(group):]
         still = [work for work, o in zip(waiting, finished, strict=True) if o.value is False]
         waiting = still + [o.value for o in imported if isinstance(o.value, TicketWork)]
@@ -83,15 +83,17 @@ def finish_waiting(ctx: RunContext, waiting: list[TicketWork], heartbeat: Heartb
             return
         final = attempt == FINISH_ATTEMPTS - 1
         outcomes = pool.run([partial(_finish_job, ctx, work, heartbeat, counters, final=final) for work in waiting])
-        _raise_first(outcomes, heartbeat)
+        _settle(ctx, outcomes, heartbeat, counters)
         waiting = [work for work, o in zip(waiting, outcomes, strict=True) if o.value is False]
         if waiting:
             heartbeat.sleep(delay)
             delay = min(delay * 2, 5.0)
 
 
-def _raise_first(outcomes: list[Outcome[T]], heartbeat: Heartbeat) -> None:
-    """After a group settled: a stop (pause, lease lost, window end) wins, then the first other error."""
+def _settle(ctx: RunContext, outcomes: list[Outcome[T]], heartbeat: Heartbeat, counters: Counters) -> None:
+    """After a group: save the tickets it completed (even when a stop follows), then a stop (pause, lease
+    lost, window end) wins, then the first other error."""
+    records.flush_settled(ctx, counters=counters)
     heartbeat.raise_if_stopped()
     for outcome in outcomes:
         if outcome.error is not None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+import time
 from collections import Counter
 
 from django.db import transaction
@@ -123,8 +125,22 @@ def _default_reason(agent: Agent) -> str:
     return f"Agent {why}: their records go to the default teammate."
 
 
+# Settled tickets are saved together (`flush_settled`): when this many wait, or this long after the last
+# save. One transaction for a few dozen tickets instead of one each, on every database; on a slow budget
+# tickets settle seconds apart and each is saved at once, so progress never lags by more than a second.
+FLUSH_TICKETS = 64
+FLUSH_SECONDS = 1.0
+RECORD_FIELDS = ["state", "reason", "attempts", "last_run", "lineage", "front_id", "message_ids", "comment_ids",
+                 "applied", "source_url", "deleted_in_source", "updated_at"]
+
+
 def complete_ticket(ctx: RunContext, work: TicketWork, *, counters: Counters) -> str:
-    """Save the ticket's final state for this run and fold its counts in, in one transaction."""
+    """Settle the ticket's final state for this run; it is saved, with its counts folded into the run's
+    counters, in one transaction with the other tickets settled meanwhile (`flush_settled`).
+
+    Until then an interruption leaves the ticket pending, and the next execution syncs it again: its
+    Front writes are in the journal already (each recorded right after it happened), so nothing is sent
+    twice and `count_earlier_writes` counts them once."""
     rec, t = work.record, work.ticket
     if work.failed:
         state = RecordMap.State.FAILED
@@ -148,16 +164,45 @@ def complete_ticket(ctx: RunContext, work: TicketWork, *, counters: Counters) ->
         rec.applied = applied
     rec.source_url = (t.url or "")[:500]
     rec.last_run_id = ctx.run.pk
-    with ctx.counters_lock, write_lock():
-        counters["tickets"][state] += 1
-        add_counts(counters, work.counts)
-        with transaction.atomic():
-            rec.save()
-            ctx.run.counters, ctx.run.heartbeat_at = counters, timezone.now()
-            Run.objects.filter(pk=ctx.run.pk).update(counters=counters, heartbeat_at=ctx.run.heartbeat_at)
-        if t.merged_ids:
-            record_merged(ctx, work, state=state)
+    with ctx.counters_lock:
+        ctx.settled.append(work)
+        if len(ctx.settled) >= FLUSH_TICKETS or time.monotonic() - ctx.flushed_at >= FLUSH_SECONDS:
+            flush_settled(ctx, counters=counters)
     return state
+
+
+def flush_settled(ctx: RunContext, *, counters: Counters) -> None:
+    """Save every settled ticket and fold its counts into the run's counters, in one transaction, so the
+    saved counters always match the tickets saved as completed. Called by the thread that settles a
+    ticket when the batch is due, and by the page after each group (before a stop is raised)."""
+    with ctx.counters_lock:
+        ctx.flushed_at = time.monotonic()
+        if not ctx.settled:
+            return
+        settled, now = list(ctx.settled), timezone.now()
+        folded = copy.deepcopy(counters)
+        for work in settled:
+            folded["tickets"][work.record.state] += 1
+            add_counts(folded, work.counts)
+            work.record.updated_at = now
+        # Conversation ids learnt from uid lookups (journal.conversation_of) ride along: losing them to an
+        # interruption costs one lookup again, never a write.
+        looked_up = [row for work in settled for row in work.looked_up]
+        with write_lock(), transaction.atomic():
+            RecordMap.objects.bulk_update([work.record for work in settled], RECORD_FIELDS)
+            if looked_up:
+                FrontWrite.objects.bulk_update(looked_up, ["message_id", "conversation_id"])
+            for work in settled:
+                if work.ticket.merged_ids:
+                    record_merged(ctx, work, state=work.record.state)
+            Run.objects.filter(pk=ctx.run.pk).update(counters=folded, heartbeat_at=now)
+        # Saved: only now do the in-memory counters (which record_contact saves too) move.
+        for entity, values in folded.items():
+            counters.setdefault(entity, {}).update(values)
+        ctx.run.counters, ctx.run.heartbeat_at = counters, now
+        ctx.settled.clear()
+        for work in settled:
+            work.looked_up.clear()
 
 
 def note_skipped(ctx: RunContext, work: TicketWork) -> None:
