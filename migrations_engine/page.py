@@ -21,7 +21,7 @@ from django.db import InterfaceError, OperationalError
 from connectors.base import BadCredentials, ConnectorError, InvalidConfig, MissingPermission, Ticket
 from migrations_engine import finish, pipeline, records
 from migrations_engine.journal import Counters, RunContext, TicketWork, entries_for
-from migrations_engine.lease import Heartbeat
+from migrations_engine.lease import Heartbeat, StopRequested
 from migrations_engine.models import FrontWrite, RecordMap
 from migrations_engine.parallel import Outcome, TicketPool, batched, write_lock
 
@@ -149,7 +149,7 @@ def _guarded(ctx: RunContext, work: TicketWork, counters: Counters, phase: Calla
     the record fails with a reason, the phase counts as done (True) and the run goes on."""
     try:
         return phase()
-    except CHUNK_ERRORS:
+    except (*CHUNK_ERRORS, StopRequested):  # a stop noticed while a call waited on the budget: not the ticket's
         raise
     except ConnectorError as exc:
         if not record_transient(ctx, work, exc, counters):

@@ -139,14 +139,14 @@ def _work(run: Run, owner: str) -> str:
     heartbeat.born = started
     # The context is built again after each phase change (it reads what the phase saved); every one
     # built is accounted and closed at the end, so no Front call goes uncounted.
-    contexts = [run_context.build(run)]
+    contexts = [_paced(run_context.build(run), heartbeat)]
     try:
         if run.phase == "prepare":
             run_context.prepare(contexts[-1])
             cleanup = run.kind == Run.Kind.REMIGRATION or demo_reuse.wanted(run)
             run.phase = "cleanup" if cleanup else "accounts"
             Run.objects.filter(pk=run.pk).update(phase=run.phase, context=run.context, counters=run.counters)
-            contexts.append(run_context.build(run))
+            contexts.append(_paced(run_context.build(run), heartbeat))
         if run.phase == "cleanup":
             from migrations_engine.cleanup import remove_lineage_conversations
 
@@ -155,7 +155,7 @@ def _work(run: Run, owner: str) -> str:
                 demo_reuse.settle(run=run, client=contexts[-1].client, heartbeat=heartbeat.beat)
             run.phase = "accounts"
             Run.objects.filter(pk=run.pk).update(phase="accounts")
-            contexts.append(run_context.build(run))
+            contexts.append(_paced(run_context.build(run), heartbeat))
         if run.phase == "accounts":  # organizations -> Front accounts, before the contacts that join them
             deadline = started + setting("ENGINE_CHUNK_SECONDS", 30)
             if accounts.run_phase(contexts[-1], heartbeat=heartbeat.beat, deadline=deadline) == "continue":
@@ -185,6 +185,15 @@ def _work(run: Run, owner: str) -> str:
             for extra in ctx.extra_clients:
                 extra.close()
             ctx.source.close()
+
+
+def _paced(ctx: RunContext, heartbeat: Heartbeat) -> RunContext:
+    """A call waiting for the Front budget waits on the heartbeat: under a tight budget a ticket can take
+    minutes of paced calls, and the run must keep its lease (and notice a pause) meanwhile, not look dead."""
+    for client in (ctx.client, ctx.comment_client):
+        if isinstance(client.budget, BudgetPair):
+            client.budget.wait_with(heartbeat.sleep)
+    return ctx
 
 
 def _calls(contexts: list[RunContext]) -> int:

@@ -62,6 +62,11 @@ class BudgetPair:
         self._sleep = sleep
         self.waited = 0.0
 
+    def wait_with(self, sleep: Callable[[float], None]) -> None:
+        """How the pacer waits for a call to be due: the engine's heartbeat sleep, so a run waiting on a
+        tight budget keeps its lease (and notices a pause) between two calls."""
+        self._sleep = sleep
+
     # --- which connection -----------------------------------------------------------------------
     @property
     def kind(self) -> str:
