@@ -31,7 +31,6 @@ from connectors.front.accounts import FrontAccounts
 from migrations_engine import accounts, field_values, requesters
 from migrations_engine.journal import RECORD_ERRORS, RunContext
 from migrations_engine.models import RecordMap
-from migrations_engine.parallel import write_lock
 
 APPLIED_VERSION = 1
 
@@ -140,15 +139,9 @@ def ensure_contact(ctx: RunContext, req: Contact, *, emails: list[str], phones: 
     return Ensured(ensured.id, applied=applied, notes=notes)
 
 
-def remember(ctx: RunContext, req: Contact, ensured: Ensured) -> None:
-    """Keep what was applied (and what could not be done) on the contact's row, once pipeline.py saved it."""
+def to_remember(ctx: RunContext, ensured: Ensured) -> tuple[dict[str, Any] | None, list[str]]:
+    """What the contact's row keeps of what was applied (and what could not be done), written with the row
+    itself (records.record_contact): None when the run does not move contact details."""
     if not details_wanted(ctx.snapshot):
-        return
-    with write_lock():
-        row = RecordMap.objects.filter(migration_id=ctx.migration.pk, entity="contact", source_id=req.source_id).first()
-        if row is None:
-            return
-        row.applied = ensured.applied
-        if ensured.notes:
-            row.reason = " ".join([row.reason, *ensured.notes]).strip()[:1000]
-        row.save(update_fields=["applied", "reason", "updated_at"])
+        return None, []
+    return ensured.applied, list(ensured.notes)

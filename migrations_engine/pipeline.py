@@ -89,8 +89,9 @@ def _look_up_requester(ctx: RunContext, req: Contact) -> None:
         ctx.contacts[req.source_id] = ""
         return
     ctx.contacts[req.source_id] = ensured.id
-    records.record_contact(ctx, contact=req, front_id=ensured.id, error="", warning=warning)
-    people.remember(ctx, req, ensured)
+    applied, notes = people.to_remember(ctx, ensured)
+    records.record_contact(ctx, contact=req, front_id=ensured.id, error="", warning=warning, applied=applied,
+                           notes=notes)
 
 
 def _public_messages(work: TicketWork) -> list[Message]:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import copy
 import time
 from collections import Counter
+from collections.abc import Sequence
+from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
@@ -40,8 +42,12 @@ def ensure_ticket_records(*, migration_id: int, ticket_ids: list[str]) -> dict[s
     return {r.source_id: r for r in rows}
 
 
-def record_contact(ctx: RunContext, *, contact: Contact, front_id: str, error: str, warning: str = "") -> bool:
+def record_contact(ctx: RunContext, *, contact: Contact, front_id: str, error: str, warning: str = "",
+                   applied: dict[str, Any] | None = None, notes: Sequence[str] = ()) -> bool:
     """Upsert the contact's RecordMap row; True when it is new for this run.
+
+    `applied` / `notes`: what was applied to the Front contact and what could not be (people.py), kept on
+    the same row in the same write.
 
     `warning` (an address left out) is the reason of a done row, or of a skipped one when no contact
     could be made (not a failure: requesters.py). The run's contact counter moves in the same transaction
@@ -55,8 +61,10 @@ def record_contact(ctx: RunContext, *, contact: Contact, front_id: str, error: s
         row = RecordMap.objects.filter(migration_id=ctx.migration.pk, entity="contact",
                                        source_id=contact.source_id).first()
         fresh = row is None or row.last_run_id != ctx.run.pk or row.state != state
-        values = {"state": state, "reason": (error or warning)[:1000], "front_id": front_id,
-                  "last_run_id": ctx.run.pk}
+        values: dict[str, Any] = {"state": state, "reason": " ".join([error or warning, *notes]).strip()[:1000],
+                                  "front_id": front_id, "last_run_id": ctx.run.pk}
+        if applied is not None:
+            values["applied"] = applied
         if row is None:
             # The unique constraint still guards the row; the lease makes this execution its only writer.
             RecordMap.objects.create(migration_id=ctx.migration.pk, entity="contact", source_id=contact.source_id,
