@@ -10,7 +10,7 @@ the end of the page is asked again with a growing pause, as before.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from enum import Enum
 from functools import partial
 from typing import TypeVar
@@ -22,7 +22,7 @@ from connectors.base import BadCredentials, ConnectorError, InvalidConfig, Missi
 from migrations_engine import finish, pipeline, records
 from migrations_engine.journal import Counters, RunContext, TicketWork, entries_for
 from migrations_engine.lease import Heartbeat, StopRequested
-from migrations_engine.models import FrontWrite, RecordMap
+from migrations_engine.models import FrontWrite, RecordMap, Run
 from migrations_engine.parallel import Outcome, TicketPool, batched, write_lock
 
 logger = logging.getLogger(__name__)
@@ -57,7 +57,7 @@ def handle_page(ctx: RunContext, tickets: list[Ticket], heartbeat: Heartbeat, co
     # Groups of twice the threads: enough to keep every thread busy, small enough that progress moves
     # every few dozen calls on a slow budget.
     complete = True
-    for number, group in enumerate(batched(todo, max(MIN_GROUP, 2 * pool.size))):
+    for number, group in enumerate(_groups(ctx, todo, counters, max(MIN_GROUP, 2 * pool.size))):
         if number and should_yield is not None and should_yield():  # every chunk moves by a group at least
             complete = False
             break
@@ -72,6 +72,16 @@ def handle_page(ctx: RunContext, tickets: list[Ticket], heartbeat: Heartbeat, co
         waiting = still + [o.value for o in imported if isinstance(o.value, TicketWork)]
     finish_waiting(ctx, waiting, heartbeat, counters, pool)
     return complete
+
+
+def _groups(ctx: RunContext, todo: list[Ticket], counters: Counters, size: int) -> list[Sequence[Ticket]]:
+    """The page's tickets in groups. A demo's very first ticket goes alone: someone is watching for the
+    first conversation, and on a tight budget the other threads' calls (their contacts, accounts, tags)
+    would otherwise come between it and its import."""
+    tickets = counters.get("tickets", {})
+    if ctx.run.kind == Run.Kind.DEMO and todo and not sum(tickets.get(s, 0) for s in ("done", "failed", "skipped")):
+        return [todo[:1], *batched(todo[1:], size)]
+    return list(batched(todo, size))
 
 
 def finish_waiting(ctx: RunContext, waiting: list[TicketWork], heartbeat: Heartbeat, counters: Counters,

@@ -130,3 +130,39 @@ def test_a_ticket_listed_twice_in_a_page_is_handled_once(migration, front, setti
     check_fidelity(migration=migration, run=run, connector=get_connector("sample", migration.source_config),
                    state=front.state())
     assert run.counters["tickets"]["done"] + run.counters["tickets"]["skipped"] == 40
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_demos_first_ticket_goes_alone_then_the_rest_in_parallel(migration, front, settings, monkeypatch):
+    # Someone is watching a demo for its first conversation: its first ticket is imported before any
+    # other ticket starts (on a tight budget their contacts and tags would come first); the rest of the
+    # demo still runs on several threads. A full run starts all its threads at once.
+    settings.ENGINE_TICKET_THREADS = 4
+    started: list[tuple[str, str]] = []  # (ticket id, event) in the order the threads saw them
+    lock = threading.Lock()
+    real_import = pipeline.import_phase
+
+    def spy(ctx, work):
+        with lock:
+            started.append((work.ticket.source_id, "start"))
+        real_import(ctx, work)
+        with lock:
+            started.append((work.ticket.source_id, "imported"))
+
+    monkeypatch.setattr(pipeline, "import_phase", spy)
+    demo = drive(start_run(migration=migration, kind="demo"))
+    assert demo.state == "completed", (demo.reason, demo.recent_errors)
+    first = started[0][0]
+    assert started[1] == (first, "imported"), started[:4]
+    assert len({t for t, _ in started}) == demo.counters["tickets"]["done"] + demo.counters["tickets"]["skipped"] > 8
+    # After it, several tickets were in flight together.
+    in_flight, most = set(), 0
+    for ticket, event in started[2:]:
+        (in_flight.add if event == "start" else in_flight.discard)(ticket)
+        most = max(most, len(in_flight))
+    assert most > 1
+
+    started.clear()
+    full = drive(start_run(migration=migration, kind="full"))
+    assert full.state == "completed"
+    assert started[1][1] == "start", started[:4]  # no lead ticket: a second one started at once
