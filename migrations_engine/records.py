@@ -134,8 +134,9 @@ def _default_reason(agent: Agent) -> str:
 
 
 # Settled tickets are saved together (`flush_settled`): when this many wait, or this long after the last
-# save. One transaction for a few dozen tickets instead of one each, on every database; on a slow budget
-# tickets settle seconds apart and each is saved at once, so progress never lags by more than a second.
+# save (checked when a ticket settles and by the heartbeat: `flush_due`). One transaction for a few dozen
+# tickets instead of one each, on every database; on a slow budget tickets settle seconds apart and each is
+# saved at once, so the saved progress lags the work by about a second at most.
 FLUSH_TICKETS = 64
 FLUSH_SECONDS = 1.0
 RECORD_FIELDS = ["state", "reason", "attempts", "last_run", "lineage", "front_id", "message_ids", "comment_ids",
@@ -177,6 +178,13 @@ def complete_ticket(ctx: RunContext, work: TicketWork, *, counters: Counters) ->
         if len(ctx.settled) >= FLUSH_TICKETS or time.monotonic() - ctx.flushed_at >= FLUSH_SECONDS:
             flush_settled(ctx, counters=counters)
     return state
+
+
+def flush_due(ctx: RunContext, *, counters: Counters) -> None:
+    """From the heartbeat (after each ticket, and every half second while a call waits for the budget):
+    tickets settled more than a second ago are saved even when no other ticket settles soon after them."""
+    if ctx.settled and time.monotonic() - ctx.flushed_at >= FLUSH_SECONDS:
+        flush_settled(ctx, counters=counters)
 
 
 def flush_settled(ctx: RunContext, *, counters: Counters) -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import Any
@@ -118,9 +118,12 @@ class SampledHeartbeat(Heartbeat):
 
     sampler: progress.Sampler | None = None
     born: float = 0.0
+    on_beat: Callable[[], None] | None = None  # the tickets phase saves settled tickets here (records.flush_due)
 
     def beat(self, *, force: bool = False) -> None:
         super().beat(force=force)
+        if self.on_beat is not None:
+            self.on_beat()
         if self.sampler is not None:
             self.sampler.maybe_sample()
 
@@ -270,8 +273,14 @@ def _tickets(ctx: RunContext, heartbeat: Heartbeat, *, deadline: float) -> str:
         return "done"
     counters = run.counters or records.empty_counters()
     ctx.counters = counters
-    with TicketPool(thread_count()) as pool:
-        return _pages(ctx, checkpoint, heartbeat, counters, pool, deadline=deadline)
+    if isinstance(heartbeat, SampledHeartbeat):
+        heartbeat.on_beat = partial(records.flush_due, ctx, counters=counters)
+    try:
+        with TicketPool(thread_count()) as pool:
+            return _pages(ctx, checkpoint, heartbeat, counters, pool, deadline=deadline)
+    finally:
+        if isinstance(heartbeat, SampledHeartbeat):
+            heartbeat.on_beat = None
 
 
 def _pages(ctx: RunContext, checkpoint: Checkpoint, heartbeat: Heartbeat, counters: Counters, pool: TicketPool, *,

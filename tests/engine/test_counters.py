@@ -5,6 +5,7 @@ whose messages, notes and contacts were already written."""
 from __future__ import annotations
 
 from datetime import timedelta
+from types import SimpleNamespace
 
 import pytest
 from django.utils import timezone
@@ -65,3 +66,45 @@ def _interrupted_equals_uninterrupted(owner, front, settings):
         got = selectors.run_progress(run=run).counters
         assert other.state()["counters"].get("faults_injected", 0) >= 12
     assert got == expected
+
+
+@pytest.mark.django_db(transaction=True)
+def test_settled_tickets_are_saved_together_and_never_wait_long(migration, monkeypatch):
+    # Tickets settled within a second share one transaction; one left waiting is saved by the heartbeat
+    # (records.flush_due) a second later even when no other ticket settles after it, so the saved
+    # progress never lags the work for long on a slow budget.
+    from connectors.base import Ticket
+    from migrations_engine import context as run_context
+    from migrations_engine import records
+    from migrations_engine.journal import TicketWork
+    from migrations_engine.models import RecordMap
+
+    run = start_run(migration=migration, kind="full")
+    ctx = run_context.build(run)
+    counters = records.empty_counters()
+    ctx.counters = counters
+    rows = records.ensure_ticket_records(migration_id=migration.pk, ticket_ids=["a", "b", "c"])
+    clock = [1000.0]
+    monkeypatch.setattr(records, "time", SimpleNamespace(monotonic=lambda: clock[0]))  # this module's clock only
+
+    def settle(source_id: str) -> None:
+        ticket = Ticket(source_id=source_id, subject="s", status="open", created_at=timezone.now(),
+                        updated_at=timezone.now(), requester=None)  # no messages: settles as skipped
+        records.complete_ticket(ctx, TicketWork(ticket=ticket, record=rows[source_id], journal={}), counters=counters)
+
+    def saved() -> set[str]:
+        return set(RecordMap.objects.filter(migration=migration, entity="ticket").exclude(state="pending")
+                   .values_list("source_id", flat=True))
+
+    settle("a")  # the first: more than a second since the last save (never): saved at once
+    assert saved() == {"a"} and Run.objects.get(pk=run.pk).counters["tickets"]["skipped"] == 1
+    clock[0] += 0.3
+    settle("b")  # 0.3 s later: waits for company
+    records.flush_due(ctx, counters=counters)  # a heartbeat at once: not due yet
+    assert saved() == {"a"} and Run.objects.get(pk=run.pk).counters["tickets"]["skipped"] == 1
+    clock[0] += 1.0
+    records.flush_due(ctx, counters=counters)  # a heartbeat a second later: saved, counters with it
+    assert saved() == {"a", "b"} and Run.objects.get(pk=run.pk).counters["tickets"]["skipped"] == 2
+    assert counters["tickets"]["skipped"] == 2 and not ctx.settled
+    ctx.client.close()
+    ctx.comment_client.close()
