@@ -177,7 +177,7 @@ def run(args, front_url: str, front_pid: int) -> dict:
     from django.contrib.auth import get_user_model
 
     from connectors.registry import get_connector
-    from migrations_engine import runner
+    from migrations_engine import records, runner
     from migrations_engine.models import Run
     from migrations_engine.services import start_run
     from wizard.models import Migration
@@ -210,7 +210,7 @@ def run(args, front_url: str, front_pid: int) -> dict:
             break
         if runner.execute_chunk(run.pk) in ("wait", "busy"):
             time.sleep(0.5)
-        handled = sum(run.counters.get("tickets", {}).get(s, 0) for s in ("done", "failed", "skipped"))
+        handled = records.tickets_handled(run.counters)
         if rss_at_1k is None and handled >= 1000:
             rss_at_1k = process.memory_info().rss
     elapsed = time.monotonic() - started

@@ -148,7 +148,7 @@ def page_ms(client, url: str) -> float:
 def drive(run, *, every: int, lines: list[dict], pages, sizes, pg: PgCpu, label: str) -> dict:
     import psutil
 
-    from migrations_engine import runner
+    from migrations_engine import records, runner
     from migrations_engine.models import Run
 
     proc = psutil.Process()
@@ -164,7 +164,7 @@ def drive(run, *, every: int, lines: list[dict], pages, sizes, pg: PgCpu, label:
         if runner.execute_chunk(run.pk) in ("wait", "busy"):
             time.sleep(0.5)
         run.refresh_from_db()
-        handled = sum(run.counters.get("tickets", {}).get(s, 0) for s in ("done", "failed", "skipped"))
+        handled = records.tickets_handled(run.counters)
         if handled >= mark + every:
             now, cpu = time.monotonic(), sum(proc.cpu_times()[:2])
             n = handled - mark
@@ -176,7 +176,7 @@ def drive(run, *, every: int, lines: list[dict], pages, sizes, pg: PgCpu, label:
             print(json.dumps(line), flush=True)
             lines.append(line)
             mark, t_mark, cpu_mark = handled, now, cpu
-    handled = sum(run.counters.get("tickets", {}).get(s, 0) for s in ("done", "failed", "skipped"))
+    handled = records.tickets_handled(run.counters)
     return {"state": run.state, "tickets": handled, "seconds": round(time.monotonic() - t_start, 1),
             "engine_cpu_ms_per_ticket": round(1000 * (sum(proc.cpu_times()[:2]) - cpu0) / max(handled, 1), 2),
             "pg_server_cpu_ms_per_ticket": round(1000 * (pg.total() - pg0) / max(handled, 1), 2) if pg.name else None,

@@ -78,8 +78,7 @@ def _groups(ctx: RunContext, todo: list[Ticket], counters: Counters, size: int) 
     """The page's tickets in groups. A demo's very first ticket goes alone: someone is watching for the
     first conversation, and on a tight budget the other threads' calls (their contacts, accounts, tags)
     would otherwise come between it and its import."""
-    tickets = counters.get("tickets", {})
-    if ctx.run.kind == Run.Kind.DEMO and todo and not sum(tickets.get(s, 0) for s in ("done", "failed", "skipped")):
+    if ctx.run.kind == Run.Kind.DEMO and todo and not records.tickets_handled(counters):
         return [todo[:1], *batched(todo[1:], size)]
     return list(batched(todo, size))
 

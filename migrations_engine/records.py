@@ -24,6 +24,12 @@ def empty_counters() -> Counters:
     return {e: {"total": 0, "done": 0, "failed": 0, "skipped": 0} for e in ENTITIES}
 
 
+def tickets_handled(counters: Counters | None) -> int:
+    """Tickets this run has settled, whatever the outcome (done, failed or skipped)."""
+    tickets = (counters or {}).get("tickets", {})
+    return sum(tickets.get(s, 0) for s in ("done", "failed", "skipped"))
+
+
 def add_counts(counters: Counters, counts: Counter[str]) -> None:
     """Fold a ticket's work counts (messages, messages_failed, attachments_skipped...) into the run's."""
     for key, value in counts.items():

@@ -205,22 +205,17 @@ def _calls(contexts: list[RunContext]) -> int:
                for client in (ctx.client, ctx.comment_client, *ctx.extra_clients))
 
 
-def _handled(counters: Counters | None) -> int:
-    tickets = (counters or {}).get("tickets", {})
-    return sum(tickets.get(s, 0) for s in ("done", "failed", "skipped"))
-
-
 def _sampler(run: Run, contexts: list[RunContext]) -> progress.Sampler:
     """Progress samples of this chunk: live counters, Front calls so far, the budget's pace."""
     return progress.Sampler(
-        run, handled=lambda: _handled(contexts[-1].counters or run.counters),
+        run, handled=lambda: records.tickets_handled(contexts[-1].counters or run.counters),
         calls=lambda: run.front_calls + _calls(contexts), rpm=lambda: float(contexts[-1].client.budget.limit))
 
 
 def _account(run: Run, contexts: list[RunContext], started: float) -> None:
     calls = _calls(contexts)
     fresh = Run.objects.get(pk=run.pk)
-    point = progress.Point(time.time(), _handled(fresh.counters), fresh.front_calls + calls,
+    point = progress.Point(time.time(), records.tickets_handled(fresh.counters), fresh.front_calls + calls,
                            float(contexts[-1].client.budget.limit))
     series = progress.append_point(fresh.series or [], point)
     Run.objects.filter(pk=run.pk).update(
@@ -347,7 +342,7 @@ def _finish(run: Run) -> None:
         return
     tickets = fresh.counters.get("tickets", {})
     # The stream has ended: what it yielded is the true total (counts() is an estimate before the run).
-    tickets["total"] = sum(tickets.get(s, 0) for s in ("done", "failed", "skipped"))
+    tickets["total"] = records.tickets_handled(fresh.counters)
     Run.objects.filter(pk=run.pk, state=Run.State.RUNNING).update(
         state=Run.State.COMPLETED, finished_at=timezone.now(), phase="finish", counters=fresh.counters)
     notify_run_event(run_id=run.pk, event="completed")

@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 
 from connectors.base import ConnectorError, SourceConnector
 from connectors.deadline import DeadlineExceeded, deadline
-from connectors.front import FrontClient
+from connectors.front import FrontClient, Preflight
 from connectors.front.oauth import OAuthSession
 from connectors.registry import SOURCES, get_connector
 from wizard.models import Migration
@@ -152,16 +152,20 @@ def front_client(*, token: str, api_url: str):
 
 
 @within_deadline
-def check_front(*, token: str, api_url: str) -> FrontCheck:
-    if not token:
-        raise ConnectionProblem(_("Paste a Front API token (Front: Settings → Developers → API tokens)."))
-    client = front_client(token=token, api_url=api_url)
+def _preflight(client: FrontClient) -> Preflight:
+    """The client's preflight in plain words when it fails; the client is closed either way."""
     try:
-        pre = client.preflight()
+        return client.preflight()
     except Exception as exc:  # noqa: BLE001
         raise _plain(exc, what="Front") from exc
     finally:
         _close(client)
+
+
+def check_front(*, token: str, api_url: str) -> FrontCheck:
+    if not token:
+        raise ConnectionProblem(_("Paste a Front API token (Front: Settings → Developers → API tokens)."))
+    pre = _preflight(front_client(token=token, api_url=api_url))
     if pre.missing_scopes:
         raise ConnectionProblem(
             _("This Front token works but cannot read what the migration needs: %(scopes)s. Create a token with "
@@ -193,13 +197,7 @@ def front_client_for(migration: Migration, *, token: str | None = None, api_url:
 @within_deadline
 def check_front_oauth(*, migration: Migration, api_url: str) -> FrontCheck:
     """The connection check of a migration connected through Front's OAuth (no API token typed)."""
-    client = front_client_for(migration, token="", api_url=api_url)
-    try:
-        pre = client.preflight()
-    except Exception as exc:  # noqa: BLE001
-        raise _plain(exc, what="Front") from exc
-    finally:
-        _close(client)
+    pre = _preflight(front_client_for(migration, token="", api_url=api_url))
     return FrontCheck(company_name=pre.company_name, inboxes=list(pre.inboxes))
 
 
