@@ -53,10 +53,9 @@ BROAD_HANDLERS_ALLOWED = {
     ("wizard/connections.py", "check_source"): "same",
     ("wizard/connections.py", "with_source"): "same",
     ("wizard/connections.py", "front_client"): "same",
-    ("wizard/connections.py", "check_front"): "same",
+    ("wizard/connections.py", "_preflight"): "same (the token and the OAuth connection checks)",
     ("wizard/connections.py", "with_front"): "same",
     ("wizard/connections.py", "front_client_for"): "same",
-    ("wizard/connections.py", "check_front_oauth"): "same",
     ("migrations_engine/context.py", "prepare"): "the inbox's address is optional (a missing scope only "
                                                  "costs the default 'to' address)",
     ("migrations_engine/page.py", "_guarded"): "bad input is data: a ticket that fails records its reason "
