@@ -77,14 +77,15 @@ def standin_settings(module: str, url: str, env: dict[str, str]) -> list[str]:
             env["FRONT_OAUTH_CLIENT_ID"] = SANDBOX_OAUTH_CLIENT_ID
             env["FRONT_OAUTH_CLIENT_SECRET"] = env["FRONT_OAUTH_SANDBOX_SECRET"]
             env["FRONT_OAUTH_URL"] = env["FRONT_OAUTH_API_URL"] = url
-            return ["--oauth-client-id", SANDBOX_OAUTH_CLIENT_ID, "--oauth-client-secret",
-                    env["FRONT_OAUTH_SANDBOX_SECRET"]]
+            # `--option=value`: a generated secret may begin with "-", which argparse would take for an option.
+            return [f"--oauth-client-id={SANDBOX_OAUTH_CLIENT_ID}",
+                    f"--oauth-client-secret={env['FRONT_OAUTH_SANDBOX_SECRET']}"]
     if module == "sandbox.stripe" and not env.get("STRIPE_SECRET_KEY"):
         # No real Stripe configured: billing runs against the stand-in, with its key and this install's
         # webhook signing secret (already in `env`, from local.env).
         env["STRIPE_SECRET_KEY"] = SANDBOX_STRIPE_SECRET_KEY
         env["STRIPE_API_BASE"] = env.get("STRIPE_API_BASE") or url
-        return ["--api-key", env["STRIPE_SECRET_KEY"], "--webhook-secret", env["STRIPE_WEBHOOK_SECRET"]]
+        return [f"--api-key={env['STRIPE_SECRET_KEY']}", f"--webhook-secret={env['STRIPE_WEBHOOK_SECRET']}"]
     return []
 
 

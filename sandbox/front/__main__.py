@@ -10,7 +10,7 @@ import sys
 from sandbox.front import FrontStandin
 
 
-def main(argv: list[str] | None = None) -> int:
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m sandbox.front", description="A local stand-in for Front's Core API.")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=0, help="0 picks a free port (printed at start)")
@@ -29,7 +29,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--oauth-client-secret", default="sandbox-oauth-secret", help="the OAuth app's client secret")
     parser.add_argument("--oauth-token-ttl", type=float, default=3600.0,
                         help="lifetime of an OAuth access token in seconds (Front: about an hour)")
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
     standin = FrontStandin(token=args.token, rpm=args.rpm, latency_ms=args.latency_ms, host=args.host, port=args.port,
                            process_delay_s=args.process_delay_s, faults=args.faults, company_name=args.company,
                            strict=args.strict, partner_rpm=args.partner_rpm, oauth_client_id=args.oauth_client_id,

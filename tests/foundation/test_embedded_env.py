@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 from config.embedded import SANDBOX_OAUTH_CLIENT_ID, SANDBOX_STRIPE_SECRET_KEY, standin_settings
+from sandbox.front.__main__ import build_parser as build_front_parser
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -18,13 +19,21 @@ def test_without_a_stripe_key_billing_runs_against_the_standin():
     args = standin_settings("sandbox.stripe", "http://127.0.0.1:8003", env)
     assert env == {"STRIPE_SECRET_KEY": SANDBOX_STRIPE_SECRET_KEY, "STRIPE_WEBHOOK_SECRET": "whsec_this_install",
                    "STRIPE_API_BASE": "http://127.0.0.1:8003"}
-    assert args == ["--api-key", SANDBOX_STRIPE_SECRET_KEY, "--webhook-secret", "whsec_this_install"]
+    assert args == [f"--api-key={SANDBOX_STRIPE_SECRET_KEY}", "--webhook-secret=whsec_this_install"]
 
 
 def test_a_configured_stripe_key_is_left_alone():
     env = {"STRIPE_SECRET_KEY": "sk_live_operator", "STRIPE_WEBHOOK_SECRET": "whsec_operator"}
     assert standin_settings("sandbox.stripe", "http://127.0.0.1:8003", env) == []
     assert env == {"STRIPE_SECRET_KEY": "sk_live_operator", "STRIPE_WEBHOOK_SECRET": "whsec_operator"}
+
+
+def test_a_generated_secret_beginning_with_a_dash_reaches_the_front_standin_whole():
+    # secrets.token_urlsafe() begins with "-" once in 64 installs; argparse must not take it for an option.
+    env = {"FRONT_OAUTH_SANDBOX_SECRET": "-Xq3_generated"}
+    args = build_front_parser().parse_args(standin_settings("sandbox.front", "http://127.0.0.1:8001", env))
+    assert args.oauth_client_secret == "-Xq3_generated"
+    assert args.oauth_client_id == SANDBOX_OAUTH_CLIENT_ID
 
 
 def test_report_links_point_at_the_front_standin_unless_configured():
@@ -39,7 +48,7 @@ def test_report_links_point_at_the_front_standin_unless_configured():
 def test_connect_with_front_goes_through_the_standin_unless_an_oauth_app_is_configured():
     env = {"FRONT_OAUTH_SANDBOX_SECRET": "generated-per-install"}  # local.env
     args = standin_settings("sandbox.front", "http://127.0.0.1:8001", env)
-    assert args == ["--oauth-client-id", SANDBOX_OAUTH_CLIENT_ID, "--oauth-client-secret", "generated-per-install"]
+    assert args == [f"--oauth-client-id={SANDBOX_OAUTH_CLIENT_ID}", "--oauth-client-secret=generated-per-install"]
     assert env["FRONT_OAUTH_CLIENT_ID"] == SANDBOX_OAUTH_CLIENT_ID
     assert env["FRONT_OAUTH_CLIENT_SECRET"] == "generated-per-install"
     assert env["FRONT_OAUTH_URL"] == env["FRONT_OAUTH_API_URL"] == "http://127.0.0.1:8001"
