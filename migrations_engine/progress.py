@@ -134,8 +134,10 @@ def _records_rate(points: list[Point], *, handled: int, running: bool, now: floa
             continue
         seconds += after.t - before.t
         done += max(0, after.handled - before.handled)
-    if seconds <= 0 and filled > 0 and first > 0:
-        return round(first * 60.0 / filled, 2)  # only the first records so far: a cautious first figure
+    if done <= 0 and filled > 0 and first > 0:
+        # Only the first records so far (they may all have been saved at once, then a quiet moment): a
+        # cautious figure over the whole time, never 0 while the run has just shown it moves.
+        return round(first * 60.0 / (filled + seconds), 2)
     if seconds <= 0:
         return None
     return round(done * 60.0 / seconds, 2)

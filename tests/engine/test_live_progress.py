@@ -32,6 +32,20 @@ def test_measuring_until_the_first_records():
     assert not first.measuring and first.rate_per_min == 18.0 and first.eta_seconds
 
 
+def test_first_records_saved_at_once_then_a_quiet_moment_keep_a_rate():
+    # Tickets complete in batches: the first 16 are saved together after 6 s of filling, then nothing for
+    # a sample or two. The rate stays the cautious first figure (decaying), never 0 with no ETA.
+    series = [Point(1_000, 0, 4, 6_000, True).raw(), Point(1_003, 0, 30, 6_000).raw(),
+              Point(1_006, 16, 70, 6_000).raw(), Point(1_007, 16, 80, 6_000).raw()]
+    first = estimate(series=series[:3], handled=16, total=200, running=True, now=1_006)
+    quiet = estimate(series=series, handled=16, total=200, running=True, now=1_008)
+    assert first.rate_per_min == 160.0 and first.eta_seconds
+    assert 0 < quiet.rate_per_min < first.rate_per_min and quiet.eta_seconds
+    later = estimate(series=[*series, Point(1_008, 24, 90, 6_000).raw()], handled=24, total=200, running=True,
+                     now=1_008)
+    assert later.rate_per_min == round(8 * 60 / 2, 2)  # from the next records on: the measured rate
+
+
 def test_a_paced_budget_predicts_from_calls_per_ticket():
     # 7 calls per ticket at 60 rpm: the budget allows ~8.4 tickets a minute; the calls already spent on
     # tickets in flight (10 here, beyond the completed tickets' cost) are not counted twice.
