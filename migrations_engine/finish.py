@@ -8,6 +8,7 @@ deleted in the source are set to deleted. Comments are written exactly once (jou
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 
 from connectors.base import Attachment
 from connectors.front import RateLimited, Unreachable, VendorError
@@ -20,6 +21,7 @@ from migrations_engine.journal import (
     conversation_of,
     known_uids,
     read_entries,
+    save_unsaved,
     write_entry,
 )
 from migrations_engine.models import FrontWrite
@@ -52,22 +54,18 @@ def finish_phase(ctx: RunContext, work: TicketWork, *, final: bool) -> bool:
     mode = ctx.snapshot["custom_fields"]
     fields_key = mapping.custom_fields_key(lineage=ctx.lineage, ticket_id=t.source_id, fields=fields) if (
         fields and mode == "comment") else ""
-    # The ticket's comment rows as the database holds them now, in one read: an execution that took this
-    # run over may have written them since the page's journal was loaded.
-    fresh = read_entries(ctx, [key for key, _ in notes] + ([fields_key] if fields_key else []))
-    comments_seen: CommentsSeen | None = None
-    for key, note in notes:
-        body = fidelity.note_comment_body(ctx, note, marker=mapping.comment_marker(key))
-        comments_seen = _post_comment(ctx, work, key=key, fresh=fresh, source_id=note.source_id, body=body,
-                                      author_id=fidelity.comment_author_id(ctx, note.author_agent_id),
-                                      attachments=ticket_rules.wanted_attachments(ctx, work, list(note.attachments)),
-                                      seen=comments_seen)
+    comments = [Comment(key=key, source_id=note.source_id,
+                        body=fidelity.note_comment_body(ctx, note, marker=mapping.comment_marker(key)),
+                        author_id=fidelity.comment_author_id(ctx, note.author_agent_id),
+                        attachments=ticket_rules.wanted_attachments(ctx, work, list(note.attachments)))
+                for key, note in notes]
     if fields_key:
-        body = mapping.custom_fields_body(fields=fields, marker=mapping.comment_marker(fields_key), ticket=t)
-        comments_seen = _post_comment(ctx, work, key=fields_key, fresh=fresh, source_id="custom_fields",
-                                      body=body, author_id=fidelity.comment_author_id(ctx, None),
-                                      attachments=[], seen=comments_seen)
-    elif fields and mode == "fields":
+        comments.append(Comment(key=fields_key, source_id="custom_fields", attachments=[],
+                                body=mapping.custom_fields_body(fields=fields, ticket=t,
+                                                                marker=mapping.comment_marker(fields_key)),
+                                author_id=fidelity.comment_author_id(ctx, None)))
+    _post_comments(ctx, work, comments)
+    if fields and mode == "fields":
         wanted = ticket_rules.front_fields(ctx, fields)
         if wanted and work.record.applied.get("custom_fields") != wanted:
             ctx.client.update_conversation(conversation_id, custom_fields=wanted)
@@ -79,58 +77,75 @@ def finish_phase(ctx: RunContext, work: TicketWork, *, final: bool) -> bool:
     return True
 
 
-def _post_comment(ctx: RunContext, work: TicketWork, *, key: str, fresh: dict[str, FrontWrite], source_id: str,
-                  body: str, author_id: str | None, attachments: list[Attachment],
-                  seen: CommentsSeen | None) -> CommentsSeen | None:
-    seen = _post_comment_once(ctx, work, key=key, row=fresh.get(key), source_id=source_id, body=body,
-                              author_id=author_id, attachments=attachments, seen=seen)
-    if key in work.journal:  # a second note with the same key (a source listing it twice) finds it written
-        fresh[key] = work.journal[key]
-    return seen
+@dataclass
+class Comment:
+    """One comment a ticket's second phase may post (a note, or the custom fields)."""
+
+    key: str
+    source_id: str
+    body: str
+    author_id: str | None
+    attachments: list[Attachment]
 
 
-def _post_comment_once(ctx: RunContext, work: TicketWork, *, key: str, row: FrontWrite | None, source_id: str,
-                       body: str, author_id: str | None, attachments: list[Attachment],
-                       seen: CommentsSeen | None) -> CommentsSeen | None:
-    """Post one comment exactly once: intent first, then the call, then the confirmation.
+def _post_comments(ctx: RunContext, work: TicketWork, comments: list[Comment]) -> None:
+    """Post each comment exactly once: intents saved first (all of the ticket's in one write), then the
+    calls, then the confirmations (saved when the ticket settles, or before an error goes on).
 
-    `row` is the comment's journal row as just read from the database (None when there is none).
-    An intent left unconfirmed by a crash may or may not have reached Front: the conversation's
-    comments are read (once per ticket) and searched for the marker before anything is sent again.
-    """
-    if row is not None:
-        work.journal[key] = row
-    if row is not None and row.state in (FrontWrite.State.SENT, FrontWrite.State.SKIPPED):
-        return seen
-    conversation_id = work.conversation_id
-    if row is not None and row.state == FrontWrite.State.INTENT:
-        if seen is None:
-            seen = {}
-            for comment in ctx.client.iter_comments(conversation_id):
-                text = comment.get("body") or ""
-                start = text.find(mapping.COMMENT_MARKER_PREFIX)
-                if start >= 0:
-                    seen[text[start:start + len(mapping.COMMENT_MARKER_PREFIX) + 16]] = comment["id"]
-        found = seen.get(mapping.comment_marker(key))
-        if found:
-            write_entry(ctx, work, kind="comment", key=key, source_id=source_id, state="sent", comment_id=found,
-                        conversation_id=conversation_id)
-            work.counts["notes"] += 1
-            return seen
-    write_entry(ctx, work, kind="comment", key=key, source_id=source_id, state="intent",
-                conversation_id=conversation_id)
-    try:
-        comment_id = _post_once(ctx, work, key=key, body=body, author_id=author_id, attachments=attachments)
-    except RECORD_ERRORS as exc:
-        work.failed = True
-        work.reasons.append(f"Note {source_id}: {exc}")
-        write_entry(ctx, work, kind="comment", key=key, source_id=source_id, state="failed", reason=str(exc),
-                    conversation_id=conversation_id)
-        work.counts["notes_failed"] += 1
-        return seen
-    write_entry(ctx, work, kind="comment", key=key, source_id=source_id, state="sent", comment_id=comment_id,
-                conversation_id=conversation_id)
-    work.counts["notes"] += 1
+    The rows are read afresh first (an execution that took this run over may have written them since the
+    page's journal was loaded). An intent left unconfirmed by a crash may or may not have reached Front:
+    the conversation's comments are read (once per ticket) and searched for its marker first."""
+    wanted: dict[str, Comment] = {}
+    for comment in comments:
+        wanted.setdefault(comment.key, comment)  # a note the source lists twice is posted once
+    fresh = read_entries(ctx, list(wanted))
+    work.journal.update(fresh)
+    seen: CommentsSeen | None = None
+    to_post = []
+    for comment in wanted.values():
+        row = fresh.get(comment.key)
+        if row is not None and row.state in (FrontWrite.State.SENT, FrontWrite.State.SKIPPED):
+            continue
+        if row is not None and row.state == FrontWrite.State.INTENT:
+            if seen is None:
+                seen = _comments_seen(ctx, work.conversation_id)
+            found = seen.get(mapping.comment_marker(comment.key))
+            if found:
+                _confirm(ctx, work, comment, state="sent", comment_id=found)
+                work.counts["notes"] += 1
+                continue
+        to_post.append(comment)
+    if not to_post:
+        return
+    for comment in to_post:
+        _confirm(ctx, work, comment, state="intent")
+    save_unsaved([work])  # every intent is in the database before the first comment is sent
+    for comment in to_post:
+        try:
+            comment_id = _post_once(ctx, work, key=comment.key, body=comment.body, author_id=comment.author_id,
+                                    attachments=comment.attachments)
+        except RECORD_ERRORS as exc:
+            work.failed = True
+            work.reasons.append(f"Note {comment.source_id}: {exc}")
+            _confirm(ctx, work, comment, state="failed", reason=str(exc))
+            work.counts["notes_failed"] += 1
+            continue
+        _confirm(ctx, work, comment, state="sent", comment_id=comment_id)
+        work.counts["notes"] += 1
+
+
+def _confirm(ctx: RunContext, work: TicketWork, comment: Comment, *, state: str, **values: str) -> None:
+    write_entry(ctx, work, kind="comment", key=comment.key, source_id=comment.source_id, state=state,
+                conversation_id=work.conversation_id, defer=True, **values)
+
+
+def _comments_seen(ctx: RunContext, conversation_id: str) -> CommentsSeen:
+    seen: CommentsSeen = {}
+    for comment in ctx.client.iter_comments(conversation_id):
+        text = comment.get("body") or ""
+        start = text.find(mapping.COMMENT_MARKER_PREFIX)
+        if start >= 0:
+            seen[text[start:start + len(mapping.COMMENT_MARKER_PREFIX) + 16]] = comment["id"]
     return seen
 
 

@@ -2,20 +2,24 @@
 
 - `RunContext`: what a run learns once (clients, teammates, inbox address, custom fields) and its caches;
 - `TicketWork`: one ticket between the two phases (its record-map row, its journal rows, its counts);
-- the journal rows (`FrontWrite`, docs/engine.md "The journal protocol"): written right after each Front
-  write (`write_entry`), read afresh where another execution may have written (`read_entries`), loaded per
-  page (`entries_for`); and the conversation id learnt from them (`conversation_of`).
+- the journal rows (`FrontWrite`, docs/engine.md "The journal protocol"): written after each Front write
+  (`write_entry`): at once when a later write depends on the row, else kept with the ticket (`defer=True`)
+  and saved with its next durable write or when it settles (`save_unsaved`); read afresh where another
+  execution may have written (`read_entries`), loaded per page (`entries_for`); and the conversation id
+  learnt from them (`conversation_of`).
 """
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections import Counter
-from contextlib import AbstractContextManager, nullcontext
+from collections.abc import Iterable, Iterator
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from django.db import IntegrityError, transaction
+from django.db import DatabaseError, IntegrityError, transaction
 
 from connectors.base import ConnectorError, SourceConnector, Ticket
 from connectors.front import FrontClient, InvalidRequest, NotFound
@@ -25,6 +29,8 @@ from migrations_engine.parallel import write_lock
 if TYPE_CHECKING:
     from migrations_engine.accounts import AccountBook
     from wizard.models import Migration
+
+logger = logging.getLogger(__name__)
 
 # Errors that say something about this record (not about the network or the account): the record
 # ends failed with the reason and the run goes on.
@@ -64,8 +70,8 @@ class RunContext:
     retry_delay: float = 0.5
     contacts: dict[str, str] = field(default_factory=dict)
     requesters_checked: set[str] = field(default_factory=set)  # no contact in the record map at page start
-    # The run's counters while a chunk holds the lease (the runner sets it); contacts are folded in at
-    # once, in the transaction that records them, so an interruption never loses or repeats them.
+    # The run's counters while a chunk holds the lease (the runner sets it); contacts are folded in in
+    # the transaction that saves their rows, so an interruption never loses or repeats them.
     counters: Counters | None = None
     # Tickets run on several threads (parallel.py): the counters and the Run row they are saved to
     # change under this lock; a requester's lock makes a second ticket of the same requester wait for
@@ -78,6 +84,8 @@ class RunContext:
     # Tickets settled and not saved yet, and when they were last saved (records.flush_settled).
     settled: list[TicketWork] = field(default_factory=list)
     flushed_at: float = 0.0
+    # Contacts' record-map values not saved yet, by source id: saved and counted with the next batch.
+    unsaved_contacts: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def requester_lock(self, source_id: str) -> threading.Lock:
         with self.counters_lock:
@@ -100,7 +108,13 @@ class TicketWork:
     imported_now: int = 0
     conversation_id: str = ""
     needs_finish: bool = False
-    looked_up: list[FrontWrite] = field(default_factory=list)  # rows given a conversation id, saved when settled
+    # Journal rows written since the ticket's last save, by key (write_entry(defer=True), conversation_of).
+    unsaved: dict[str, FrontWrite] = field(default_factory=dict)
+
+    def has_saved_uid(self) -> bool:
+        """A message uid of this ticket is in the database: its conversation can be found after a crash."""
+        return any(row.kind == "message" and row.message_uid and key not in self.unsaved
+                   for key, row in self.journal.items())
 
 
 def _savepoint() -> AbstractContextManager[Any]:
@@ -110,14 +124,29 @@ def _savepoint() -> AbstractContextManager[Any]:
 
 
 def write_entry(ctx: RunContext, work: TicketWork, *, kind: str, key: str, source_id: str, state: str,
-                reason: str = "", **ids: str) -> FrontWrite:
-    """Write one journal row: one INSERT for a new key, one UPDATE of the changed columns otherwise."""
+                reason: str = "", defer: bool = False, **ids: str) -> FrontWrite:
+    """Write one journal row: one INSERT for a new key, one UPDATE of the changed columns otherwise.
+
+    `defer=True` when no later Front write depends on the row: it is kept with the ticket and saved
+    with the ticket's next durable write or when the ticket settles (`save_unsaved`). Losing it to a
+    crash costs a call, never a duplicate: a message's re-import is refused as a duplicate external id
+    (its uid stays unknown, so the first uid of a ticket is never deferred), and a comment whose intent
+    is saved but not its confirmation is looked for by its marker before anything is sent again."""
     fields: dict[str, Any] = {
         "run_id": ctx.run.pk, "lineage": ctx.lineage, "kind": kind, "ticket_source_id": work.ticket.source_id,
         "source_id": source_id, "state": state, "reason": reason[:1000], **ids}
     row = work.journal.get(key)
-    with write_lock():
+    if defer:
         if row is None:
+            row = FrontWrite(migration_id=ctx.migration.pk, key=key, **fields)
+        else:
+            for name, value in fields.items():
+                setattr(row, name, value)
+        work.journal[key] = work.unsaved[key] = row
+        return row
+    work.unsaved.pop(key, None)
+    with write_lock():
+        if row is None or row.pk is None:
             try:
                 with _savepoint():
                     row = FrontWrite.objects.create(migration_id=ctx.migration.pk, key=key, **fields)
@@ -129,6 +158,45 @@ def write_entry(ctx: RunContext, work: TicketWork, *, kind: str, key: str, sourc
             row.save(update_fields=list(fields))
     work.journal[key] = row
     return row
+
+
+# What a deferred row may change once written (never its identity or its creation time).
+MUTABLE_FIELDS = ["run", "lineage", "kind", "ticket_source_id", "source_id", "state", "reason", "message_uid",
+                  "message_id", "conversation_id", "comment_id"]
+
+
+def save_unsaved(works: Iterable[TicketWork]) -> None:
+    """Save the deferred journal rows of `works`: at most one INSERT (an upsert, should another execution
+    have written a key meanwhile) and one UPDATE, whatever their number."""
+    works = list(works)
+    rows = {key: row for work in works for key, row in work.unsaved.items()}
+    if not rows:
+        return
+    new = [row for row in rows.values() if row.pk is None]
+    known = [row for row in rows.values() if row.pk is not None]
+    with write_lock():
+        if new:
+            FrontWrite.objects.bulk_create(new, update_conflicts=True, unique_fields=["migration", "key"],
+                                           update_fields=MUTABLE_FIELDS)
+        if known:
+            FrontWrite.objects.bulk_update(known, MUTABLE_FIELDS)
+    for work in works:
+        work.unsaved.clear()
+
+
+@contextmanager
+def saved_on_error(works: Iterable[TicketWork]) -> Iterator[None]:
+    """Tickets left unsettled by an error (a stop, Front failing, a bug) keep what they wrote: their
+    deferred rows are saved before the error goes on, unless the database itself is what failed."""
+    try:
+        yield
+    except BaseException:
+        try:
+            save_unsaved(works)
+        except DatabaseError:
+            logger.warning("journal rows of %d ticket(s) not saved after an error; their re-sends will be "
+                           "refused as duplicates", len(list(works)))
+        raise
 
 
 def read_entries(ctx: RunContext, keys: list[str]) -> dict[str, FrontWrite]:
@@ -179,6 +247,6 @@ def conversation_of(ctx: RunContext, work: TicketWork) -> str | None:
         return None
     row = next(r for r in work.journal.values() if r.kind == "message" and r.message_uid == uids[-1])
     row.message_id, row.conversation_id = message_id, conversation_id
-    work.looked_up.append(row)  # saved with the ticket (records.flush_settled): a lost one costs one lookup
+    work.unsaved[row.key] = row  # saved with the ticket: a lost one costs one lookup again, never a write
     work.conversation_id = conversation_id
     return conversation_id

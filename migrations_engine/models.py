@@ -160,7 +160,10 @@ class RecordMap(models.Model):
         FAILED = "failed", _("Failed")
         SKIPPED = "skipped", _("Skipped")
 
-    migration = models.ForeignKey("wizard.Migration", on_delete=models.CASCADE, related_name="record_maps")
+    # No index of its own: the unique constraint and the state index lead with it. A second one only
+    # tempted the planner into reading every row of the migration while table statistics were missing.
+    migration = models.ForeignKey("wizard.Migration", on_delete=models.CASCADE, related_name="record_maps",
+                                  db_index=False)
     entity = models.CharField(max_length=10, choices=Entity.choices)
     source_id = models.CharField(max_length=100)
     state = models.CharField(max_length=8, choices=State.choices, default=State.PENDING)
@@ -200,7 +203,9 @@ class FrontWrite(models.Model):
         FAILED = "failed", _("Failed")
         SKIPPED = "skipped", _("Skipped")
 
-    migration = models.ForeignKey("wizard.Migration", on_delete=models.CASCADE, related_name="front_writes")
+    # No index of its own: the unique key and the ticket index lead with it (see RecordMap.migration).
+    migration = models.ForeignKey("wizard.Migration", on_delete=models.CASCADE, related_name="front_writes",
+                                  db_index=False)
     run = models.ForeignKey(Run, null=True, on_delete=models.SET_NULL, related_name="writes")
     lineage = models.CharField(max_length=16)
     kind = models.CharField(max_length=8, choices=Kind.choices)

@@ -20,7 +20,7 @@ from django.db import InterfaceError, OperationalError
 
 from connectors.base import BadCredentials, ConnectorError, InvalidConfig, MissingPermission, Ticket
 from migrations_engine import finish, pipeline, records
-from migrations_engine.journal import Counters, RunContext, TicketWork, entries_for
+from migrations_engine.journal import Counters, RunContext, TicketWork, entries_for, saved_on_error
 from migrations_engine.lease import Heartbeat, StopRequested
 from migrations_engine.models import FrontWrite, RecordMap, Run
 from migrations_engine.parallel import Outcome, TicketPool, batched, write_lock
@@ -66,11 +66,15 @@ def handle_page(ctx: RunContext, tickets: list[Ticket], heartbeat: Heartbeat, co
             for t in group]
         jobs += [partial(_finish_job, ctx, work, heartbeat, counters, final=False) for work in waiting]
         outcomes = pool.run(jobs)
-        _settle(ctx, outcomes, heartbeat, counters)
         imported, finished = outcomes[:len(group)], outcomes[len(group):]
         still = [work for work, o in zip(waiting, finished, strict=True) if o.value is False]
         waiting = still + [o.value for o in imported if isinstance(o.value, TicketWork)]
-    finish_waiting(ctx, waiting, heartbeat, counters, pool)
+        # An error raised here leaves the tickets waiting for their second phase unsettled: their
+        # deferred journal rows are saved first (the next chunk then skips what they imported).
+        with saved_on_error(waiting):
+            _settle(ctx, outcomes, heartbeat, counters)
+    with saved_on_error(waiting):
+        finish_waiting(ctx, waiting, heartbeat, counters, pool)
     return complete
 
 
@@ -157,7 +161,8 @@ def _guarded(ctx: RunContext, work: TicketWork, counters: Counters, phase: Calla
     (the chunk stops); GAVE_UP when retries are exhausted; any other error is bad input, which is data:
     the record fails with a reason, the phase counts as done (True) and the run goes on."""
     try:
-        return phase()
+        with saved_on_error([work]):  # what the ticket wrote to Front before the error stays in the journal
+            return phase()
     except (*CHUNK_ERRORS, StopRequested):  # a stop noticed while a call waited on the budget: not the ticket's
         raise
     except ConnectorError as exc:

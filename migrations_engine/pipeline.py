@@ -161,11 +161,15 @@ def import_phase(ctx: RunContext, work: TicketWork) -> None:
             work.failed = True
             work.reasons.append(f"Message {message.source_id}: {exc}")
             write_entry(ctx, work, kind="message", key=key, source_id=message.source_id, state="failed",
-                        reason=str(exc))
+                        reason=str(exc), defer=True)
             work.counts["messages_failed"] += 1
             continue
+        # Saved at once only when it holds the ticket's first uid and no conversation id is known: the
+        # uid is what finds the conversation again after a crash (a re-import is refused as a duplicate,
+        # without one). The others are saved with the ticket's next durable write or when it settles.
         write_entry(ctx, work, kind="message", key=key, source_id=message.source_id, state="sent",
-                    message_uid=uid, reason=reason)
+                    message_uid=uid, reason=reason,
+                    defer=bool(work.record.front_id) or not uid or work.has_saved_uid())
         work.imported_now += 1
         work.counts["messages"] += 1
     # A demo's result page links every ticket to its Front conversation: worth one lookup per ticket

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from connectors.base import Agent, Contact
 from migrations_engine import ticket_rules
-from migrations_engine.journal import Counters, RunContext, TicketWork, skip_key, write_entry
+from migrations_engine.journal import Counters, RunContext, TicketWork, save_unsaved, skip_key, write_entry
 from migrations_engine.models import FrontWrite, RecordMap, Run
 from migrations_engine.parallel import write_lock
 
@@ -49,42 +49,60 @@ def ensure_ticket_records(*, migration_id: int, ticket_ids: list[str]) -> dict[s
 
 
 def record_contact(ctx: RunContext, *, contact: Contact, front_id: str, error: str, warning: str = "",
-                   applied: dict[str, Any] | None = None, notes: Sequence[str] = ()) -> bool:
-    """Upsert the contact's RecordMap row; True when it is new for this run.
+                   applied: dict[str, Any] | None = None, notes: Sequence[str] = ()) -> None:
+    """The contact's RecordMap row, saved with the next batch of settled tickets (`flush_settled`) and
+    counted in the same transaction, so an interruption never loses or repeats a count. Losing the row
+    to a crash costs a lookup again, never a duplicate: the next execution finds the contact in Front by
+    its handle, and what is applied to it (handles, fields, description, account) is applied again as is.
 
     `applied` / `notes`: what was applied to the Front contact and what could not be (people.py), kept on
-    the same row in the same write.
+    the same row.
 
     `warning` (an address left out) is the reason of a done row, or of a skipped one when no contact
-    could be made (not a failure: requesters.py). The run's contact counter moves in the same transaction
-    as the row, not with the ticket that asked for it: a chunk stopped before that ticket completes would
-    otherwise lose the count for good (the next execution finds the contact already recorded)."""
+    was made. A contact counts once per run and state (a row of an earlier run counts again)."""
     if error:
         state = RecordMap.State.FAILED
     else:
         state = RecordMap.State.DONE if front_id or not warning else RecordMap.State.SKIPPED
-    with ctx.counters_lock, write_lock(), transaction.atomic():
-        row = RecordMap.objects.filter(migration_id=ctx.migration.pk, entity="contact",
-                                       source_id=contact.source_id).first()
-        fresh = row is None or row.last_run_id != ctx.run.pk or row.state != state
-        values: dict[str, Any] = {"state": state, "reason": " ".join([error or warning, *notes]).strip()[:1000],
-                                  "front_id": front_id, "last_run_id": ctx.run.pk}
-        if applied is not None:
-            values["applied"] = applied
+    values: dict[str, Any] = {"state": state, "reason": " ".join([error or warning, *notes]).strip()[:1000],
+                              "front_id": front_id, "last_run_id": ctx.run.pk}
+    if applied is not None:
+        values["applied"] = applied
+    if ctx.counters is None:  # outside a chunk's lease: no counters, no batch to ride; saved at once
+        with write_lock(), transaction.atomic():
+            _save_contacts(ctx, {contact.source_id: values}, timezone.now())
+        return
+    with ctx.counters_lock:
+        ctx.unsaved_contacts[contact.source_id] = values
+
+
+CONTACT_FIELDS = ["state", "reason", "front_id", "last_run", "applied", "attempts", "updated_at"]
+
+
+def _save_contacts(ctx: RunContext, contacts: dict[str, dict[str, Any]], now: Any) -> Counter[str]:
+    """Write the contacts' rows (one read, one INSERT, one UPDATE at most); the counts of those new to this
+    run or to their state."""
+    fresh: Counter[str] = Counter()
+    existing = {row.source_id: row for row in RecordMap.objects.filter(
+        migration_id=ctx.migration.pk, entity="contact", source_id__in=list(contacts))}
+    new, changed = [], []
+    for source_id, values in contacts.items():
+        row = existing.get(source_id)
+        if row is None or row.last_run_id != ctx.run.pk or row.state != values["state"]:
+            fresh[values["state"]] += 1
         if row is None:
-            # The unique constraint still guards the row; the lease makes this execution its only writer.
-            RecordMap.objects.create(migration_id=ctx.migration.pk, entity="contact", source_id=contact.source_id,
-                                     attempts=1, **values)
-        else:
-            for name, value in values.items():
-                setattr(row, name, value)
-            row.attempts += 1
-            row.save(update_fields=[*values, "attempts", "updated_at"])
-        if fresh and ctx.counters is not None:
-            ctx.counters["contacts"][state] += 1
-            ctx.run.counters = ctx.counters
-            Run.objects.filter(pk=ctx.run.pk).update(counters=ctx.counters)
-    return fresh and state == RecordMap.State.DONE
+            new.append(RecordMap(migration_id=ctx.migration.pk, entity="contact", source_id=source_id, attempts=1,
+                                 **values))
+            continue
+        for name, value in values.items():
+            setattr(row, name, value)
+        row.attempts += 1
+        row.updated_at = now
+        changed.append(row)
+    # The unique constraint still guards the rows; the lease makes this execution their only writer.
+    RecordMap.objects.bulk_create(new)
+    RecordMap.objects.bulk_update(changed, CONTACT_FIELDS)
+    return fresh
 
 
 def count_earlier_writes(ctx: RunContext, work: TicketWork) -> None:
@@ -189,7 +207,7 @@ def complete_ticket(ctx: RunContext, work: TicketWork, *, counters: Counters) ->
 def flush_due(ctx: RunContext, *, counters: Counters) -> None:
     """From the heartbeat (after each ticket, and every half second while a call waits for the budget):
     tickets settled more than a second ago are saved even when no other ticket settles soon after them."""
-    if ctx.settled and time.monotonic() - ctx.flushed_at >= FLUSH_SECONDS:
+    if (ctx.settled or ctx.unsaved_contacts) and time.monotonic() - ctx.flushed_at >= FLUSH_SECONDS:
         flush_settled(ctx, counters=counters)
 
 
@@ -199,32 +217,33 @@ def flush_settled(ctx: RunContext, *, counters: Counters) -> None:
     ticket when the batch is due, and by the page after each group (before a stop is raised)."""
     with ctx.counters_lock:
         ctx.flushed_at = time.monotonic()
-        if not ctx.settled:
+        if not ctx.settled and not ctx.unsaved_contacts:
             return
-        settled, now = list(ctx.settled), timezone.now()
+        settled, contacts, now = list(ctx.settled), dict(ctx.unsaved_contacts), timezone.now()
         folded = copy.deepcopy(counters)
         for work in settled:
             folded["tickets"][work.record.state] += 1
             add_counts(folded, work.counts)
             work.record.updated_at = now
-        # Conversation ids learnt from uid lookups (journal.conversation_of) ride along: losing them to an
-        # interruption costs one lookup again, never a write.
-        looked_up = [row for work in settled for row in work.looked_up]
         with write_lock(), transaction.atomic():
+            # The tickets' deferred journal rows (write_entry(defer=True): messages after the first uid,
+            # comment confirmations, conversation ids from uid lookups) ride along.
+            save_unsaved(settled)
             RecordMap.objects.bulk_update([work.record for work in settled], RECORD_FIELDS)
-            if looked_up:
-                FrontWrite.objects.bulk_update(looked_up, ["message_id", "conversation_id"])
+            if contacts:
+                for state, count in _save_contacts(ctx, contacts, now).items():
+                    folded.setdefault("contacts", {}).setdefault(state, 0)
+                    folded["contacts"][state] += count
             for work in settled:
                 if work.ticket.merged_ids:
                     record_merged(ctx, work, state=work.record.state)
             Run.objects.filter(pk=ctx.run.pk).update(counters=folded, heartbeat_at=now)
-        # Saved: only now do the in-memory counters (which record_contact saves too) move.
+        # Saved: only now do the in-memory counters move.
         for entity, values in folded.items():
             counters.setdefault(entity, {}).update(values)
         ctx.run.counters, ctx.run.heartbeat_at = counters, now
         ctx.settled.clear()
-        for work in settled:
-            work.looked_up.clear()
+        ctx.unsaved_contacts.clear()
 
 
 def note_skipped(ctx: RunContext, work: TicketWork) -> None:
@@ -245,7 +264,7 @@ def note_skipped(ctx: RunContext, work: TicketWork) -> None:
         if key in work.journal:
             continue  # recorded by an earlier run or execution (counted there, or by count_earlier_writes)
         write_entry(ctx, work, kind=FrontWrite.Kind.MESSAGE, key=key, source_id=item.source_id,
-                    state=FrontWrite.State.SKIPPED, reason=item.reason)
+                    state=FrontWrite.State.SKIPPED, reason=item.reason, defer=True)
         work.counts["messages_skipped"] += 1
     work.reasons.append(f"{len(t.skipped)} source record(s) left out: " + " ".join(reasons))
 
