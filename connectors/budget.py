@@ -18,6 +18,7 @@ import hashlib
 import sqlite3
 import threading
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -40,6 +41,14 @@ local safety = tonumber(ARGV[3])
 local depth = tonumber(ARGV[4])
 local share = tonumber(ARGV[5]) or 1
 local reserve = tonumber(ARGV[6]) or 0
+-- An optional lane (KEYS[2]) in the same round trip: 'mark' holds it for ARGV[8] ms, 'check' leaves
+-- ARGV[9] tokens in the bucket while someone else holds it (migrations_engine/budgets.py, demo lane).
+local lane = ARGV[7] or ''
+if lane == 'mark' then
+  redis.call('SET', KEYS[2], '1', 'PX', tonumber(ARGV[8]))
+elseif lane == 'check' and redis.call('EXISTS', KEYS[2]) == 1 then
+  reserve = math.max(reserve, tonumber(ARGV[9]))
+end
 local v = redis.call('HMGET', key, 'tokens', 'ts', 'limit', 'blocked_until')
 local limit = tonumber(v[3]) or default_limit
 local rate = limit / 60.0 * safety * share
@@ -60,6 +69,17 @@ redis.call('HSET', key, 'tokens', tostring(tokens), 'ts', tostring(now), 'limit'
 redis.call('EXPIRE', key, 3600)
 return tostring(wait)
 """
+
+
+@dataclass(frozen=True)
+class Lane:
+    """A key whose presence makes other callers leave `reserve` tokens: `mode` "mark" holds it for `hold`
+    seconds, "check" obeys it."""
+
+    key: str
+    mode: str
+    hold: float
+    reserve: float
 
 
 def _take(tokens: float, ts: float, limit: float, blocked: float, now: float, depth: float,
@@ -153,9 +173,10 @@ class SharedBudget:
 
     # --- the shared buckets -------------------------------------------------------------------
     def _try_take(self, key: str | None = None, *, limit: float | None = None, depth: float = BUCKET_SECONDS,
-                  reserve: float = 0.0) -> float:
+                  reserve: float = 0.0, lane: Lane | None = None) -> float:
         """Take one token from a bucket (the company's by default); 0 when taken, else seconds to wait.
-        `reserve`: leave that many tokens for others (callers that go first, migrations_engine/budgets.py)."""
+        `reserve`: leave that many tokens for others (callers that go first, migrations_engine/budgets.py).
+        `lane` (Redis only): a lane marked or checked in the same script, one round trip per call."""
         share = self.share if key is None else 1.0  # a burst gate is Front's, never shared out
         key = key or self.key
         default = limit or self.default_limit
@@ -163,7 +184,10 @@ class SharedBudget:
         if share <= 0:
             return 3600.0  # a budget this caller may not spend (0 %): never taken
         if self._redis is not None:
-            return float(self._script(keys=[key], args=[now, default, SAFETY, depth, share, reserve]))
+            if lane is None:
+                return float(self._script(keys=[key], args=[now, default, SAFETY, depth, share, reserve]))
+            return float(self._script(keys=[key, lane.key], args=[now, default, SAFETY, depth, share, reserve,
+                                                                  lane.mode, int(lane.hold * 1000), lane.reserve]))
         db = self._connect()
         try:
             db.execute("BEGIN IMMEDIATE")

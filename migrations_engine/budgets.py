@@ -16,7 +16,7 @@ from pathlib import Path
 
 from django.conf import settings
 
-from connectors.budget import BUCKET_SECONDS, SharedBudget
+from connectors.budget import BUCKET_SECONDS, Lane, SharedBudget
 from connectors.front.budgets import TOKEN, budget_key
 
 PRIORITY_HOLD_SECONDS = 1.5  # a demo's call keeps the lane busy this long
@@ -53,9 +53,8 @@ class EngineBudget(SharedBudget):
             assert self._db_path is not None
             self._lane_file = self._db_path.parent / f"demo-lane-{hashlib.sha1(self.key.encode(), usedforsecurity=False).hexdigest()[:16]}"
 
+    # The file store's lane (the embedded default); on Redis the lane lives in the bucket's script.
     def _lane_busy(self) -> bool:
-        if self._redis is not None:
-            return bool(self._redis.exists(self.lane_key))
         assert self._lane_file is not None
         try:
             return self._lane_file.stat().st_mtime > time.time() - PRIORITY_HOLD_SECONDS
@@ -63,21 +62,21 @@ class EngineBudget(SharedBudget):
             return False
 
     def _mark_lane(self) -> None:
-        if self._redis is not None:
-            self._redis.set(self.lane_key, b"1", px=int(PRIORITY_HOLD_SECONDS * 1000))
-            return
         assert self._lane_file is not None
         self._lane_file.touch()
         os.utime(self._lane_file)
 
     def _try_take(self, key: str | None = None, *, limit: float | None = None, depth: float = BUCKET_SECONDS,
-                  reserve: float = 0.0) -> float:
-        if key is None or key == self.key:  # the company bucket (not a per-resource burst gate)
+                  reserve: float = 0.0, lane: Lane | None = None) -> float:
+        if (key is None or key == self.key) and self._redis is not None:
+            # The lane in the bucket's own script: one Redis round trip per call instead of two.
+            lane = Lane(self.lane_key, "mark" if self.priority else "check", PRIORITY_HOLD_SECONDS, LANE_RESERVE)
+        elif key is None or key == self.key:  # the company bucket (not a per-resource burst gate)
             if self.priority:
                 self._mark_lane()
             elif self._lane_busy():
                 reserve = max(reserve, LANE_RESERVE)
-        return super()._try_take(key, limit=limit, depth=depth, reserve=reserve)
+        return super()._try_take(key, limit=limit, depth=depth, reserve=reserve, lane=lane)
 
     def _burst_gate(self, resource: str) -> float:
         if not getattr(settings, "ENGINE_FRONT_BURST_GATE", True):
