@@ -98,7 +98,7 @@ def _post_comments(ctx: RunContext, work: TicketWork, comments: list[Comment]) -
     wanted: dict[str, Comment] = {}
     for comment in comments:
         wanted.setdefault(comment.key, comment)  # a note the source lists twice is posted once
-    fresh = read_entries(ctx, list(wanted))
+    fresh = read_entries(ctx, list(wanted), ticket_id=work.ticket.source_id)
     work.journal.update(fresh)
     seen: CommentsSeen | None = None
     to_post = []

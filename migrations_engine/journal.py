@@ -199,12 +199,15 @@ def saved_on_error(works: Iterable[TicketWork]) -> Iterator[None]:
         raise
 
 
-def read_entries(ctx: RunContext, keys: list[str]) -> dict[str, FrontWrite]:
-    """The journal rows of `keys` as the database holds them now (another execution may have written
-    them): one query, none for no keys."""
+def read_entries(ctx: RunContext, keys: list[str], *, ticket_id: str) -> dict[str, FrontWrite]:
+    """The journal rows of `keys` (all of ticket `ticket_id`) as the database holds them now (another
+    execution may have written them): one query, none for no keys. The ticket narrows it to the ticket's
+    index whatever the planner knows: with several keys and no table statistics yet, PostgreSQL would
+    otherwise read every row of the migration."""
     if not keys:
         return {}
-    return {row.key: row for row in FrontWrite.objects.filter(migration_id=ctx.migration.pk, key__in=keys)}
+    rows = FrontWrite.objects.filter(migration_id=ctx.migration.pk, ticket_source_id=ticket_id, key__in=keys)
+    return {row.key: row for row in rows}
 
 
 def entries_for(*, migration_id: int, lineage: str, ticket_ids: list[str]) -> dict[str, dict[str, FrontWrite]]:
