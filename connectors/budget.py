@@ -255,10 +255,11 @@ class SharedBudget:
                 db.execute("DELETE FROM budget WHERE key=?", (self.key,))
 
     # --- Pacer protocol -----------------------------------------------------------------------
-    def _wait_for(self, key: str | None = None, **bucket: float) -> float:
+    def _wait_for(self, key: str | None = None, *, limit: float | None = None,
+                  depth: float = BUCKET_SECONDS) -> float:
         waited = 0.0
         while True:
-            wait = self._try_take(key, **bucket)
+            wait = self._try_take(key, limit=limit, depth=depth)
             if wait <= 0:
                 return waited
             deadline.check_wait(wait, service="The vendor's rate limit")  # a web request cannot wait that long
