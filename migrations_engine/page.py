@@ -67,11 +67,11 @@ def handle_page(ctx: RunContext, tickets: list[Ticket], heartbeat: Heartbeat, co
         jobs += [partial(_finish_job, ctx, work, heartbeat, counters, final=False) for work in waiting]
         outcomes = pool.run(jobs)
         imported, finished = outcomes[:len(group)], outcomes[len(group):]
-        still = [work for work, o in zip(waiting, finished, strict=True) if o.value is False]
-        waiting = still + [o.value for o in imported if isinstance(o.value, TicketWork)]
-        # An error raised here leaves the tickets waiting for their second phase unsettled: their
-        # deferred journal rows are saved first (the next chunk then skips what they imported).
-        with saved_on_error(waiting):
+        started = waiting + [o.value for o in imported if isinstance(o.value, TicketWork)]
+        waiting = [work for work, o in zip(waiting, finished, strict=True) if o.value is False] + started[len(waiting):]
+        # An error raised here leaves unsettled tickets behind: their deferred journal rows are saved
+        # first (the next chunk then skips what they imported). Settled ones have nothing left to save.
+        with saved_on_error(started):
             _settle(ctx, outcomes, heartbeat, counters)
     with saved_on_error(waiting):
         finish_waiting(ctx, waiting, heartbeat, counters, pool)
@@ -125,28 +125,30 @@ def _import_job(ctx: RunContext, ticket: Ticket, rec: RecordMap, journal: dict[s
     rec.last_run_id = run.pk
     rec.state = "pending"
     work = TicketWork(ticket=ticket, record=rec, journal=journal)
-    records.count_earlier_writes(ctx, work)
-    records.note_skipped(ctx, work)
-    if _guarded(ctx, work, counters, lambda: pipeline.import_phase(ctx, work)) is GAVE_UP:
+    with saved_on_error([work]):  # a stop or an error keeps what the ticket wrote to Front in the journal
+        records.count_earlier_writes(ctx, work)
+        records.note_skipped(ctx, work)
+        if _guarded(ctx, work, counters, lambda: pipeline.import_phase(ctx, work)) is GAVE_UP:
+            return None
+        heartbeat.beat()
+        if work.needs_finish and not work.failed:
+            return work
+        records.complete_ticket(ctx, work, counters=counters)
         return None
-    heartbeat.beat()
-    if work.needs_finish and not work.failed:
-        return work
-    records.complete_ticket(ctx, work, counters=counters)
-    return None
 
 
 def _finish_job(ctx: RunContext, work: TicketWork, heartbeat: Heartbeat, counters: Counters, *,
                 final: bool) -> bool:
     """Second phase of one ticket: True when settled, False when Front has not processed it yet."""
-    heartbeat.raise_if_stopped()
-    finished = _guarded(ctx, work, counters, lambda: finish.finish_phase(ctx, work, final=final))
-    if finished is GAVE_UP:
-        return True
-    if finished:
-        records.complete_ticket(ctx, work, counters=counters)
-    heartbeat.beat()
-    return finished
+    with saved_on_error([work]):  # stopped before or after its phase: what it kept is saved
+        heartbeat.raise_if_stopped()
+        finished = _guarded(ctx, work, counters, lambda: finish.finish_phase(ctx, work, final=final))
+        if finished is GAVE_UP:
+            return True
+        if finished:
+            records.complete_ticket(ctx, work, counters=counters)
+        heartbeat.beat()
+        return finished
 
 
 class GaveUp(Enum):
@@ -161,8 +163,7 @@ def _guarded(ctx: RunContext, work: TicketWork, counters: Counters, phase: Calla
     (the chunk stops); GAVE_UP when retries are exhausted; any other error is bad input, which is data:
     the record fails with a reason, the phase counts as done (True) and the run goes on."""
     try:
-        with saved_on_error([work]):  # what the ticket wrote to Front before the error stays in the journal
-            return phase()
+        return phase()
     except (*CHUNK_ERRORS, StopRequested):  # a stop noticed while a call waited on the budget: not the ticket's
         raise
     except ConnectorError as exc:

@@ -135,3 +135,41 @@ def test_a_ticket_stopped_by_front_failing_keeps_what_it_imported(owner, front, 
     assert not FrontWrite.objects.filter(migration=migration, reason__startswith="Already in Front").exists()
     check_fidelity(migration=migration, run=run, connector=get_connector("sample", migration.source_config),
                    state=front.state())
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("phase", ["import", "finish"])
+def test_a_pause_keeps_what_tickets_waiting_for_their_second_phase_imported(owner, front, settings, monkeypatch,
+                                                                            phase):
+    """A user pauses while tickets wait for their second phase: the threads stop at the start of their next
+    job, and the rows those tickets kept are saved, so the resumed run sends nothing twice (not even a
+    re-import Front would refuse)."""
+    import time
+
+    from migrations_engine import pipeline
+    from migrations_engine.services import pause_run, resume_run
+
+    settings.ENGINE_TICKET_THREADS = 4
+    migration = make_migration(owner=owner, front=front, source_config={"tickets": 80, "seed": 5})
+    run = start_run(migration=migration, kind="full")
+    module, name = (pipeline, "import_phase") if phase == "import" else (finish, "finish_phase")
+    real = getattr(module, name)
+    calls = {"n": 0}
+
+    def pauses_on_the_20th(ctx, work, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 20:  # a user presses Pause while other tickets wait for their second phase
+            pause_run(run=Run.objects.get(pk=run.pk))
+            time.sleep(1.1)  # the heartbeat renews at most once a second: let this ticket's beat see it
+        return real(ctx, work, **kwargs)
+
+    monkeypatch.setattr(module, name, pauses_on_the_20th)
+    run = drive(run)
+    assert run.state == "paused"
+    monkeypatch.setattr(module, name, real)
+    run = drive(resume_run(run=run))
+    assert run.state == "completed", (run.reason, run.recent_errors)
+    state = front.state()
+    assert state["counters"]["duplicate_imports_refused"] == 0
+    check_fidelity(migration=migration, run=run, connector=get_connector("sample", migration.source_config),
+                   state=state)
