@@ -117,7 +117,7 @@ def _records_rate(points: list[Point], *, handled: int, running: bool, now: floa
         # with each ticket), or once samples stopped coming (a stalled run must not keep its old rate).
         ends.append(Point(now, handled, points[-1].calls))
     since = (ends[-1].t if ends else now) - window
-    seconds = done = filled = first = 0.0
+    seconds = done = filled = first = quiet = 0.0  # quiet: the trailing time without a completed ticket
     filling = bool(ends) and ends[0].start
     for before, after in zip(ends, ends[1:], strict=False):
         if after.start and after.t - before.t > HANDOFF_SECONDS:
@@ -133,7 +133,13 @@ def _records_rate(points: list[Point], *, handled: int, running: bool, now: floa
         if after.t <= since:
             continue
         seconds += after.t - before.t
-        done += max(0, after.handled - before.handled)
+        gained = max(0, after.handled - before.handled)
+        done += gained
+        quiet = 0.0 if gained else quiet + after.t - before.t
+    if quiet < 3 * _sample_seconds():
+        # Completions are saved in batches (a group's, or a second's): a quiet spell shorter than three
+        # samples is the wait for the next batch, not a slowdown. A longer one counts (a stalled run).
+        seconds -= quiet
     if done <= 0 and filled > 0 and first > 0:
         # Only the first records so far (they may all have been saved at once, then a quiet moment): a
         # cautious figure over the whole time, never 0 while the run has just shown it moves.

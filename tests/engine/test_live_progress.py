@@ -34,16 +34,29 @@ def test_measuring_until_the_first_records():
 
 def test_first_records_saved_at_once_then_a_quiet_moment_keep_a_rate():
     # Tickets complete in batches: the first 16 are saved together after 6 s of filling, then nothing for
-    # a sample or two. The rate stays the cautious first figure (decaying), never 0 with no ETA.
+    # a while. A short quiet keeps the cautious first figure; a long one (a stall) makes it decay; never 0
+    # with no ETA.
     series = [Point(1_000, 0, 4, 6_000, True).raw(), Point(1_003, 0, 30, 6_000).raw(),
               Point(1_006, 16, 70, 6_000).raw(), Point(1_007, 16, 80, 6_000).raw()]
     first = estimate(series=series[:3], handled=16, total=200, running=True, now=1_006)
     quiet = estimate(series=series, handled=16, total=200, running=True, now=1_008)
+    stalled = estimate(series=series, handled=16, total=200, running=True, now=1_030)
     assert first.rate_per_min == 160.0 and first.eta_seconds
-    assert 0 < quiet.rate_per_min < first.rate_per_min and quiet.eta_seconds
+    assert quiet.rate_per_min == first.rate_per_min and quiet.eta_seconds
+    assert 0 < stalled.rate_per_min < first.rate_per_min and stalled.eta_seconds
     later = estimate(series=[*series, Point(1_008, 24, 90, 6_000).raw()], handled=24, total=200, running=True,
                      now=1_008)
     assert later.rate_per_min == round(8 * 60 / 2, 2)  # from the next records on: the measured rate
+
+
+def test_a_wait_for_the_next_batch_of_completions_is_not_a_slowdown():
+    # 8 tickets saved every 2 s (a group at a time); sampled mid-wait, the rate is still 4 a second.
+    series = [Point(1_000, 0, 4, 6_000, True).raw(), Point(1_002, 8, 40, 6_000).raw()]
+    for i in range(2, 10):
+        series.append(Point(1_000 + 2 * i, 8 * i, 4 + 36 * i, 6_000).raw())
+    series.append(Point(1_019, 72, 330, 6_000).raw())  # a sample in the middle of the next wait
+    live = estimate(series=series, handled=72, total=200, running=True, now=1_019.5, window=7_200)
+    assert live.rate_per_min == 240.0
 
 
 def test_a_paced_budget_predicts_from_calls_per_ticket():
@@ -63,8 +76,10 @@ def test_a_paced_budget_predicts_from_calls_per_ticket():
 def test_a_slow_source_predicts_from_the_records_rate():
     series = _steady(seconds_per_ticket=10, calls_per_ticket=7, rpm=6_000, n=12)
     live = estimate(series=series, handled=6, total=106, running=True, now=1_060)
-    assert live.rate_per_min == 6.0  # 5 tickets in the 50 s after the filling (first completion at 1,010)
-    assert live.eta_seconds == live.records_eta_seconds == 1_000 and live.budget_eta_seconds < 100
+    # 5 tickets from the first completion (1,010) to the last (1,055): the wait for the next one is not
+    # counted until it lasts longer than three samples.
+    assert live.rate_per_min == 6.67
+    assert live.eta_seconds == live.records_eta_seconds == 899 and live.budget_eta_seconds < 100
 
 
 def test_a_pause_is_not_counted_as_slowness():
