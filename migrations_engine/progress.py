@@ -112,7 +112,8 @@ def _records_rate(points: list[Point], *, handled: int, running: bool, now: floa
     (last sample -> now), without the run's first filling (from its start to its first completed ticket,
     when nothing can complete yet) nor a pause and the filling after it; chunk hand-offs count."""
     ends = list(points)
-    if running and points and (handled > points[-1].handled or now - points[-1].t > 3 * _sample_seconds()):
+    stalled_after = 3 * _sample_seconds()  # this long without a sample, or without a completed ticket: slow
+    if running and points and (handled > points[-1].handled or now - points[-1].t > stalled_after):
         # The live interval counts once tickets completed since the last sample (its counters are saved
         # with each ticket), or once samples stopped coming (a stalled run must not keep its old rate).
         ends.append(Point(now, handled, points[-1].calls))
@@ -136,7 +137,7 @@ def _records_rate(points: list[Point], *, handled: int, running: bool, now: floa
         gained = max(0, after.handled - before.handled)
         done += gained
         quiet = 0.0 if gained else quiet + after.t - before.t
-    if quiet < 3 * _sample_seconds():
+    if quiet < stalled_after:
         # Completions are saved in batches (a group's, or a second's): a quiet spell shorter than three
         # samples is the wait for the next batch, not a slowdown. A longer one counts (a stalled run).
         seconds -= quiet
