@@ -18,6 +18,7 @@ from migrations_engine.journal import (
     FrontStillProcessing,
     RunContext,
     TicketWork,
+    claim_intents,
     conversation_of,
     known_uids,
     read_entries,
@@ -89,20 +90,33 @@ class Comment:
 
 
 def _post_comments(ctx: RunContext, work: TicketWork, comments: list[Comment]) -> None:
-    """Post each comment exactly once: intents saved first (all of the ticket's in one write), then the
+    """Post each comment exactly once: intents saved first (before the first comment is sent), then the
     calls, then the confirmations (saved when the ticket settles, or before an error goes on).
 
-    The rows are read afresh first (an execution that took this run over may have written them since the
-    page's journal was loaded). An intent left unconfirmed by a crash may or may not have reached Front:
-    the conversation's comments are read (once per ticket) and searched for its marker first."""
+    A comment is claimed: its intent is inserted unless another execution (one that took this run over
+    since the page's journal was loaded) wrote one; usually with the ticket's first uid
+    (pipeline.py), else here, in one INSERT for the ticket. An intent this execution claimed is posted
+    without another read. Any other row is read afresh and decides. An intent left unconfirmed by a
+    crash may or may not have reached Front: the conversation's comments are read (once per ticket)
+    and searched for its marker first."""
     wanted: dict[str, Comment] = {}
     for comment in comments:
         wanted.setdefault(comment.key, comment)  # a note the source lists twice is posted once
-    fresh = read_entries(ctx, list(wanted), ticket_id=work.ticket.source_id)
+    ticket_id = work.ticket.source_id
+    ours = {key for key in wanted if key in work.claimed and work.journal[key].state == FrontWrite.State.INTENT}
+    fresh = read_entries(ctx, [key for key in wanted if key in work.journal and key not in ours],
+                         ticket_id=ticket_id)
+    unknown = {key: comment.source_id for key, comment in wanted.items() if key not in work.journal}
+    ours |= claim_intents(ctx, work, unknown, conversation_id=work.conversation_id)
+    fresh.update(read_entries(ctx, [key for key in unknown if key not in ours], ticket_id=ticket_id))
     work.journal.update(fresh)
     seen: CommentsSeen | None = None
     to_post = []
+    again = []
     for comment in wanted.values():
+        if comment.key in ours:
+            to_post.append(comment)
+            continue
         row = fresh.get(comment.key)
         if row is not None and row.state in (FrontWrite.State.SENT, FrontWrite.State.SKIPPED):
             continue
@@ -115,11 +129,13 @@ def _post_comments(ctx: RunContext, work: TicketWork, comments: list[Comment]) -
                 work.counts["notes"] += 1
                 continue
         to_post.append(comment)
+        again.append(comment)
     if not to_post:
         return
-    for comment in to_post:
-        _confirm(ctx, work, comment, state="intent")
-    save_unsaved([work])  # every intent is in the database before the first comment is sent
+    if again:  # rows that exist (a failure, an unconfirmed intent) become intents again
+        for comment in again:
+            _confirm(ctx, work, comment, state="intent")
+        save_unsaved([work])
     for comment in to_post:
         try:
             comment_id = _post_once(ctx, work, key=comment.key, body=comment.body, author_id=comment.author_id,
@@ -134,9 +150,11 @@ def _post_comments(ctx: RunContext, work: TicketWork, comments: list[Comment]) -
         work.counts["notes"] += 1
 
 
-def _confirm(ctx: RunContext, work: TicketWork, comment: Comment, *, state: str, **values: str) -> None:
+def _confirm(ctx: RunContext, work: TicketWork, comment: Comment, *, state: str, reason: str = "",
+             comment_id: str = "") -> None:
+    """A comment's row in `state` (an intent, a failure and an unfound marker have no comment id)."""
     write_entry(ctx, work, kind="comment", key=comment.key, source_id=comment.source_id, state=state,
-                conversation_id=work.conversation_id, defer=True, **values)
+                reason=reason, conversation_id=work.conversation_id, comment_id=comment_id, defer=True)
 
 
 def _comments_seen(ctx: RunContext, conversation_id: str) -> CommentsSeen:

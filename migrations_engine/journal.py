@@ -4,9 +4,10 @@
 - `TicketWork`: one ticket between the two phases (its record-map row, its journal rows, its counts);
 - the journal rows (`FrontWrite`, docs/engine.md "The journal protocol"): written after each Front write
   (`write_entry`): at once when a later write depends on the row, else kept with the ticket (`defer=True`)
-  and saved with its next durable write or when it settles (`save_unsaved`); read afresh where another
-  execution may have written (`read_entries`), loaded per page (`entries_for`); and the conversation id
-  learnt from them (`conversation_of`).
+  and saved with its next durable write or when it settles (`save_unsaved`); comment intents claimed
+  in one INSERT that leaves a row another execution wrote alone (`claim_intents`); read afresh where
+  another execution may have written (`read_entries`), loaded per page (`entries_for`); and the
+  conversation id learnt from them (`conversation_of`).
 """
 
 from __future__ import annotations
@@ -15,11 +16,12 @@ import logging
 import threading
 from collections import Counter
 from collections.abc import Iterable, Iterator
-from contextlib import AbstractContextManager, contextmanager, nullcontext
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from django.db import DatabaseError, IntegrityError, transaction
+from django.db import DatabaseError, models
+from django.db.models.constants import OnConflict
 
 from connectors.base import ConnectorError, SourceConnector, Ticket
 from connectors.front import FrontClient, InvalidRequest, NotFound
@@ -31,6 +33,7 @@ if TYPE_CHECKING:
     from wizard.models import Migration
 
 logger = logging.getLogger(__name__)
+M = TypeVar("M", bound=models.Model)
 
 # Errors that say something about this record (not about the network or the account): the record
 # ends failed with the reason and the run goes on.
@@ -110,6 +113,9 @@ class TicketWork:
     needs_finish: bool = False
     # Journal rows written since the ticket's last save, by key (write_entry(defer=True), conversation_of).
     unsaved: dict[str, FrontWrite] = field(default_factory=dict)
+    # Comment keys whose intent this execution inserted (claim_intents, or with the first uid): no other
+    # execution can have posted them, so they are posted without reading their rows again.
+    claimed: set[str] = field(default_factory=set)
 
     def has_saved_uid(self) -> bool:
         """A message uid of this ticket is in the database: its conversation can be found after a crash."""
@@ -117,24 +123,20 @@ class TicketWork:
                    for key, row in self.journal.items())
 
 
-def _savepoint() -> AbstractContextManager[Any]:
-    """In autocommit an INSERT is its own transaction; inside a caller's transaction a savepoint keeps a
-    refused INSERT from breaking it."""
-    return transaction.atomic() if transaction.get_connection().in_atomic_block else nullcontext()
-
-
 def write_entry(ctx: RunContext, work: TicketWork, *, kind: str, key: str, source_id: str, state: str,
-                reason: str = "", defer: bool = False, **ids: str) -> FrontWrite:
+                reason: str = "", defer: bool = False, intents: dict[str, str] | None = None,
+                **ids: str) -> FrontWrite:
     """Write one journal row: one INSERT for a new key, one UPDATE of the changed columns otherwise.
 
     `defer=True` when no later Front write depends on the row: it is kept with the ticket and saved
     with the ticket's next durable write or when the ticket settles (`save_unsaved`). Losing it to a
     crash costs a call, never a duplicate: a message's re-import is refused as a duplicate external id
     (its uid stays unknown, so the first uid of a ticket is never deferred), and a comment whose intent
-    is saved but not its confirmation is looked for by its marker before anything is sent again."""
-    fields: dict[str, Any] = {
-        "run_id": ctx.run.pk, "lineage": ctx.lineage, "kind": kind, "ticket_source_id": work.ticket.source_id,
-        "source_id": source_id, "state": state, "reason": reason[:1000], **ids}
+    is saved but not its confirmation is looked for by its marker before anything is sent again.
+
+    `intents` ({comment key: note id}): comments of the ticket to claim in the same INSERT as a new row
+    (a ticket's first uid carries them: one round trip instead of two; see `claim_intents`)."""
+    fields = _fields(ctx, work, kind=kind, source_id=source_id, state=state, reason=reason, **ids)
     row = work.journal.get(key)
     if defer:
         if row is None:
@@ -145,19 +147,76 @@ def write_entry(ctx: RunContext, work: TicketWork, *, kind: str, key: str, sourc
         work.journal[key] = work.unsaved[key] = row
         return row
     work.unsaved.pop(key, None)
-    with write_lock():
-        if row is None or row.pk is None:
-            try:
-                with _savepoint():
-                    row = FrontWrite.objects.create(migration_id=ctx.migration.pk, key=key, **fields)
-            except IntegrityError:  # written by an execution this one did not know about
+    if row is None or row.pk is None:
+        row = FrontWrite(migration_id=ctx.migration.pk, key=key, **fields)
+        riders = _intent_rows(ctx, work, {k: v for k, v in (intents or {}).items() if k not in work.journal})
+        inserted = _insert_new(work, [row, *riders])
+        work.claimed |= inserted - {key}
+        if key not in inserted:  # written by an execution this one did not know about
+            with write_lock():
                 row, _ = FrontWrite.objects.update_or_create(migration_id=ctx.migration.pk, key=key, defaults=fields)
-        else:
-            for name, value in fields.items():
-                setattr(row, name, value)
+    else:
+        for name, value in fields.items():
+            setattr(row, name, value)
+        with write_lock():
             row.save(update_fields=list(fields))
     work.journal[key] = row
     return row
+
+
+def _fields(ctx: RunContext, work: TicketWork, *, kind: str, source_id: str, state: str, reason: str = "",
+            **ids: str) -> dict[str, Any]:
+    return {"run_id": ctx.run.pk, "lineage": ctx.lineage, "kind": kind, "ticket_source_id": work.ticket.source_id,
+            "source_id": source_id, "state": state, "reason": reason[:1000], **ids}
+
+
+def _intent_rows(ctx: RunContext, work: TicketWork, intents: dict[str, str], **ids: str) -> list[FrontWrite]:
+    return [FrontWrite(migration_id=ctx.migration.pk, key=key,
+                       **_fields(ctx, work, kind="comment", source_id=source_id, state="intent", **ids))
+            for key, source_id in intents.items()]
+
+
+def _insert_new(work: TicketWork, rows: list[FrontWrite]) -> set[str]:
+    """INSERT the rows in one statement, leaving alone any key already in the database; the keys
+    inserted (their rows join the ticket's journal, saved). Outside a transaction the statement is its
+    own: one round trip. `bulk_create(ignore_conflicts=True)` cannot say which rows were inserted (and
+    wraps even one statement in BEGIN/COMMIT), hence its lower half, `QuerySet._insert`, with RETURNING
+    (PostgreSQL; SQLite since 3.35, which Django 5.2 requires)."""
+    if not rows:
+        return set()
+    by_key = {row.key: row for row in rows}
+    opts = FrontWrite._meta
+    with write_lock():
+        returned = FrontWrite.objects._insert(  # type: ignore[attr-defined]
+            rows, fields=[f for f in opts.concrete_fields if not f.primary_key],
+            returning_fields=[opts.pk, opts.get_field("key")], on_conflict=OnConflict.IGNORE)
+    inserted: set[str] = set()
+    for found in returned:
+        if not found:  # a single row refused: the driver's fetchone() gives None
+            continue
+        pk, key = found
+        row = by_key[key]
+        row.pk = pk
+        row._state.adding = False
+        row._state.db = FrontWrite.objects.db
+        work.journal[key] = row
+        work.unsaved.pop(key, None)
+        inserted.add(key)
+    return inserted
+
+
+def claim_intents(ctx: RunContext, work: TicketWork, intents: dict[str, str], **ids: str) -> set[str]:
+    """Write the intents of comments whose keys this execution has no row of ({key: note id}) in one
+    INSERT that leaves alone a key already in the database; return the keys inserted (also added to
+    `work.claimed`).
+
+    A key not returned was written since the page's journal was loaded, by an execution that took the
+    run over: its row decides (read it). A key returned is this execution's to post, and no other
+    execution can claim it: one round trip, where a fresh read then an upsert took a read, a BEGIN, the
+    INSERT and a COMMIT, and left a gap between the two."""
+    claimed = _insert_new(work, _intent_rows(ctx, work, intents, **ids))
+    work.claimed |= claimed
+    return claimed
 
 
 # What a deferred row may change once written (never its identity or its creation time).
@@ -166,22 +225,26 @@ MUTABLE_FIELDS = ["run", "lineage", "kind", "ticket_source_id", "source_id", "st
 
 
 def save_unsaved(works: Iterable[TicketWork]) -> None:
-    """Save the deferred journal rows of `works`: at most one INSERT (an upsert, should another execution
-    have written a key meanwhile) and one UPDATE, whatever their number."""
+    """Save the deferred journal rows of `works`: one upsert for the new ones (should another execution
+    have written a key meanwhile) and one for the known ones, whatever their number."""
     works = list(works)
     rows = {key: row for work in works for key, row in work.unsaved.items()}
     if not rows:
         return
-    new = [row for row in rows.values() if row.pk is None]
-    known = [row for row in rows.values() if row.pk is not None]
     with write_lock():
-        if new:
-            FrontWrite.objects.bulk_create(new, update_conflicts=True, unique_fields=["migration", "key"],
-                                           update_fields=MUTABLE_FIELDS)
-        if known:
-            FrontWrite.objects.bulk_update(known, MUTABLE_FIELDS)
+        save_rows(FrontWrite, list(rows.values()), unique_fields=["migration", "key"], update_fields=MUTABLE_FIELDS)
     for work in works:
         work.unsaved.clear()
+
+
+def save_rows(model: type[M], rows: list[M], *, unique_fields: list[str], update_fields: list[str]) -> None:
+    """Save rows new and known in one INSERT ... ON CONFLICT DO UPDATE per kind (with a primary key or
+    without). `bulk_update` would write `SET f = CASE WHEN id = 1 THEN ... END` for every field: a
+    statement whose size, parse and plan grow with fields x rows and whose execution grows with rows
+    squared; an upsert grows with the rows. A known row is found by its unique fields and updated."""
+    if rows:
+        model._default_manager.bulk_create(rows, update_conflicts=True, unique_fields=unique_fields,
+                                           update_fields=update_fields)
 
 
 @contextmanager

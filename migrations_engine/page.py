@@ -75,6 +75,7 @@ def handle_page(ctx: RunContext, tickets: list[Ticket], heartbeat: Heartbeat, co
             _settle(ctx, outcomes, heartbeat, counters)
     with saved_on_error(waiting):
         finish_waiting(ctx, waiting, heartbeat, counters, pool)
+    records.flush_settled(ctx, counters=counters)  # every ticket saved before the page's checkpoint moves
     return complete
 
 
@@ -104,13 +105,18 @@ def finish_waiting(ctx: RunContext, waiting: list[TicketWork], heartbeat: Heartb
 
 
 def _settle(ctx: RunContext, outcomes: list[Outcome[T]], heartbeat: Heartbeat, counters: Counters) -> None:
-    """After a group: save the tickets it completed (even when a stop follows), then a stop (pause, lease
-    lost, window end) wins, then the first other error."""
-    records.flush_settled(ctx, counters=counters)
-    heartbeat.raise_if_stopped()
-    for outcome in outcomes:
-        if outcome.error is not None:
-            raise outcome.error
+    """After a group: a stop (pause, lease lost, window end) wins, then the first other error; the tickets
+    completed so far are saved before either goes on. Otherwise they are saved when their batch is due
+    (records.FLUSH_TICKETS / FLUSH_SECONDS) or at the end of the page, before its checkpoint."""
+    try:
+        heartbeat.raise_if_stopped()
+        for outcome in outcomes:
+            if outcome.error is not None:
+                raise outcome.error
+    except BaseException:
+        records.flush_settled(ctx, counters=counters)
+        raise
+    records.flush_due(ctx, counters=counters)
 
 
 def _import_job(ctx: RunContext, ticket: Ticket, rec: RecordMap, journal: dict[str, FrontWrite],

@@ -167,9 +167,11 @@ def import_phase(ctx: RunContext, work: TicketWork) -> None:
         # Saved at once only when it holds the ticket's first uid and no conversation id is known: the
         # uid is what finds the conversation again after a crash (a re-import is refused as a duplicate,
         # without one). The others are saved with the ticket's next durable write or when it settles.
+        # The first uid carries the intents of the ticket's comments (one INSERT, not two).
+        defer = bool(work.record.front_id) or not uid or work.has_saved_uid()
         write_entry(ctx, work, kind="message", key=key, source_id=message.source_id, state="sent",
-                    message_uid=uid, reason=reason,
-                    defer=bool(work.record.front_id) or not uid or work.has_saved_uid())
+                    message_uid=uid, reason=reason, defer=defer,
+                    intents=None if defer else ticket_rules.comment_keys(ctx, work))
         work.imported_now += 1
         work.counts["messages"] += 1
     # A demo's result page links every ticket to its Front conversation: worth one lookup per ticket

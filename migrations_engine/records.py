@@ -13,7 +13,15 @@ from django.utils import timezone
 
 from connectors.base import Agent, Contact
 from migrations_engine import ticket_rules
-from migrations_engine.journal import Counters, RunContext, TicketWork, save_unsaved, skip_key, write_entry
+from migrations_engine.journal import (
+    Counters,
+    RunContext,
+    TicketWork,
+    save_rows,
+    save_unsaved,
+    skip_key,
+    write_entry,
+)
 from migrations_engine.models import FrontWrite, RecordMap, Run
 from migrations_engine.parallel import write_lock
 
@@ -76,6 +84,7 @@ def record_contact(ctx: RunContext, *, contact: Contact, front_id: str, error: s
         ctx.unsaved_contacts[contact.source_id] = values
 
 
+RECORD_KEY = ["migration", "entity", "source_id"]  # RecordMap's unique constraint
 CONTACT_FIELDS = ["state", "reason", "front_id", "last_run", "applied", "attempts", "updated_at"]
 
 
@@ -101,7 +110,7 @@ def _save_contacts(ctx: RunContext, contacts: dict[str, dict[str, Any]], now: An
         changed.append(row)
     # The unique constraint still guards the rows; the lease makes this execution their only writer.
     RecordMap.objects.bulk_create(new)
-    RecordMap.objects.bulk_update(changed, CONTACT_FIELDS)
+    save_rows(RecordMap, changed, unique_fields=RECORD_KEY, update_fields=CONTACT_FIELDS)
     return fresh
 
 
@@ -214,7 +223,8 @@ def flush_due(ctx: RunContext, *, counters: Counters) -> None:
 def flush_settled(ctx: RunContext, *, counters: Counters) -> None:
     """Save every settled ticket and fold its counts into the run's counters, in one transaction, so the
     saved counters always match the tickets saved as completed. Called by the thread that settles a
-    ticket when the batch is due, and by the page after each group (before a stop is raised)."""
+    ticket when the batch is due, by the heartbeat, before a stop or an error leaves a group, and at the
+    end of each page (before its checkpoint)."""
     with ctx.counters_lock:
         ctx.flushed_at = time.monotonic()
         if not ctx.settled and not ctx.unsaved_contacts:
@@ -229,7 +239,8 @@ def flush_settled(ctx: RunContext, *, counters: Counters) -> None:
             # The tickets' deferred journal rows (write_entry(defer=True): messages after the first uid,
             # comment confirmations, conversation ids from uid lookups) ride along.
             save_unsaved(settled)
-            RecordMap.objects.bulk_update([work.record for work in settled], RECORD_FIELDS)
+            save_rows(RecordMap, [work.record for work in settled], unique_fields=RECORD_KEY,
+                      update_fields=RECORD_FIELDS)
             if contacts:
                 for state, count in _save_contacts(ctx, contacts, now).items():
                     folded.setdefault("contacts", {}).setdefault(state, 0)

@@ -141,20 +141,27 @@ def update_needed(ctx: RunContext, work: TicketWork) -> dict[str, Any] | None:
     return change or None
 
 
+def comment_keys(ctx: RunContext, work: TicketWork) -> dict[str, str]:
+    """The journal keys of the comments the ticket's second phase posts ({key: note id}): its notes, and
+    its custom fields when they go in a comment (finish.py builds the same keys with their bodies)."""
+    t = work.ticket
+    keys = {mapping.comment_key(lineage=ctx.lineage, ticket_id=t.source_id, note_id=note.source_id): note.source_id
+            for note in notes(work)}
+    fields = custom_fields(work)
+    if fields and ctx.snapshot["custom_fields"] == "comment":
+        keys[mapping.custom_fields_key(lineage=ctx.lineage, ticket_id=t.source_id, fields=fields)] = "custom_fields"
+    return keys
+
+
 def needs_finish(ctx: RunContext, work: TicketWork) -> bool:
     """Whether the ticket needs the second phase: an unsettled note or custom-fields comment, Front
     custom fields not applied yet, or an in-place update."""
-    t = work.ticket
-    for note in notes(work):
-        row = work.journal.get(mapping.comment_key(lineage=ctx.lineage, ticket_id=t.source_id, note_id=note.source_id))
+    for key in comment_keys(ctx, work):
+        row = work.journal.get(key)
         if row is None or row.state in UNSETTLED:
             return True
     fields = custom_fields(work)
     mode = ctx.snapshot["custom_fields"]
-    if fields and mode == "comment":
-        row = work.journal.get(mapping.custom_fields_key(lineage=ctx.lineage, ticket_id=t.source_id, fields=fields))
-        if row is None or row.state in UNSETTLED:
-            return True
     if fields and mode == "fields" and work.record.applied.get("custom_fields") != front_fields(ctx, fields):
         return bool(front_fields(ctx, fields))
     return update_needed(ctx, work) is not None
