@@ -23,6 +23,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from django.db import transaction
@@ -30,13 +31,15 @@ from django.db import transaction
 from connectors.base import MissingPermission, NotAvailable, NotFound, Organization, PermanentRefusal
 from connectors.front.accounts import FrontAccounts
 from migrations_engine import field_values
-from migrations_engine.journal import RECORD_ERRORS, RunContext
+from migrations_engine.journal import RECORD_ERRORS, RunContext, save_rows
 from migrations_engine.models import RecordMap, Run
 from migrations_engine.parallel import write_lock
 
 logger = logging.getLogger(__name__)
 
 ENTITY = "account"
+RECORD_KEY = ["migration", "entity", "source_id"]  # RecordMap's unique constraint
+ACCOUNT_FIELDS = ["state", "reason", "front_id", "applied", "source_url", "last_run", "attempts", "updated_at"]
 # A source refusing its organization listing, or having none: the run goes on without accounts (a warning).
 UNAVAILABLE = (NotAvailable, PermanentRefusal, MissingPermission, NotFound)
 
@@ -81,6 +84,7 @@ class AccountBook:
         self._lock = threading.RLock()
         self._known: dict[str, tuple[str, str]] = {}  # organization id -> (Front id or "", why not)
         self._locks: dict[str, threading.Lock] = {}
+        self._unsaved: dict[str, tuple[RecordMap, bool]] = {}  # organization id -> (row, counted fresh)
 
     # ---- what an organization becomes -----------------------------------------------------------
     def external_id(self, org: Organization) -> str:
@@ -144,15 +148,23 @@ class AccountBook:
                 patch[key] = value
         return patch
 
-    def sync(self, org: Organization) -> str:
+    def rows(self, orgs: list[Organization]) -> dict[str, RecordMap]:
+        """The organizations' rows, in one read (a page of the listing)."""
+        return {row.source_id: row for row in RecordMap.objects.filter(
+            migration_id=self.ctx.migration.pk, entity=ENTITY, source_id__in=[org.source_id for org in orgs])}
+
+    def sync(self, org: Organization, *, rows: dict[str, RecordMap] | None = None) -> str:
         """The Front account of this organization, created or updated as needed; "" when Front refused it
-        (the row says why)."""
+        (the row says why). Given `rows` (its page's, read by `rows()`), the organization's row is saved
+        with the page (`save_page`); otherwise it is read and saved at once."""
         body = self.desired(org)
         digest = _digest(body)
-        row = RecordMap.objects.filter(migration_id=self.ctx.migration.pk, entity=ENTITY, source_id=org.source_id).first()
+        row = rows.get(org.source_id) if rows is not None else RecordMap.objects.filter(
+            migration_id=self.ctx.migration.pk, entity=ENTITY, source_id=org.source_id).first()
+        record = partial(self._record, org, row, deferred=rows is not None)
         applied = dict(row.applied or {}) if row else {}
         if row and row.state == RecordMap.State.DONE and row.front_id and applied.get("digest") == digest:
-            self._record(org, front_id=row.front_id, how=applied.get("how", ""), digest=digest, reason=row.reason)
+            record(front_id=row.front_id, how=applied.get("how", ""), digest=digest, reason=row.reason)
             return row.front_id
         how = str(applied.get("how") or "")
         try:
@@ -174,35 +186,57 @@ class AccountBook:
                     how, "Already in Front.")
                 reason += " Updated with the source's values." if patch else ""
         except RECORD_ERRORS as exc:
-            self._record(org, front_id="", how=how, digest="", reason=str(exc), failed=True)
+            record(front_id="", how=how, digest="", reason=str(exc), failed=True)
             return ""
-        self._record(org, front_id=current["id"], how=how, digest=digest, reason=reason)
+        record(front_id=current["id"], how=how, digest=digest, reason=reason)
         return str(current["id"])
 
-    def _record(self, org: Organization, *, front_id: str, how: str, digest: str, reason: str,
-                failed: bool = False) -> None:
-        """Upsert the organization's row; the run's account counter moves in the same transaction, once
-        per organization and run (a page handled again after an interruption is not counted twice)."""
+    def _record(self, org: Organization, row: RecordMap | None, *, deferred: bool, front_id: str, how: str,
+                digest: str, reason: str, failed: bool = False) -> None:
+        """The organization's row; the run's account counter moves in the transaction that saves it, once
+        per organization and run (a page handled again after an interruption is not counted twice).
+
+        Deferred, it is saved with its page (`save_page`, with the listing's cursor). A row lost to a
+        crash costs a lookup, never a duplicate: the next execution finds the account in Front's listing
+        by the external id it was created with, as for a create whose answer was lost."""
         ctx = self.ctx
-        state = RecordMap.State.FAILED if failed else RecordMap.State.DONE
+        fresh = row is None or row.last_run_id != ctx.run.pk
+        if row is None:
+            row = RecordMap(migration_id=ctx.migration.pk, entity=ENTITY, source_id=org.source_id)
+        row.state = RecordMap.State.FAILED if failed else RecordMap.State.DONE
+        row.reason, row.front_id = reason[:1000], front_id or row.front_id
+        row.applied = {"digest": digest, "how": how} if digest else {**(row.applied or {}), "digest": ""}
+        row.source_url, row.last_run_id = (org.url or "")[:500], ctx.run.pk
+        row.attempts += 1
+        with self._lock:
+            self._known[org.source_id] = (front_id, "" if front_id else reason)
+            if deferred:
+                self._unsaved[org.source_id] = (row, fresh)
+                return
+        self._save({org.source_id: (row, fresh)})
+
+    def save_page(self, cursor: dict[str, Any] | None) -> None:
+        """The rows of the page's organizations, their counts and the listing's cursor: one transaction."""
+        with self._lock:
+            unsaved, self._unsaved = self._unsaved, {}
+        self._save(unsaved, cursor=cursor)
+
+    def _save(self, rows: dict[str, tuple[RecordMap, bool]], **cursor: dict[str, Any] | None) -> None:
+        ctx = self.ctx
         with ctx.counters_lock, write_lock(), transaction.atomic():
-            row, created = RecordMap.objects.get_or_create(migration_id=ctx.migration.pk, entity=ENTITY,
-                                                           source_id=org.source_id)
-            fresh = created or row.last_run_id != ctx.run.pk
-            row.state, row.reason, row.front_id = state, reason[:1000], front_id or row.front_id
-            row.applied = {"digest": digest, "how": how} if digest else {**(row.applied or {}), "digest": ""}
-            row.source_url, row.last_run_id = (org.url or "")[:500], ctx.run.pk
-            row.attempts += 1
-            row.save()
+            save_rows(RecordMap, [row for row, _ in rows.values()], unique_fields=RECORD_KEY,
+                      update_fields=ACCOUNT_FIELDS)
+            counters = ctx.counters if ctx.counters is not None else (ctx.run.counters or {})
+            fresh = [row for row, new in rows.values() if new]
             if fresh:
-                counters = ctx.counters if ctx.counters is not None else (ctx.run.counters or {})
                 entry = counters.setdefault("accounts", {"total": 0, "done": 0, "failed": 0, "skipped": 0})
-                entry["failed" if failed else "done"] += 1
+                for row in fresh:
+                    entry["failed" if row.state == RecordMap.State.FAILED else "done"] += 1
                 entry["total"] = max(entry.get("total", 0), entry["done"] + entry["failed"] + entry["skipped"])
                 ctx.run.counters = counters
                 Run.objects.filter(pk=ctx.run.pk).update(counters=counters)
-        with self._lock:
-            self._known[org.source_id] = (front_id, "" if front_id else reason)
+            if cursor:
+                _save_cursor(ctx.run, cursor["cursor"])
 
     # ---- on demand (contacts) ---------------------------------------------------------------------
     def account_for(self, organization_id: str) -> tuple[str, str]:
@@ -249,9 +283,10 @@ def run_phase(ctx: RunContext, *, heartbeat: Callable[[], None], deadline: float
     cursor = (run.context or {}).get("accounts_cursor")
     try:
         for page in ctx.source.organizations(cursor=cursor):
+            rows = accounts.rows(page.organizations)
             for org in page.organizations:
-                accounts.sync(org)
-            _save_cursor(run, page.cursor)
+                accounts.sync(org, rows=rows)
+            accounts.save_page(page.cursor)
             heartbeat()
             if page.cursor is None:
                 return "done"
