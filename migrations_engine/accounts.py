@@ -32,13 +32,12 @@ from connectors.base import MissingPermission, NotAvailable, NotFound, Organizat
 from connectors.front.accounts import FrontAccounts
 from migrations_engine import field_values
 from migrations_engine.journal import RECORD_ERRORS, RunContext, save_rows
-from migrations_engine.models import RecordMap, Run
+from migrations_engine.models import RECORD_MAP_KEY, RecordMap, Run
 from migrations_engine.parallel import write_lock
 
 logger = logging.getLogger(__name__)
 
 ENTITY = "account"
-RECORD_KEY = ["migration", "entity", "source_id"]  # RecordMap's unique constraint
 ACCOUNT_FIELDS = ["state", "reason", "front_id", "applied", "source_url", "last_run", "attempts", "updated_at"]
 # A source refusing its organization listing, or having none: the run goes on without accounts (a warning).
 UNAVAILABLE = (NotAvailable, PermanentRefusal, MissingPermission, NotFound)
@@ -219,24 +218,25 @@ class AccountBook:
         """The rows of the page's organizations, their counts and the listing's cursor: one transaction."""
         with self._lock:
             unsaved, self._unsaved = self._unsaved, {}
-        self._save(unsaved, cursor=cursor)
+        self._save(unsaved, then=partial(_save_cursor, self.ctx.run, cursor))
 
-    def _save(self, rows: dict[str, tuple[RecordMap, bool]], **cursor: dict[str, Any] | None) -> None:
+    def _save(self, rows: dict[str, tuple[RecordMap, bool]], *, then: Callable[[], None] | None = None) -> None:
+        """Save the rows and count the fresh ones; `then` runs in the same transaction."""
         ctx = self.ctx
         with ctx.counters_lock, write_lock(), transaction.atomic():
-            save_rows(RecordMap, [row for row, _ in rows.values()], unique_fields=RECORD_KEY,
+            save_rows(RecordMap, [row for row, _ in rows.values()], unique_fields=RECORD_MAP_KEY,
                       update_fields=ACCOUNT_FIELDS)
-            counters = ctx.counters if ctx.counters is not None else (ctx.run.counters or {})
             fresh = [row for row, new in rows.values() if new]
             if fresh:
+                counters = ctx.counters if ctx.counters is not None else (ctx.run.counters or {})
                 entry = counters.setdefault("accounts", {"total": 0, "done": 0, "failed": 0, "skipped": 0})
                 for row in fresh:
                     entry["failed" if row.state == RecordMap.State.FAILED else "done"] += 1
                 entry["total"] = max(entry.get("total", 0), entry["done"] + entry["failed"] + entry["skipped"])
                 ctx.run.counters = counters
                 Run.objects.filter(pk=ctx.run.pk).update(counters=counters)
-            if cursor:
-                _save_cursor(ctx.run, cursor["cursor"])
+            if then is not None:
+                then()
 
     # ---- on demand (contacts) ---------------------------------------------------------------------
     def account_for(self, organization_id: str) -> tuple[str, str]:

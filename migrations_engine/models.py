@@ -142,6 +142,10 @@ class Checkpoint(models.Model):
         return f"checkpoint of run {self.run_id}"
 
 
+# What identifies a RecordMap row (its unique constraint): the key of the engine's upserts too.
+RECORD_MAP_KEY = ["migration", "entity", "source_id"]
+
+
 class RecordMap(models.Model):
     """One row per source record (ticket, contact, agent, organization), unique per migration; reports read it."""
 
@@ -182,7 +186,7 @@ class RecordMap(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["migration", "entity", "source_id"], name="one_record_map_per_source_record")
+            models.UniqueConstraint(fields=RECORD_MAP_KEY, name="one_record_map_per_source_record")
         ]
         indexes = [models.Index(fields=["migration", "entity", "state"], name="recordmap_state_idx")]
 

@@ -22,7 +22,7 @@ from migrations_engine.journal import (
     skip_key,
     write_entry,
 )
-from migrations_engine.models import FrontWrite, RecordMap, Run
+from migrations_engine.models import RECORD_MAP_KEY, FrontWrite, RecordMap, Run
 from migrations_engine.parallel import write_lock
 
 ENTITIES = ("tickets", "messages", "notes", "contacts", "agents", "attachments", "accounts", "articles")
@@ -84,7 +84,6 @@ def record_contact(ctx: RunContext, *, contact: Contact, front_id: str, error: s
         ctx.unsaved_contacts[contact.source_id] = values
 
 
-RECORD_KEY = ["migration", "entity", "source_id"]  # RecordMap's unique constraint
 CONTACT_FIELDS = ["state", "reason", "front_id", "last_run", "applied", "attempts", "updated_at"]
 
 
@@ -110,7 +109,7 @@ def _save_contacts(ctx: RunContext, contacts: dict[str, dict[str, Any]], now: An
         changed.append(row)
     # The unique constraint still guards the rows; the lease makes this execution their only writer.
     RecordMap.objects.bulk_create(new)
-    save_rows(RecordMap, changed, unique_fields=RECORD_KEY, update_fields=CONTACT_FIELDS)
+    save_rows(RecordMap, changed, unique_fields=RECORD_MAP_KEY, update_fields=CONTACT_FIELDS)
     return fresh
 
 
@@ -239,7 +238,7 @@ def flush_settled(ctx: RunContext, *, counters: Counters) -> None:
             # The tickets' deferred journal rows (write_entry(defer=True): messages after the first uid,
             # comment confirmations, conversation ids from uid lookups) ride along.
             save_unsaved(settled)
-            save_rows(RecordMap, [work.record for work in settled], unique_fields=RECORD_KEY,
+            save_rows(RecordMap, [work.record for work in settled], unique_fields=RECORD_MAP_KEY,
                       update_fields=RECORD_FIELDS)
             if contacts:
                 for state, count in _save_contacts(ctx, contacts, now).items():
